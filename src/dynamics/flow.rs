@@ -1,0 +1,212 @@
+//! Continuous-time flows (SPEC §2), integrated by [`super::ode::dopri5`] to a stated tolerance:
+//! gradient flow `ẇ = −∇R(w)`, mirror flow `θ̇ = −∇R((∇ψ)⁻¹(θ))` (equivalently
+//! `ẇ = −(∇²ψ(w))⁻¹∇R(w)`), and the reparametrised flow `u̇ = −½∇R(w)⊙u`, `v̇ = ½∇R(w)⊙v`.
+
+use super::ode::{OdeOptions, dopri5};
+use super::reparam::{reparam_info, w_of};
+use super::{Checkpoint, RunResult, StopReason, StopRule};
+use crate::linalg::{self, logspace};
+use crate::potential::Potential;
+use crate::problem::Problem;
+use crate::{Error, Result};
+use std::time::Instant;
+
+/// A flow's trajectory at the requested times.
+#[derive(Debug, Clone)]
+pub struct FlowPath {
+    /// Output times.
+    pub times: Vec<f64>,
+    /// `w(t)` at each time.
+    pub w: Vec<Vec<f64>>,
+    /// `u⊙v` at each time (reparametrised flow only).
+    pub uv: Option<Vec<Vec<f64>>>,
+    /// Accepted integrator steps.
+    pub steps: usize,
+}
+
+/// `w(t)` of the gradient flow from `w₀` at `times`.
+pub fn gd_flow(p: &Problem, w0: &[f64], times: &[f64], opts: OdeOptions) -> Result<FlowPath> {
+    let mut r = vec![0.0; p.n()];
+    let rhs = |_t: f64, w: &[f64], dw: &mut [f64]| {
+        p.grad_into(w, &mut r, dw);
+        dw.iter_mut().for_each(|v| *v = -*v);
+    };
+    let (w, st) = dopri5(rhs, 0.0, w0, times, opts, |_, _| false)?;
+    Ok(FlowPath { times: times.to_vec(), w, uv: None, steps: st.accepted })
+}
+
+/// `w(t)` of the mirror flow of `pot` from `w₀`, integrated in the dual variable `θ = ∇ψ(w)`.
+pub fn md_flow<P: Potential + ?Sized>(
+    p: &Problem,
+    pot: &P,
+    w0: &[f64],
+    times: &[f64],
+    opts: OdeOptions,
+) -> Result<FlowPath> {
+    let mut r = vec![0.0; p.n()];
+    let mut w = vec![0.0; p.d()];
+    let theta0 = pot.grad(w0);
+    let rhs = |_t: f64, th: &[f64], dth: &mut [f64]| {
+        for i in 0..th.len() {
+            w[i] = pot.inv_grad_i(i, th[i]);
+        }
+        p.grad_into(&w, &mut r, dth);
+        dth.iter_mut().for_each(|v| *v = -*v);
+    };
+    let (th, st) = dopri5(rhs, 0.0, &theta0, times, opts, |_, _| false)?;
+    let w = th.iter().map(|t| pot.inv_grad(t)).collect();
+    Ok(FlowPath { times: times.to_vec(), w, uv: None, steps: st.accepted })
+}
+
+/// `w(t) = u(t)² − v(t)²` of the reparametrised gradient flow from `(u₀, v₀)`, integrated in `z = (u, v)`.
+pub fn reparam_flow(p: &Problem, u0: &[f64], v0: &[f64], times: &[f64], opts: OdeOptions) -> Result<FlowPath> {
+    let d = p.d();
+    let mut r = vec![0.0; p.n()];
+    let mut w = vec![0.0; d];
+    let mut g = vec![0.0; d];
+    let z0: Vec<f64> = u0.iter().chain(v0).copied().collect();
+    let rhs = |_t: f64, z: &[f64], dz: &mut [f64]| {
+        let (u, v) = z.split_at(d);
+        w_of(u, v, &mut w);
+        p.grad_into(&w, &mut r, &mut g);
+        for i in 0..d {
+            dz[i] = -0.5 * g[i] * u[i];
+            dz[d + i] = 0.5 * g[i] * v[i];
+        }
+    };
+    let (zs, st) = dopri5(rhs, 0.0, &z0, times, opts, |_, _| false)?;
+    let mut ws = Vec::with_capacity(zs.len());
+    let mut uvs = Vec::with_capacity(zs.len());
+    for z in &zs {
+        let (u, v) = z.split_at(d);
+        let mut wz = vec![0.0; d];
+        w_of(u, v, &mut wz);
+        ws.push(wz);
+        uvs.push(u.iter().zip(v).map(|(a, b)| a * b).collect());
+    }
+    Ok(FlowPath { times: times.to_vec(), w: ws, uv: Some(uvs), steps: st.accepted })
+}
+
+/// Which flow [`run_flow`] integrates.
+pub enum FlowKind<'a> {
+    /// Gradient flow from 0.
+    Gd,
+    /// Mirror flow of a potential from `w₀`.
+    Md(&'a dyn Potential, Vec<f64>),
+    /// Reparametrised flow from `(u₀, v₀)`.
+    Reparam(Vec<f64>, Vec<f64>),
+}
+
+/// Integrates a flow on log-spaced times `t ∈ [1e-3/L, stop.max_time]` (`checkpoints` of them,
+/// at least 200 for the stop test), stopping at the first checkpoint where the risk rule is met.
+pub fn run_flow(
+    p: &Problem,
+    kind: FlowKind<'_>,
+    stop: &StopRule,
+    checkpoints: usize,
+    opts: OdeOptions,
+) -> Result<RunResult> {
+    let start = Instant::now();
+    if !(stop.max_time.is_finite() && stop.max_time > 0.0) {
+        return Err(Error::Param(format!("flow horizon must be finite and > 0, got {}", stop.max_time)));
+    }
+    let t_lo = (1e-3 / p.smoothness()).min(stop.max_time * 1e-6);
+    let mut times = vec![0.0];
+    times.extend(logspace(t_lo, stop.max_time, checkpoints.max(200)));
+    let risk0 = p.risk_at_zero();
+    let d = p.d();
+    let mut stopped = None;
+    let mut on_time = |t: f64, w: &[f64]| -> bool {
+        if stop.risk_tol > 0.0 && p.risk(w) <= stop.risk_tol * risk0 {
+            stopped = Some(t);
+            return true;
+        }
+        false
+    };
+    let (name, pot_name, ws, uvs, steps, info) = match kind {
+        FlowKind::Gd => {
+            let mut rr = vec![0.0; p.n()];
+            let rhs = |_t: f64, w: &[f64], dw: &mut [f64]| {
+                p.grad_into(w, &mut rr, dw);
+                dw.iter_mut().for_each(|v| *v = -*v);
+            };
+            let (w, st) = dopri5(rhs, 0.0, &vec![0.0; d], &times, opts, |t, w| on_time(t, w))?;
+            ("gd-flow", "euclidean".to_string(), w, None, st.accepted, None)
+        }
+        FlowKind::Md(pot, w0) => {
+            let mut rr = vec![0.0; p.n()];
+            let mut wb = vec![0.0; d];
+            let rhs = |_t: f64, th: &[f64], dth: &mut [f64]| {
+                for i in 0..th.len() {
+                    wb[i] = pot.inv_grad_i(i, th[i]);
+                }
+                p.grad_into(&wb, &mut rr, dth);
+                dth.iter_mut().for_each(|v| *v = -*v);
+            };
+            let th0 = pot.grad(&w0);
+            let (th, st) = dopri5(rhs, 0.0, &th0, &times, opts, |t, th| on_time(t, &pot.inv_grad(th)))?;
+            let ws: Vec<Vec<f64>> = th.iter().map(|t| pot.inv_grad(t)).collect();
+            ("md-flow", pot.name().to_string(), ws, None, st.accepted, None)
+        }
+        FlowKind::Reparam(u0, v0) => {
+            let mut rr = vec![0.0; p.n()];
+            let mut wb = vec![0.0; d];
+            let mut g = vec![0.0; d];
+            let rhs = |_t: f64, z: &[f64], dz: &mut [f64]| {
+                let (u, v) = z.split_at(d);
+                w_of(u, v, &mut wb);
+                p.grad_into(&wb, &mut rr, &mut g);
+                for i in 0..d {
+                    dz[i] = -0.5 * g[i] * u[i];
+                    dz[d + i] = 0.5 * g[i] * v[i];
+                }
+            };
+            let z0: Vec<f64> = u0.iter().chain(&v0).copied().collect();
+            let wz = |z: &[f64]| {
+                let (u, v) = z.split_at(d);
+                let mut w = vec![0.0; d];
+                w_of(u, v, &mut w);
+                w
+            };
+            let (zs, st) = dopri5(rhs, 0.0, &z0, &times, opts, |t, z| on_time(t, &wz(z)))?;
+            let ws: Vec<Vec<f64>> = zs.iter().map(|z| wz(z)).collect();
+            let uvs: Vec<Vec<f64>> = zs.iter().map(|z| (0..d).map(|i| z[i] * z[d + i]).collect()).collect();
+            let last = zs.last().cloned().unwrap_or(z0.clone());
+            let info = reparam_info(p, &u0, &v0, &last[..d], &last[d..])?;
+            ("reparam-flow", "hyperbolic".to_string(), ws, Some(uvs), st.accepted, Some(info))
+        }
+    };
+    let m = ws.len();
+    let checkpoints: Vec<Checkpoint> = (0..m)
+        .map(|k| Checkpoint {
+            t: times[k],
+            w: ws[k].clone(),
+            risk: p.risk(&ws[k]),
+            uv: uvs.as_ref().map(|u| u[k].clone()),
+        })
+        .collect();
+    let w = ws.last().cloned().unwrap_or_default();
+    let risk = p.risk(&w);
+    let reason = if stopped.is_some() { StopReason::RiskTolerance } else { StopReason::FinalTime };
+    Ok(RunResult {
+        algorithm: name.into(),
+        potential: pot_name,
+        alpha: None,
+        eta_rule: format!("dopri5(rtol={:e}, atol={:e})", opts.rtol, opts.atol),
+        eta: 0.0,
+        eta_range: (0.0, 0.0),
+        iterations: steps,
+        grad_evals: 7 * steps,
+        converged: reason.converged(),
+        stop_reason: reason,
+        risk,
+        risk0,
+        l1: linalg::norm1(&w),
+        l2: linalg::norm2(&w),
+        w,
+        seconds: start.elapsed().as_secs_f64(),
+        time: times[m - 1],
+        checkpoints,
+        reparam: info,
+    })
+}

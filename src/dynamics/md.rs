@@ -1,0 +1,306 @@
+//! Discrete mirror descent `θ_{t+1} = θ_t − η_t∇R(w_t)`, `w_t = (∇ψ)⁻¹(θ_t)`, for any potential;
+//! gradient descent (Euclidean ψ) and exponentiated gradient (negative entropy) are instances.
+
+use super::{Recorder, RunResult, StepRule, StopReason, StopRule, metric_grad};
+use crate::linalg::{self, norm_inf};
+use crate::potential::{Euclidean, NegEntropy, Potential};
+use crate::problem::Problem;
+use crate::{Error, Result};
+use std::time::Instant;
+
+/// Options of a discrete run.
+#[derive(Debug, Clone, Copy)]
+pub struct RunConfig {
+    /// Step-size rule.
+    pub step: StepRule,
+    /// Stopping rule.
+    pub stop: StopRule,
+    /// Number of log-spaced checkpoints.
+    pub checkpoints: usize,
+    /// Record every iterate instead (memory grows with the run).
+    pub record_every: bool,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        RunConfig { step: StepRule::Auto, stop: StopRule::default(), checkpoints: 40, record_every: false }
+    }
+}
+
+impl RunConfig {
+    pub(crate) fn recorder(&self) -> Recorder {
+        if self.record_every { Recorder::every() } else { Recorder::log_spaced(self.checkpoints, self.stop.max_iter) }
+    }
+}
+
+/// Armijo constant and memory of the non-monotone line search.
+const ARMIJO: f64 = 1e-4;
+const MEMORY: usize = 10;
+/// Largest dual move `η‖∇R‖_∞` of one step: keeps `c·sinh θ` from overflowing.
+const MAX_DUAL_MOVE: f64 = 5.0;
+
+/// The safe step of SPEC §6: `min(1/(L·maxᵢ hᵢ(w)), 1/(2‖g‖_∞))`, `hᵢ = 1/ψᵢ''(wᵢ)`.
+pub fn safe_step<P: Potential + ?Sized>(p: &Problem, pot: &P, w: &[f64], g: &[f64]) -> f64 {
+    let hmax = w.iter().enumerate().map(|(i, &x)| pot.inv_hess_i(i, x)).fold(0.0, f64::max);
+    let lip = p.smoothness().max(f64::MIN_POSITIVE);
+    let a = 1.0 / (lip * hmax.max(f64::MIN_POSITIVE));
+    let gi = norm_inf(g);
+    if gi > 0.0 { a.min(0.5 / gi) } else { a }
+}
+
+/// Gradient descent from `w₀ = 0` (mirror descent with the Euclidean potential).
+pub fn run_gd(p: &Problem, cfg: &RunConfig) -> Result<RunResult> {
+    let mut r = run_md(p, &Euclidean, &vec![0.0; p.d()], cfg)?;
+    r.algorithm = "gd".into();
+    Ok(r)
+}
+
+/// Exponentiated gradient `w_{t+1} = w_t ⊙ exp(−η∇R(w_t))` from `w₀ > 0` (negative entropy).
+pub fn run_eg(p: &Problem, w0: &[f64], cfg: &RunConfig) -> Result<RunResult> {
+    if let Some(i) = w0.iter().position(|&x| !(x.is_finite() && x > 0.0)) {
+        return Err(Error::Param(format!(
+            "exponentiated gradient needs w0 > 0 in every coordinate; w0[{i}] = {}",
+            w0[i]
+        )));
+    }
+    let mut r = run_md(p, &NegEntropy, w0, cfg)?;
+    r.algorithm = "eg".into();
+    Ok(r)
+}
+
+/// Mirror descent with potential `pot` from `w0`.
+pub fn run_md<P: Potential + ?Sized>(p: &Problem, pot: &P, w0: &[f64], cfg: &RunConfig) -> Result<RunResult> {
+    let (n, d) = (p.n(), p.d());
+    if w0.len() != d {
+        return Err(Error::Param(format!("w0 has length {} but d = {d}", w0.len())));
+    }
+    if let Some(i) = (0..d).find(|&i| !pot.in_domain(i, w0[i])) {
+        return Err(Error::Param(format!("w0[{i}] = {} is outside the domain of the {} potential", w0[i], pot.name())));
+    }
+    let start = Instant::now();
+    let stop = cfg.stop;
+    let mut theta = pot.grad(w0);
+    let mut w: Vec<f64> = w0.to_vec();
+    let mut r = vec![0.0; n];
+    let mut g = vec![0.0; d];
+    let mut theta_new = vec![0.0; d];
+    let mut w_new = vec![0.0; d];
+    let mut r_old = vec![0.0; n];
+    let risk0 = p.risk_at_zero();
+    let g_zero_inf = norm_inf(&p.grad(&vec![0.0; d]));
+    let mut risk = p.grad_into(&w, &mut r, &mut g);
+    let risk_start = risk;
+    let eta_safe0 = safe_step(p, pot, &w, &g);
+    let mut rec = cfg.recorder();
+    let mut grad_evals = 1usize;
+    let (mut eta_first, mut eta_min, mut eta_max) = (f64::NAN, f64::INFINITY, 0.0f64);
+    let mut k = 0usize;
+    // Non-monotone line search state: the last merit values relative to the current one
+    // (kept as small differences so that decreases far below the merit's own ulp still count).
+    let mut f_hist: Vec<f64> = vec![0.0];
+    let mut eta_prop = eta_safe0;
+    let mut bb_flip = false;
+    // The dual objective is a valid merit function only when an interpolator exists (rank X = n);
+    // otherwise the risk itself is used.
+    let dual_merit = p.rank() == n;
+    let mut dw = vec![0.0; d];
+    let mut g_old = vec![0.0; d];
+    let mut xdw = vec![0.0; n];
+    let mut rise_streak = 0usize;
+    let reason;
+    loop {
+        if rec.wants(k) {
+            rec.record(k, &w, risk, None);
+        }
+        if !risk.is_finite() || !linalg::all_finite(&w) {
+            return Err(diverged(k, cfg.step, eta_max, eta_safe0, risk_start, risk));
+        }
+        if stop.risk_tol > 0.0 && risk <= stop.risk_tol * risk0 {
+            reason = StopReason::RiskTolerance;
+            break;
+        }
+        if stop.grad_tol > 0.0 {
+            let mg = metric_grad(w.iter().enumerate().map(|(i, &x)| pot.inv_hess_i(i, x)), &g);
+            if mg <= stop.grad_tol * g_zero_inf {
+                reason = StopReason::GradientTolerance;
+                break;
+            }
+        }
+        if k >= stop.max_iter {
+            reason = StopReason::MaxIterations;
+            break;
+        }
+        if k.is_multiple_of(64)
+            && let Some(ms) = stop.max_seconds
+            && start.elapsed().as_secs_f64() > ms
+        {
+            reason = StopReason::TimeLimit;
+            break;
+        }
+        let ginf = norm_inf(&g);
+        let eta = match cfg.step {
+            StepRule::Fixed(e) => {
+                step_into(pot, &theta, &g, e, &mut theta_new, &mut w_new);
+                e
+            }
+            StepRule::Safe => {
+                let e = safe_step(p, pot, &w, &g);
+                step_into(pot, &theta, &g, e, &mut theta_new, &mut w_new);
+                e
+            }
+            StepRule::Auto => {
+                let cap = if ginf > 0.0 { MAX_DUAL_MOVE / ginf } else { f64::INFINITY };
+                let mut e = eta_prop.min(cap);
+                let f_ref = f_hist.iter().copied().fold(0.0, f64::max);
+                let mut tries = 0;
+                loop {
+                    step_into(pot, &theta, &g, e, &mut theta_new, &mut w_new);
+                    // Exact change of the merit function, without cancellation:
+                    // dual F: ΔF = Σ D_ψ*(θ − ηg, θ) − 2ηR(w);  risk: ΔR = ⟨g, Δw⟩ + ‖XΔw‖²/n.
+                    let (df, slope) = if dual_merit {
+                        let dstar: f64 = (0..d).map(|i| pot.conj_bregman_i(i, theta[i], -e * g[i])).sum();
+                        (dstar - 2.0 * e * risk, -2.0 * e * risk)
+                    } else {
+                        for i in 0..d {
+                            dw[i] = w_new[i] - w[i];
+                        }
+                        p.x.mul_vec(&dw, &mut xdw);
+                        let gdw = linalg::dot(&g, &dw);
+                        (gdw + linalg::dot(&xdw, &xdw) / n as f64, gdw)
+                    };
+                    let ok = df.is_finite() && linalg::all_finite(&w_new) && df <= f_ref + ARMIJO * slope;
+                    if ok {
+                        f_hist.iter_mut().for_each(|v| *v -= df);
+                        break;
+                    }
+                    tries += 1;
+                    if tries > 200 || e == 0.0 {
+                        return Err(Error::Numerical(format!(
+                            "mirror descent line search failed at iteration {k} (risk {risk:e}); the problem may be too ill-conditioned"
+                        )));
+                    }
+                    e *= 0.5;
+                }
+                e
+            }
+        };
+        if eta_first.is_nan() {
+            eta_first = eta;
+        }
+        eta_min = eta_min.min(eta);
+        eta_max = eta_max.max(eta);
+        r_old.copy_from_slice(&r);
+        g_old.copy_from_slice(&g);
+        // ⟨Δθ, Δw⟩ for the Barzilai–Borwein proposal.
+        let mut sty = 0.0;
+        for i in 0..d {
+            sty += (theta_new[i] - theta[i]) * (w_new[i] - w[i]);
+        }
+        std::mem::swap(&mut theta, &mut theta_new);
+        std::mem::swap(&mut w, &mut w_new);
+        let risk_old = risk;
+        risk = p.grad_into(&w, &mut r, &mut g);
+        grad_evals += 1;
+        k += 1;
+        if matches!(cfg.step, StepRule::Auto) {
+            f_hist.push(0.0);
+            if f_hist.len() > MEMORY {
+                f_hist.remove(0);
+            }
+            // BB1 / BB2 on the dual variable μ (θ = θ₀ + Xᵀμ), alternated.
+            let mut dr2 = 0.0;
+            for i in 0..n {
+                let t = r[i] - r_old[i];
+                dr2 += t * t;
+            }
+            let prop = if dual_merit {
+                if sty > 0.0 {
+                    if bb_flip {
+                        2.0 * eta * eta * risk_old / sty
+                    } else {
+                        0.5 * n as f64 * sty / dr2.max(f64::MIN_POSITIVE)
+                    }
+                } else {
+                    eta * 2.0
+                }
+            } else {
+                // Barzilai–Borwein in θ-space with Δg = ∇R(w_{t+1}) − ∇R(w_t).
+                let (mut tt, mut tg, mut gg) = (0.0, 0.0, 0.0);
+                for i in 0..d {
+                    let dt = -eta * g_old[i];
+                    let dg = g[i] - g_old[i];
+                    tt += dt * dt;
+                    tg += dt * dg;
+                    gg += dg * dg;
+                }
+                let _ = gg;
+                // Without a dual merit function, long BB steps can stall on boundary solutions
+                // (entropy): keep them within [1, 10]× the current safe step.
+                let safe = safe_step(p, pot, &w, &g);
+                (if tg > 0.0 { tt / tg } else { eta * 2.0 }).clamp(safe, 10.0 * safe)
+            };
+            bb_flip = !bb_flip;
+            eta_prop = if !(prop.is_finite() && prop > 0.0) {
+                eta
+            } else if dual_merit {
+                prop.clamp(eta * 1e-3, eta * 1e4)
+            } else {
+                prop
+            };
+        } else if risk > risk_old * (1.0 + 1e-12) {
+            rise_streak += 1;
+            if rise_streak >= 100 || risk > 1e12 * risk_start.max(risk0) {
+                return Err(diverged(k, cfg.step, eta, eta_safe0, risk_start, risk));
+            }
+        } else {
+            rise_streak = 0;
+        }
+    }
+    rec.record(k, &w, risk, None);
+    let seconds = start.elapsed().as_secs_f64();
+    Ok(RunResult {
+        algorithm: "md".into(),
+        potential: pot.name().into(),
+        alpha: None,
+        eta_rule: cfg.step.label(),
+        eta: if eta_first.is_nan() { 0.0 } else { eta_first },
+        eta_range: (if eta_min.is_finite() { eta_min } else { 0.0 }, eta_max),
+        iterations: k,
+        grad_evals,
+        converged: reason.converged(),
+        stop_reason: reason,
+        risk,
+        risk0,
+        l1: linalg::norm1(&w),
+        l2: linalg::norm2(&w),
+        w,
+        seconds,
+        time: k as f64,
+        checkpoints: rec.points,
+        reparam: None,
+    })
+}
+
+#[inline]
+fn step_into<P: Potential + ?Sized>(
+    pot: &P,
+    theta: &[f64],
+    g: &[f64],
+    eta: f64,
+    theta_new: &mut [f64],
+    w_new: &mut [f64],
+) {
+    for i in 0..theta.len() {
+        let t = theta[i] - eta * g[i];
+        theta_new[i] = t;
+        w_new[i] = pot.inv_grad_i(i, t);
+    }
+}
+
+pub(crate) fn diverged(k: usize, rule: StepRule, eta: f64, safe: f64, r0: f64, r: f64) -> Error {
+    Error::Diverged(format!(
+        "the run diverged at iteration {k} with step size η = {eta:e} (rule {}): risk went from {r0:e} to {r:e}; \
+         a safe step for this problem is η ≤ {safe:e}; use a smaller --eta or --eta auto",
+        rule.label()
+    ))
+}

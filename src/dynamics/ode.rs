@@ -1,0 +1,141 @@
+//! Adaptive Dormand–Prince 5(4) integrator with error control, used for the continuous-time flows.
+
+use crate::{Error, Result};
+
+/// Tolerances and limits of the integrator.
+#[derive(Debug, Clone, Copy)]
+pub struct OdeOptions {
+    /// Relative tolerance per component.
+    pub rtol: f64,
+    /// Absolute tolerance per component.
+    pub atol: f64,
+    /// Cap on the number of accepted plus rejected steps.
+    pub max_steps: usize,
+}
+
+impl Default for OdeOptions {
+    fn default() -> Self {
+        OdeOptions { rtol: 1e-10, atol: 1e-14, max_steps: 5_000_000 }
+    }
+}
+
+/// Step counts of an integration.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OdeStats {
+    /// Accepted steps.
+    pub accepted: usize,
+    /// Rejected steps.
+    pub rejected: usize,
+}
+
+const C: [f64; 7] = [0.0, 0.2, 0.3, 0.8, 8.0 / 9.0, 1.0, 1.0];
+const A: [[f64; 6]; 7] = [
+    [0.0; 6],
+    [0.2, 0.0, 0.0, 0.0, 0.0, 0.0],
+    [3.0 / 40.0, 9.0 / 40.0, 0.0, 0.0, 0.0, 0.0],
+    [44.0 / 45.0, -56.0 / 15.0, 32.0 / 9.0, 0.0, 0.0, 0.0],
+    [19372.0 / 6561.0, -25360.0 / 2187.0, 64448.0 / 6561.0, -212.0 / 729.0, 0.0, 0.0],
+    [9017.0 / 3168.0, -355.0 / 33.0, 46732.0 / 5247.0, 49.0 / 176.0, -5103.0 / 18656.0, 0.0],
+    [35.0 / 384.0, 0.0, 500.0 / 1113.0, 125.0 / 192.0, -2187.0 / 6784.0, 11.0 / 84.0],
+];
+const E: [f64; 7] =
+    [71.0 / 57600.0, 0.0, -71.0 / 16695.0, 71.0 / 1920.0, -17253.0 / 339200.0, 22.0 / 525.0, -1.0 / 40.0];
+
+/// Integrates `ẏ = f(t, y)` from `(t0, y0)` and returns `y` at each of `times` (increasing, `≥ t0`).
+/// The callback `at(t, y)` is called at each output time; returning `true` stops the integration
+/// there (the outputs so far are returned).
+pub fn dopri5<F, G>(
+    mut f: F,
+    t0: f64,
+    y0: &[f64],
+    times: &[f64],
+    opts: OdeOptions,
+    mut at: G,
+) -> Result<(Vec<Vec<f64>>, OdeStats)>
+where
+    F: FnMut(f64, &[f64], &mut [f64]),
+    G: FnMut(f64, &[f64]) -> bool,
+{
+    let m = y0.len();
+    let mut y = y0.to_vec();
+    let mut t = t0;
+    let mut k: Vec<Vec<f64>> = vec![vec![0.0; m]; 7];
+    let mut tmp = vec![0.0; m];
+    let mut ynew = vec![0.0; m];
+    let mut out = Vec::with_capacity(times.len());
+    let mut stats = OdeStats::default();
+    f(t, &y, &mut k[0]);
+    // Initial step from the size of the derivative.
+    let scale0: f64 = y.iter().map(|v| opts.atol + opts.rtol * v.abs()).fold(f64::INFINITY, f64::min);
+    let dnorm = k[0].iter().map(|v| v.abs()).fold(0.0, f64::max);
+    let mut h = if dnorm > 0.0 { (0.01 * scale0.max(1e-300) / dnorm).clamp(1e-300, 1e-2) } else { 1e-6 };
+    h = h.max(1e-12 * (times.last().copied().unwrap_or(1.0) - t0).abs()).max(f64::MIN_POSITIVE);
+    for &tout in times {
+        if tout < t {
+            return Err(Error::Param("output times must be increasing".into()));
+        }
+        while t < tout {
+            if stats.accepted + stats.rejected >= opts.max_steps {
+                return Err(Error::Numerical(format!(
+                    "ODE integrator exceeded {} steps before t = {tout:e} (reached t = {t:e}); the flow is too stiff for this tolerance",
+                    opts.max_steps
+                )));
+            }
+            let last = t + h >= tout;
+            let hs = if last { tout - t } else { h };
+            for s in 1..7 {
+                for i in 0..m {
+                    let mut acc = 0.0;
+                    for j in 0..s {
+                        acc += A[s][j] * k[j][i];
+                    }
+                    tmp[i] = y[i] + hs * acc;
+                }
+                let (head, tail) = k.split_at_mut(s);
+                let _ = head;
+                f(t + C[s] * hs, &tmp, &mut tail[0]);
+            }
+            // tmp now holds the 5th-order solution (stage 7 is evaluated at it: FSAL).
+            ynew.copy_from_slice(&tmp);
+            let mut err2 = 0.0;
+            for i in 0..m {
+                let mut e = 0.0;
+                for s in 0..7 {
+                    e += E[s] * k[s][i];
+                }
+                let sc = opts.atol + opts.rtol * y[i].abs().max(ynew[i].abs());
+                let q = hs * e / sc;
+                err2 += q * q;
+            }
+            let err = (err2 / m.max(1) as f64).sqrt();
+            if !err.is_finite() {
+                stats.rejected += 1;
+                h = hs * 0.1;
+                if h < 1e-300 {
+                    return Err(Error::Numerical(format!("ODE solution became non-finite near t = {t:e}")));
+                }
+                continue;
+            }
+            let fac = if err == 0.0 { 5.0 } else { (0.9 * err.powf(-0.2)).clamp(0.2, 5.0) };
+            if err <= 1.0 {
+                t = if last { tout } else { t + hs };
+                y.copy_from_slice(&ynew);
+                k.swap(0, 6);
+                stats.accepted += 1;
+                if !last {
+                    h = hs * fac;
+                } else {
+                    h = h.max(hs * fac).min(h * 5.0);
+                }
+            } else {
+                stats.rejected += 1;
+                h = hs * fac.min(1.0);
+            }
+        }
+        out.push(y.clone());
+        if at(t, &y) {
+            break;
+        }
+    }
+    Ok((out, stats))
+}

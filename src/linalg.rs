@@ -1,0 +1,199 @@
+//! Small dense kernels (row-major matrices, vector helpers) and the bridge to `faer`.
+
+use faer::Mat;
+use faer::linalg::solvers::Solve;
+
+/// A dense row-major matrix `n × d` stored contiguously (`a[i*d + j]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dense {
+    /// Number of rows.
+    pub rows: usize,
+    /// Number of columns.
+    pub cols: usize,
+    /// Row-major entries.
+    pub data: Vec<f64>,
+}
+
+impl Dense {
+    /// A zero matrix of the given shape.
+    pub fn zeros(rows: usize, cols: usize) -> Self {
+        Dense { rows, cols, data: vec![0.0; rows * cols] }
+    }
+
+    /// Builds a matrix from `f(i, j)`.
+    pub fn from_fn(rows: usize, cols: usize, f: impl Fn(usize, usize) -> f64) -> Self {
+        let mut data = Vec::with_capacity(rows * cols);
+        for i in 0..rows {
+            for j in 0..cols {
+                data.push(f(i, j));
+            }
+        }
+        Dense { rows, cols, data }
+    }
+
+    /// Entry `(i, j)`.
+    #[inline]
+    pub fn get(&self, i: usize, j: usize) -> f64 {
+        self.data[i * self.cols + j]
+    }
+
+    /// Row `i` as a slice.
+    #[inline]
+    pub fn row(&self, i: usize) -> &[f64] {
+        &self.data[i * self.cols..(i + 1) * self.cols]
+    }
+
+    /// `out = A v` (length `rows`).
+    pub fn mul_vec(&self, v: &[f64], out: &mut [f64]) {
+        debug_assert_eq!(v.len(), self.cols);
+        debug_assert_eq!(out.len(), self.rows);
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = dot(self.row(i), v);
+        }
+    }
+
+    /// `out = Aᵀ r` (length `cols`).
+    pub fn tmul_vec(&self, r: &[f64], out: &mut [f64]) {
+        debug_assert_eq!(r.len(), self.rows);
+        debug_assert_eq!(out.len(), self.cols);
+        out.iter_mut().for_each(|o| *o = 0.0);
+        for (i, &ri) in r.iter().enumerate() {
+            if ri != 0.0 {
+                axpy(ri, self.row(i), out);
+            }
+        }
+    }
+
+    /// The transpose, as a new row-major matrix.
+    pub fn transpose(&self) -> Dense {
+        Dense::from_fn(self.cols, self.rows, |i, j| self.get(j, i))
+    }
+
+    /// Columns `idx` of the matrix, as a new `rows × idx.len()` matrix.
+    pub fn select_cols(&self, idx: &[usize]) -> Dense {
+        Dense::from_fn(self.rows, idx.len(), |i, k| self.get(i, idx[k]))
+    }
+
+    /// Copy into a `faer` matrix.
+    pub fn to_faer(&self) -> Mat<f64> {
+        Mat::from_fn(self.rows, self.cols, |i, j| self.get(i, j))
+    }
+
+    /// Copy from a `faer` matrix.
+    pub fn from_faer(m: faer::MatRef<'_, f64>) -> Dense {
+        Dense::from_fn(m.nrows(), m.ncols(), |i, j| m[(i, j)])
+    }
+}
+
+/// `Σ a_i b_i`, with four accumulators so the compiler vectorises it.
+#[inline]
+pub fn dot(a: &[f64], b: &[f64]) -> f64 {
+    let n = a.len().min(b.len());
+    let (a, b) = (&a[..n], &b[..n]);
+    let mut s = [0.0f64; 4];
+    let chunks = n / 4;
+    for k in 0..chunks {
+        let i = 4 * k;
+        s[0] += a[i] * b[i];
+        s[1] += a[i + 1] * b[i + 1];
+        s[2] += a[i + 2] * b[i + 2];
+        s[3] += a[i + 3] * b[i + 3];
+    }
+    let mut t = (s[0] + s[1]) + (s[2] + s[3]);
+    for i in 4 * chunks..n {
+        t += a[i] * b[i];
+    }
+    t
+}
+
+/// `y += a x`.
+#[inline]
+pub fn axpy(a: f64, x: &[f64], y: &mut [f64]) {
+    for (yi, &xi) in y.iter_mut().zip(x) {
+        *yi += a * xi;
+    }
+}
+
+/// Euclidean norm `‖v‖₂`, robust to overflow for large entries.
+pub fn norm2(v: &[f64]) -> f64 {
+    let m = norm_inf(v);
+    if m == 0.0 || !m.is_finite() {
+        return m;
+    }
+    let s: f64 = v.iter().map(|x| (x / m) * (x / m)).sum();
+    m * s.sqrt()
+}
+
+/// `‖v‖₁`.
+pub fn norm1(v: &[f64]) -> f64 {
+    v.iter().map(|x| x.abs()).sum()
+}
+
+/// `‖v‖_∞` (NaN if any entry is NaN).
+pub fn norm_inf(v: &[f64]) -> f64 {
+    let mut m = 0.0f64;
+    for &x in v {
+        if x.is_nan() {
+            return f64::NAN;
+        }
+        m = m.max(x.abs());
+    }
+    m
+}
+
+/// `‖a − b‖₂`.
+pub fn dist2(a: &[f64], b: &[f64]) -> f64 {
+    let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();
+    norm2(&d)
+}
+
+/// True when every entry is finite.
+pub fn all_finite(v: &[f64]) -> bool {
+    v.iter().all(|x| x.is_finite())
+}
+
+/// Solves the symmetric positive-definite system `A x = b` by Cholesky (`faer`), adding a
+/// diagonal shift `shift` first; `None` if the factorisation fails.
+pub fn spd_solve(a: &Dense, b: &[f64], shift: f64) -> Option<Vec<f64>> {
+    let n = a.rows;
+    let m = Mat::from_fn(n, n, |i, j| a.get(i, j) + if i == j { shift } else { 0.0 });
+    let llt = m.llt(faer::Side::Lower).ok()?;
+    let rhs = Mat::from_fn(n, 1, |i, _| b[i]);
+    let x = llt.solve(&rhs);
+    let out: Vec<f64> = (0..n).map(|i| x[(i, 0)]).collect();
+    all_finite(&out).then_some(out)
+}
+
+/// Singular value decomposition `A = U diag(s) Vᵀ` (thin), singular values in decreasing order.
+pub struct Svd {
+    /// Left singular vectors, `rows × k`.
+    pub u: Dense,
+    /// Singular values, decreasing.
+    pub s: Vec<f64>,
+    /// Right singular vectors, `cols × k`.
+    pub v: Dense,
+}
+
+/// Thin SVD of `a` by `faer`.
+pub fn svd(a: &Dense) -> crate::Result<Svd> {
+    let m = a.to_faer();
+    let svd = m.thin_svd().map_err(|e| crate::Error::Numerical(format!("SVD did not converge: {e:?}")))?;
+    let s: Vec<f64> = (0..svd.S().dim()).map(|i| svd.S()[i]).collect();
+    Ok(Svd { u: Dense::from_faer(svd.U()), s, v: Dense::from_faer(svd.V()) })
+}
+
+/// Singular values of `a`, decreasing.
+pub fn singular_values(a: &Dense) -> crate::Result<Vec<f64>> {
+    let m = a.to_faer();
+    let s = m.singular_values().map_err(|e| crate::Error::Numerical(format!("SVD did not converge: {e:?}")))?;
+    Ok(s)
+}
+
+/// Log-spaced values `lo, …, hi` (`k` points, `k ≥ 2`; `k = 1` gives `lo`).
+pub fn logspace(lo: f64, hi: f64, k: usize) -> Vec<f64> {
+    if k <= 1 {
+        return vec![lo];
+    }
+    let (a, b) = (lo.ln(), hi.ln());
+    (0..k).map(|i| if i == k - 1 { hi } else { (a + (b - a) * i as f64 / (k - 1) as f64).exp() }).collect()
+}

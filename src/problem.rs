@@ -1,0 +1,163 @@
+//! Least-squares data `(X, y)`: risk `R(w) = (1/n)‖Xw − y‖²`, gradient `∇R(w) = (2/n)Xᵀ(Xw − y)`,
+//! smoothness `L = 2‖X‖₂²/n` (SPEC §1).
+
+use crate::linalg::{self, Dense};
+use crate::{Error, Result};
+use serde::Serialize;
+
+/// A least-squares problem. `X` is `n × d`, row-major; every entry is finite.
+#[derive(Debug, Clone)]
+pub struct Problem {
+    /// Design matrix `X` (`n × d`).
+    pub x: Dense,
+    /// Responses `y` (length `n`).
+    pub y: Vec<f64>,
+    /// Singular values of `X`, decreasing.
+    pub sigma: Vec<f64>,
+}
+
+/// A summary of a problem: shape, numerical rank and conditioning.
+#[derive(Debug, Clone, Serialize)]
+pub struct Description {
+    /// Samples.
+    pub n: usize,
+    /// Features.
+    pub d: usize,
+    /// Numerical rank (singular values above `max(n, d)·ε·σ_max`).
+    pub rank: usize,
+    /// Largest singular value of `X`.
+    pub sigma_max: f64,
+    /// Smallest of the `min(n, d)` singular values of `X`.
+    pub sigma_min: f64,
+    /// Smoothness constant `L = 2σ_max²/n`.
+    pub smoothness: f64,
+    /// `d > n` and `X` has full row rank: the interpolators form an affine space.
+    pub overparametrised_full_row_rank: bool,
+    /// `R(0) = ‖y‖²/n`.
+    pub risk_at_zero: f64,
+}
+
+impl Problem {
+    /// Builds a problem, checking shapes and finiteness.
+    pub fn new(x: Dense, y: Vec<f64>) -> Result<Self> {
+        if x.rows == 0 || x.cols == 0 {
+            return Err(Error::Data(format!("X must be non-empty, got {} × {}", x.rows, x.cols)));
+        }
+        if x.data.len() != x.rows * x.cols {
+            return Err(Error::Data("X storage does not match its shape".into()));
+        }
+        if y.len() != x.rows {
+            return Err(Error::Data(format!("y has length {} but X has {} rows", y.len(), x.rows)));
+        }
+        if let Some(k) = x.data.iter().position(|v| !v.is_finite()) {
+            return Err(Error::Data(format!(
+                "X has a non-finite entry at row {}, column {}",
+                k / x.cols + 1,
+                k % x.cols + 1
+            )));
+        }
+        if let Some(i) = y.iter().position(|v| !v.is_finite()) {
+            return Err(Error::Data(format!("y has a non-finite entry at row {}", i + 1)));
+        }
+        let sigma = linalg::singular_values(&x)?;
+        Ok(Problem { x, y, sigma })
+    }
+
+    /// Number of samples `n`.
+    pub fn n(&self) -> usize {
+        self.x.rows
+    }
+
+    /// Number of features `d`.
+    pub fn d(&self) -> usize {
+        self.x.cols
+    }
+
+    /// Smoothness `L = 2‖X‖₂²/n`.
+    pub fn smoothness(&self) -> f64 {
+        let s = self.sigma.first().copied().unwrap_or(0.0);
+        2.0 * s * s / self.n() as f64
+    }
+
+    /// Numerical rank of `X`: singular values above `max(n, d)·ε·σ_max`.
+    pub fn rank(&self) -> usize {
+        let smax = self.sigma.first().copied().unwrap_or(0.0);
+        let tol = self.n().max(self.d()) as f64 * f64::EPSILON * smax;
+        self.sigma.iter().filter(|&&s| s > tol).count()
+    }
+
+    /// Residual `r = Xw − y` into `r`.
+    pub fn residual_into(&self, w: &[f64], r: &mut [f64]) {
+        self.x.mul_vec(w, r);
+        for (ri, yi) in r.iter_mut().zip(&self.y) {
+            *ri -= yi;
+        }
+    }
+
+    /// Residual `Xw − y`.
+    pub fn residual(&self, w: &[f64]) -> Vec<f64> {
+        let mut r = vec![0.0; self.n()];
+        self.residual_into(w, &mut r);
+        r
+    }
+
+    /// Risk `R(w) = (1/n)‖Xw − y‖²`.
+    pub fn risk(&self, w: &[f64]) -> f64 {
+        let r = self.residual(w);
+        linalg::dot(&r, &r) / self.n() as f64
+    }
+
+    /// Gradient `∇R(w) = (2/n)Xᵀ(Xw − y)` into `g`, using the scratch `r` (length `n`);
+    /// returns the risk at `w`.
+    pub fn grad_into(&self, w: &[f64], r: &mut [f64], g: &mut [f64]) -> f64 {
+        self.residual_into(w, r);
+        self.x.tmul_vec(r, g);
+        let s = 2.0 / self.n() as f64;
+        g.iter_mut().for_each(|v| *v *= s);
+        linalg::dot(r, r) / self.n() as f64
+    }
+
+    /// Gradient `∇R(w)`.
+    pub fn grad(&self, w: &[f64]) -> Vec<f64> {
+        let mut r = vec![0.0; self.n()];
+        let mut g = vec![0.0; self.d()];
+        self.grad_into(w, &mut r, &mut g);
+        g
+    }
+
+    /// `R(0) = ‖y‖²/n`.
+    pub fn risk_at_zero(&self) -> f64 {
+        linalg::dot(&self.y, &self.y) / self.n() as f64
+    }
+
+    /// A summary of shape, rank and conditioning.
+    pub fn describe(&self) -> Description {
+        let rank = self.rank();
+        Description {
+            n: self.n(),
+            d: self.d(),
+            rank,
+            sigma_max: self.sigma.first().copied().unwrap_or(0.0),
+            sigma_min: self.sigma.last().copied().unwrap_or(0.0),
+            smoothness: self.smoothness(),
+            overparametrised_full_row_rank: self.d() > self.n() && rank == self.n(),
+            risk_at_zero: self.risk_at_zero(),
+        }
+    }
+
+    /// The component of `w` outside `range(Xᵀ)`, relative to `‖w‖`: `‖(I − P)w‖/‖w‖` with `P` the
+    /// orthogonal projector onto the row space (computed from an SVD).
+    pub fn outside_row_space(&self, w: &[f64]) -> Result<f64> {
+        let svd = linalg::svd(&self.x)?;
+        let k = self.rank();
+        let mut proj = vec![0.0; self.d()];
+        for c in 0..k {
+            let vc: Vec<f64> = (0..self.d()).map(|j| svd.v.get(j, c)).collect();
+            let a = linalg::dot(&vc, w);
+            linalg::axpy(a, &vc, &mut proj);
+        }
+        let nw = linalg::norm2(w);
+        let off = linalg::dist2(w, &proj);
+        Ok(if nw > 0.0 { off / nw } else { off })
+    }
+}

@@ -1,0 +1,265 @@
+//! Issue "Exact reference solvers": each solver against an independent method.
+
+use ibias::Error;
+use ibias::data::{Entries, GenSpec};
+use ibias::dynamics::md::RunConfig;
+use ibias::dynamics::run_md;
+use ibias::exact::bregman::{BregmanOptions, bregman_projection};
+use ibias::exact::lasso::{CdOptions, default_lasso_grid, interpolate_path, lasso_cd, lasso_homotopy};
+use ibias::exact::ridge::{default_ridge_grid, ridge_path};
+use ibias::exact::{basis_pursuit, min_l2};
+use ibias::linalg::{Dense, dist2, norm1, norm2, spd_solve};
+use ibias::potential::{Euclidean, Hyperbolic, NegEntropy};
+use ibias::problem::Problem;
+
+fn make(n: usize, d: usize, k: Option<usize>, noise: f64, seed: u64) -> Problem {
+    GenSpec { n, d, sparsity: k, entries: Entries::Gaussian, w_star: None, noise, seed }.generate().unwrap().problem
+}
+
+fn gram(x: &Dense) -> Dense {
+    Dense::from_fn(x.cols, x.cols, |a, b| (0..x.rows).map(|i| x.get(i, a) * x.get(i, b)).sum())
+}
+
+#[test]
+fn min_l2_matches_normal_equations() {
+    // Overdetermined: (XᵀX)⁻¹Xᵀy.
+    let p = make(30, 10, None, 0.5, 1);
+    let mut xty = vec![0.0; 10];
+    p.x.tmul_vec(&p.y, &mut xty);
+    let ne = spd_solve(&gram(&p.x), &xty, 0.0).unwrap();
+    let s = min_l2(&p).unwrap();
+    assert!(dist2(&s.w, &ne) <= 1e-12 * norm2(&ne));
+    // Underdetermined: Xᵀ(XXᵀ)⁻¹y.
+    let p = make(10, 30, None, 0.0, 2);
+    let xt = p.x.transpose();
+    let a = spd_solve(&gram(&xt), &p.y, 0.0).unwrap();
+    let mut w = vec![0.0; 30];
+    p.x.tmul_vec(&a, &mut w);
+    let s = min_l2(&p).unwrap();
+    assert!(dist2(&s.w, &w) <= 1e-12 * norm2(&w));
+    assert!(s.certificate.outside_row_space.unwrap() < 1e-13);
+}
+
+#[test]
+fn min_l2_handles_rank_deficient_x() {
+    // Duplicate columns and a zero column: rank 3 of 5 columns, 8 rows.
+    let base = make(8, 3, None, 0.3, 3);
+    let x = Dense::from_fn(8, 5, |i, j| match j {
+        0..=2 => base.x.get(i, j),
+        3 => base.x.get(i, 0),
+        _ => 0.0,
+    });
+    let p = Problem::new(x, base.y.clone()).unwrap();
+    assert_eq!(p.rank(), 3);
+    let s = min_l2(&p).unwrap();
+    assert_eq!(s.certificate.rank, Some(3));
+    assert!(s.certificate.normal_residual.unwrap() < 1e-12, "not a least-squares solution");
+    // Minimum norm: the duplicated pair shares its weight equally; the zero column gets nothing.
+    assert!((s.w[0] - s.w[3]).abs() < 1e-12 && s.w[4] == 0.0);
+    // Same fitted values as the full-rank solve on the 3 distinct columns.
+    let b = min_l2(&base).unwrap();
+    assert!((s.w[0] + s.w[3] - b.w[0]).abs() < 1e-11);
+}
+
+/// Brute force over all supports: the minimum ℓ1 norm among basic solutions `X_S w_S = y`.
+fn brute_force_l1(p: &Problem) -> f64 {
+    let d = p.d();
+    let mut best = f64::INFINITY;
+    for mask in 1u32..(1 << d) {
+        let s: Vec<usize> = (0..d).filter(|j| mask & (1 << j) != 0).collect();
+        if s.len() > p.n() {
+            continue;
+        }
+        let xs = p.x.select_cols(&s);
+        let Some(ws) = spd_solve(
+            &gram(&xs),
+            &{
+                let mut b = vec![0.0; s.len()];
+                xs.tmul_vec(&p.y, &mut b);
+                b
+            },
+            0.0,
+        ) else {
+            continue;
+        };
+        let mut r = vec![0.0; p.n()];
+        xs.mul_vec(&ws, &mut r);
+        if dist2(&r, &p.y) <= 1e-9 * norm2(&p.y) {
+            best = best.min(norm1(&ws));
+        }
+    }
+    best
+}
+
+#[test]
+fn basis_pursuit_matches_brute_force_on_tiny_instances() {
+    for seed in 0..12 {
+        let n = 2 + (seed as usize % 3);
+        let d = n + 2 + (seed as usize % 4);
+        let p = make(n, d.min(8), None, 0.0, 100 + seed);
+        let bp = basis_pursuit(&p).unwrap();
+        let bf = brute_force_l1(&p);
+        assert!((bp.l1 - bf).abs() <= 1e-9 * bf, "seed {seed}: BP {} vs brute force {bf}", bp.l1);
+        assert!(bp.certificate.duality_gap_rel.unwrap() <= 1e-9);
+    }
+}
+
+#[test]
+fn basis_pursuit_certificate_on_ex2() {
+    for seed in 0..3 {
+        let g = GenSpec::ex2(seed).generate().unwrap();
+        let bp = basis_pursuit(&g.problem).unwrap();
+        let c = &bp.certificate;
+        assert!(c.duality_gap_rel.unwrap() <= 1e-9, "gap {:?}", c.duality_gap_rel);
+        assert!(c.residual_rel <= 1e-12);
+        // Noiseless 5-sparse with n = 40: the planted vector is recovered.
+        assert!(dist2(&bp.w, &g.w_star) < 1e-10);
+        assert_eq!(bp.support.as_ref().unwrap().len(), 5);
+    }
+}
+
+#[test]
+fn lasso_homotopy_agrees_with_coordinate_descent() {
+    for (seed, n, d) in [(1, 20, 50), (2, 40, 100), (3, 50, 10), (4, 15, 15)] {
+        let p = make(n, d, Some(5.min(d)), 0.1, seed);
+        let exact = lasso_homotopy(&p).unwrap();
+        let grid = default_lasso_grid(&p, 50, false);
+        let cd = lasso_cd(&p, &grid, CdOptions { gap_tol: 1e-22, ..Default::default() }).unwrap();
+        for (k, &l) in grid.iter().enumerate() {
+            let we = interpolate_path(&exact, l);
+            let gap = dist2(&we, &cd.coefs[k]);
+            assert!(gap <= 1e-8 * norm2(&we).max(1.0), "seed {seed}, λ = {l:e}: homotopy vs CD differ by {gap:e}");
+        }
+        for c in &exact.certificates {
+            assert!(c.kkt <= 1e-9, "KKT violation {}", c.kkt);
+        }
+    }
+}
+
+#[test]
+fn lasso_exact_path_limit_is_basis_pursuit() {
+    for seed in 0..3 {
+        let p = make(30, 80, Some(20), 0.0, 20 + seed); // 20-sparse: the ℓ1 limit is not w*
+        let path = lasso_homotopy(&p).unwrap();
+        assert_eq!(*path.lambdas.last().unwrap(), 0.0);
+        let last = path.coefs.last().unwrap();
+        let bp = basis_pursuit(&p).unwrap();
+        assert!((norm1(last) - bp.l1).abs() <= 1e-9 * bp.l1, "path limit {} vs BP {}", norm1(last), bp.l1);
+        assert!(norm2(&p.residual(last)) <= 1e-9 * norm2(&p.y));
+    }
+}
+
+#[test]
+fn lasso_positive_stays_nonnegative_with_small_gap() {
+    let p = make(40, 60, Some(5), 0.1, 9);
+    let grid = default_lasso_grid(&p, 20, true);
+    let path = lasso_cd(&p, &grid, CdOptions { positive: true, ..Default::default() }).unwrap();
+    for (w, c) in path.coefs.iter().zip(&path.certificates) {
+        assert!(w.iter().all(|v| *v >= 0.0));
+        assert!(c.duality_gap.unwrap() <= 1e-12 && c.kkt <= 1e-6);
+    }
+}
+
+#[test]
+fn ridge_path_matches_direct_solves() {
+    let p = make(25, 40, None, 0.2, 5);
+    let grid = default_ridge_grid(&p, 30).unwrap();
+    assert_eq!(*grid.last().unwrap(), 0.0);
+    let path = ridge_path(&p, &grid).unwrap();
+    let w0 = norm2(&path.coefs[grid.len() - 1]);
+    assert!(norm2(&path.coefs[0]) <= 1e-3 * w0, "the largest λ does not shrink enough");
+    let n = p.n() as f64;
+    let mut xty = vec![0.0; p.d()];
+    p.x.tmul_vec(&p.y, &mut xty);
+    let b: Vec<f64> = xty.iter().map(|v| v / n).collect();
+    let g = gram(&p.x);
+    let gn = Dense::from_fn(p.d(), p.d(), |i, j| g.get(i, j) / n);
+    for (k, &l) in grid.iter().enumerate() {
+        if l == 0.0 {
+            let m = min_l2(&p).unwrap();
+            assert!(dist2(&path.coefs[k], &m.w) <= 1e-10 * norm2(&m.w));
+            continue;
+        }
+        let direct = spd_solve(&gn, &b, l).unwrap();
+        assert!(dist2(&path.coefs[k], &direct) <= 1e-9 * norm2(&direct).max(1e-300), "λ = {l:e}");
+        assert!(path.certificates[k].kkt <= 1e-10);
+    }
+}
+
+#[test]
+fn bregman_projection_agrees_with_long_md_runs() {
+    let p = GenSpec::ex2(0).generate().unwrap().problem;
+    let d = p.d();
+    for (alpha, tol_md, agree) in [(1e-6, 1e-16, 1e-5), (1e-2, 1e-24, 1e-9), (1.0, 1e-26, 1e-10), (1e2, 1e-26, 1e-10)] {
+        let pot = Hyperbolic::uniform(alpha, d).unwrap();
+        let exact = bregman_projection(&p, &pot, &vec![0.0; d], BregmanOptions::default()).unwrap();
+        let mut cfg = RunConfig::default();
+        cfg.stop.risk_tol = tol_md;
+        cfg.stop.grad_tol = 0.0;
+        cfg.stop.max_iter = 3_000_000;
+        let md = run_md(&p, &pot, &vec![0.0; d], &cfg).unwrap();
+        let rel = dist2(&md.w, &exact.w) / norm2(&exact.w);
+        eprintln!("α = {alpha:e}: MD ({} it, R/R0 {:.1e}) vs Bregman: {rel:.2e}", md.iterations, md.risk / md.risk0);
+        assert!(rel <= agree, "α = {alpha}: MD and Bregman differ by {rel:e}");
+    }
+}
+
+#[test]
+fn bregman_projection_limits_in_alpha() {
+    for seed in 0..3 {
+        let p = GenSpec::ex2(seed).generate().unwrap().problem;
+        let d = p.d();
+        let w2 = min_l2(&p).unwrap();
+        let big =
+            bregman_projection(&p, &Hyperbolic::uniform(1e3, d).unwrap(), &vec![0.0; d], BregmanOptions::default())
+                .unwrap();
+        assert!(dist2(&big.w, &w2.w) <= 1e-8 * norm2(&w2.w), "α = 1e3 is not w₂*");
+        let small =
+            bregman_projection(&p, &Hyperbolic::uniform(1e-10, d).unwrap(), &vec![0.0; d], BregmanOptions::default())
+                .unwrap();
+        let bp = basis_pursuit(&p).unwrap();
+        assert!((small.l1 - bp.l1).abs() <= 1e-6 * bp.l1, "α = 1e-10: ℓ1 {} vs BP {}", small.l1, bp.l1);
+        let eu = bregman_projection(&p, &Euclidean, &vec![0.0; d], BregmanOptions::default()).unwrap();
+        assert!(dist2(&eu.w, &w2.w) <= 1e-12 * norm2(&w2.w));
+        assert!(small.certificate.residual_rel <= 1e-12 && big.certificate.residual_rel <= 1e-12);
+    }
+}
+
+#[test]
+fn entropy_projection_is_positive_and_feasible() {
+    // y = Xw* with w* ≥ 0 so {Xw = y, w > 0} is non-empty.
+    let mut spec = GenSpec::ex2(4);
+    spec.w_star = Some((0..100).map(|j| if j % 10 == 0 { 1.0 } else { 0.0 }).collect());
+    let p = spec.generate().unwrap().problem;
+    let s = bregman_projection(&p, &NegEntropy, &vec![1.0; 100], BregmanOptions::default()).unwrap();
+    assert!(s.w.iter().all(|v| *v > 0.0));
+    assert!(s.certificate.residual_rel <= 1e-12);
+    // Same point as exponentiated gradient run for long.
+    let mut cfg = RunConfig::default();
+    cfg.stop.risk_tol = 1e-26;
+    cfg.stop.grad_tol = 0.0;
+    let eg = ibias::dynamics::run_eg(&p, &vec![1.0; 100], &cfg).unwrap();
+    assert!(dist2(&eg.w, &s.w) <= 1e-8 * norm2(&s.w));
+}
+
+#[test]
+fn bad_inputs_give_clear_errors() {
+    let p = GenSpec::ex2(0).generate().unwrap().problem;
+    match ridge_path(&p, &[1.0, -0.5]) {
+        Err(Error::Param(m)) => assert!(m.contains("≥ 0"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    match lasso_cd(&p, &[], CdOptions::default()) {
+        Err(Error::Param(m)) => assert!(m.contains("empty"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    match bregman_projection(&p, &NegEntropy, &vec![0.0; 100], BregmanOptions::default()) {
+        Err(Error::Param(m)) => assert!(m.contains("w0 > 0"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    let noisy = GenSpec::ex3(0).generate().unwrap().problem; // d < n with noise: no interpolator
+    match basis_pursuit(&noisy) {
+        Err(Error::Infeasible(m)) => assert!(m.contains("no solution"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+}
