@@ -34,6 +34,14 @@ enum Command {
     Solve(crate::cli_exact::SolveArgs),
     /// Regularisation paths (ridge, Lasso) in the sheet's convention R(w) + λ·pen(w).
     Path(crate::cli_exact::PathArgs),
+    /// Exercise 1: the claims of the theory, measured.
+    Ex1(crate::cli_study::StudyArgs),
+    /// Exercise 2: discrete GD on z vs MD, and the α sweep.
+    Ex2(crate::cli_study::StudyArgs),
+    /// Exercise 3: regularisation paths vs optimisation paths.
+    Ex3(crate::cli_study::StudyArgs),
+    /// The full report: all three exercises, figures and one HTML page (default: report/).
+    Report(crate::cli_study::ReportArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -156,11 +164,15 @@ where
 
 fn dispatch(cli: Cli) -> Result<()> {
     match cli.command {
-        None => Err(Error::Param("give a subcommand (see --help)".into())),
+        None => crate::cli_study::report(&crate::cli_study::ReportArgs::default()),
         Some(Command::Data { cmd }) => data_cmd(cmd),
         Some(Command::Run(a)) => run_cmd(a),
         Some(Command::Solve(a)) => crate::cli_exact::solve(a),
         Some(Command::Path(a)) => crate::cli_exact::path(a),
+        Some(Command::Ex1(a)) => crate::cli_study::ex1(a),
+        Some(Command::Ex2(a)) => crate::cli_study::ex2(a),
+        Some(Command::Ex3(a)) => crate::cli_study::ex3(a),
+        Some(Command::Report(a)) => crate::cli_study::report(&a),
     }
 }
 

@@ -16,5 +16,8 @@ pub mod problem;
 pub use error::{Error, Result};
 pub mod cli;
 mod cli_exact;
+pub mod cli_study;
 pub mod dynamics;
 pub mod exact;
+pub mod report;
+pub mod study;
