@@ -263,3 +263,35 @@ fn bad_inputs_give_clear_errors() {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn lasso_matches_committed_scikit_learn_fixtures() {
+    // Produced by bench/fixtures/make_sklearn_fixtures.py (lars_path and lasso_path, a = λ/2).
+    for s in 1..=3 {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+        let p = ibias::data::load_csv(std::path::Path::new(&format!("{dir}/lasso_seed{s}.csv"))).unwrap();
+        let fx: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(format!("{dir}/lasso_seed{s}.sklearn.json")).unwrap())
+                .unwrap();
+        let nums = |k: &str| -> Vec<f64> { fx[k].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect() };
+        let rows = |k: &str| -> Vec<Vec<f64>> {
+            fx[k]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| r.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect())
+                .collect()
+        };
+        let exact = lasso_homotopy(&p).unwrap();
+        // Breakpoints of lars_path, evaluated on our piecewise-linear path.
+        for (l, w) in nums("lars_lambdas").iter().zip(rows("lars_coefs")) {
+            let ours = interpolate_path(&exact, *l);
+            assert!(dist2(&ours, &w) <= 1e-8 * norm2(&w).max(1.0), "seed {s}, lars λ = {l:e}");
+        }
+        let grid = nums("grid_lambdas");
+        let cd = lasso_cd(&p, &grid, CdOptions { gap_tol: 1e-22, ..Default::default() }).unwrap();
+        for (k, w) in rows("grid_coefs").iter().enumerate() {
+            assert!(dist2(&cd.coefs[k], w) <= 1e-8 * norm2(w).max(1.0), "seed {s}, grid λ = {:e}", grid[k]);
+        }
+    }
+}
