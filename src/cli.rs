@@ -42,6 +42,8 @@ enum Command {
     Ex3(crate::cli_study::StudyArgs),
     /// The full report: all three exercises, figures and one HTML page (default: report/).
     Report(crate::cli_study::ReportArgs),
+    /// Certified sweeps over α × η × seed, each run compared with its exact limit.
+    Sweep(crate::cli_study::SweepArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -173,6 +175,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Some(Command::Ex2(a)) => crate::cli_study::ex2(a),
         Some(Command::Ex3(a)) => crate::cli_study::ex3(a),
         Some(Command::Report(a)) => crate::cli_study::report(&a),
+        Some(Command::Sweep(a)) => crate::cli_study::sweep(a),
     }
 }
 

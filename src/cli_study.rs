@@ -132,3 +132,110 @@ pub(crate) fn report(a: &ReportArgs) -> Result<()> {
     println!("wrote {} in {:.1} s", page.display(), t.elapsed().as_secs_f64());
     Ok(())
 }
+
+/// Arguments of `ibias sweep`.
+#[derive(clap::Args, Debug)]
+pub struct SweepArgs {
+    /// md (mirror descent, hyperbolic entropy), reparam (GD on u, v) or bregman (the exact limits).
+    method: crate::study::sweep::SweepMethod,
+    /// CSV file; without it, the preset at each of --seeds.
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Preset used with --seeds (ex2, woodworth).
+    #[arg(long, default_value = "ex2")]
+    preset: String,
+    /// Dataset seeds (without --data), comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "0")]
+    seeds: Vec<u64>,
+    /// α values: LO:HI:K (log-spaced) or a comma-separated list.
+    #[arg(long, default_value = "1e-10:1e3:27")]
+    alphas: String,
+    /// Step rules, comma-separated: lbfgs, auto, safe or numbers (md default lbfgs, reparam default safe).
+    #[arg(long, value_delimiter = ',')]
+    etas: Option<Vec<String>>,
+    /// Stop each run when R ≤ tol·R(0).
+    #[arg(long, default_value_t = 1e-24)]
+    tol: f64,
+    /// Iteration cap per run.
+    #[arg(long, default_value_t = 10_000_000)]
+    max_iter: usize,
+    /// Seconds cap per run.
+    #[arg(long, default_value_t = 60.0)]
+    max_seconds: f64,
+    /// Journal of finished rows (JSON lines): an interrupted sweep resumes from it.
+    #[arg(long)]
+    resume: Option<PathBuf>,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(serde::Serialize)]
+struct SweepOut {
+    method: crate::study::sweep::SweepMethod,
+    rows: Vec<crate::study::sweep::Row>,
+    seconds: f64,
+    threads: usize,
+    peak_rss_mib: Option<f64>,
+}
+
+pub(crate) fn sweep(a: SweepArgs) -> Result<()> {
+    use crate::dynamics::StepRule;
+    use crate::study::sweep::{self, SweepMethod, SweepOptions};
+    let t = Instant::now();
+    let alphas = sweep::parse_alphas(&a.alphas)?;
+    let etas: Vec<StepRule> = match &a.etas {
+        Some(v) => v.iter().map(|s| StepRule::parse(s)).collect::<Result<_>>()?,
+        None => vec![if a.method == SweepMethod::Reparam { StepRule::Safe } else { StepRule::Lbfgs }],
+    };
+    if a.seeds.is_empty() {
+        return Err(Error::Param("--seeds is empty".into()));
+    }
+    let problems = sweep::problems_from(a.data.as_deref(), &a.preset, &a.seeds)?;
+    let o = SweepOptions {
+        method: a.method,
+        alphas,
+        etas,
+        risk_tol: a.tol,
+        max_iter: a.max_iter,
+        max_seconds: a.max_seconds,
+    };
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(a.threads.unwrap_or(0))
+        .build()
+        .map_err(|e| Error::Param(format!("thread pool: {e}")))?;
+    let threads = pool.current_num_threads();
+    let rows = pool.install(|| sweep::run(&problems, &o, a.resume.as_deref()))?;
+    let out = SweepOut {
+        method: a.method,
+        rows,
+        seconds: t.elapsed().as_secs_f64(),
+        threads,
+        peak_rss_mib: sweep::peak_rss_mib(),
+    };
+    if a.json {
+        print_json(&out)
+    } else {
+        println!(
+            "{:>10} {:>8} {:>10} {:>9} {:>5} {:>11} {:>11} {:>11}",
+            "alpha", "eta", "iters", "seconds", "conv", "l1_gap", "l2_gap", "to_exact"
+        );
+        for r in &out.rows {
+            println!(
+                "{:>10.3e} {:>8} {:>10} {:>9.4} {:>5} {:>11.3e} {:>11.3e} {:>11.3e}",
+                r.alpha, r.eta, r.iterations, r.seconds, r.converged, r.l1_gap, r.l2_gap, r.distance_to_exact
+            );
+        }
+        println!(
+            "{} rows in {:.2} s on {} threads; peak RSS {:.1} MiB",
+            out.rows.len(),
+            out.seconds,
+            threads,
+            out.peak_rss_mib.unwrap_or(f64::NAN)
+        );
+        Ok(())
+    }
+}

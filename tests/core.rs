@@ -306,3 +306,25 @@ mod loader {
         assert_eq!(e3.w_star, vec![1.0, 0.0]);
     }
 }
+
+#[test]
+fn md_lbfgs_reaches_the_bregman_projection_at_small_alpha() {
+    use ibias::exact::bregman::{BregmanOptions, bregman_projection};
+    let p = ex2(0);
+    let d = p.d();
+    for alpha in [1e-10, 1e-4] {
+        let pot = Hyperbolic::uniform(alpha, d).unwrap();
+        let exact = bregman_projection(&p, &pot, &vec![0.0; d], BregmanOptions::default()).unwrap();
+        let mut cfg = RunConfig { step: StepRule::Lbfgs, checkpoints: 10, ..Default::default() };
+        cfg.stop.risk_tol = 1e-24;
+        cfg.stop.grad_tol = 0.0;
+        let r = run_md(&p, &pot, &vec![0.0; d], &cfg).unwrap();
+        assert!(r.converged);
+        let rel = dist2(&r.w, &exact.w) / norm2(&exact.w);
+        assert!(rel < 1e-8, "α = {alpha}: {rel:e}");
+    }
+    // Without an interpolator the dual is unbounded: a clear error, not a silent wrong answer.
+    let p3 = GenSpec::ex3(0).generate().unwrap().problem;
+    let cfg = RunConfig { step: StepRule::Lbfgs, ..Default::default() };
+    assert!(matches!(run_md(&p3, &Euclidean, &[0.0, 0.0], &cfg), Err(Error::Param(_))));
+}

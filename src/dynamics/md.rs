@@ -77,6 +77,9 @@ pub fn run_md<P: Potential + ?Sized>(p: &Problem, pot: &P, w0: &[f64], cfg: &Run
     if let Some(i) = (0..d).find(|&i| !pot.in_domain(i, w0[i])) {
         return Err(Error::Param(format!("w0[{i}] = {} is outside the domain of the {} potential", w0[i], pot.name())));
     }
+    if cfg.step == StepRule::Lbfgs {
+        return run_md_lbfgs(p, pot, w0, cfg);
+    }
     let start = Instant::now();
     let stop = cfg.stop;
     let mut theta = pot.grad(w0);
@@ -143,7 +146,7 @@ pub fn run_md<P: Potential + ?Sized>(p: &Problem, pot: &P, w0: &[f64], cfg: &Run
                 step_into(pot, &theta, &g, e, &mut theta_new, &mut w_new);
                 e
             }
-            StepRule::Safe => {
+            StepRule::Safe | StepRule::Lbfgs => {
                 let e = safe_step(p, pot, &w, &g);
                 step_into(pot, &theta, &g, e, &mut theta_new, &mut w_new);
                 e
@@ -303,4 +306,205 @@ pub(crate) fn diverged(k: usize, rule: StepRule, eta: f64, safe: f64, r0: f64, r
          a safe step for this problem is η ≤ {safe:e}; use a smaller --eta or --eta auto",
         rule.label()
     ))
+}
+
+/// Memory of the dual L-BFGS rule.
+const LBFGS_MEMORY: usize = 12;
+
+/// Mirror descent with dual L-BFGS directions: `θ ← θ + t·Xᵀd`, where `d ∈ Rⁿ` comes from the
+/// two-loop recursion on the last dual steps `Δμ` and dual gradients `Δ(Xw − y)`. Mirror descent is
+/// gradient descent on `F(μ) = Σψ*(θ₀ + Xᵀμ) − μᵀy`; any update of the form `θ ← θ − Xᵀ(·)` keeps
+/// `θ − θ₀ ∈ range(Xᵀ)`, so the limit is the same Bregman projection. Needs `rank X = n`.
+pub(crate) fn run_md_lbfgs<P: Potential + ?Sized>(
+    p: &Problem,
+    pot: &P,
+    w0: &[f64],
+    cfg: &RunConfig,
+) -> Result<RunResult> {
+    let (n, d) = (p.n(), p.d());
+    if p.rank() < n {
+        return Err(Error::Param(format!(
+            "the lbfgs step rule works on the dual of mirror descent, which needs an interpolator (rank X = n); here rank X = {} < n = {n}: use --eta auto",
+            p.rank()
+        )));
+    }
+    let start = Instant::now();
+    let stop = cfg.stop;
+    let mut theta = pot.grad(w0);
+    let mut w = w0.to_vec();
+    let mut r = p.residual(&w);
+    let risk0 = p.risk_at_zero();
+    let nf = n as f64;
+    let mut risk = linalg::dot(&r, &r) / nf;
+    let mut rec = cfg.recorder();
+    let g0 = p.grad(&w);
+    let eta_safe0 = safe_step(p, pot, &w, &g0);
+    let mut mem_s: Vec<Vec<f64>> = Vec::new();
+    let mut mem_y: Vec<Vec<f64>> = Vec::new();
+    let mut dir = vec![0.0; n];
+    let mut dtheta = vec![0.0; d];
+    let mut theta_new = vec![0.0; d];
+    let mut w_new = vec![0.0; d];
+    let mut r_new = vec![0.0; n];
+    let (mut t_first, mut t_min, mut t_max) = (f64::NAN, f64::INFINITY, 0.0f64);
+    let mut grad_evals = 1usize;
+    let mut k = 0usize;
+    let reason;
+    loop {
+        if rec.wants(k) {
+            rec.record(k, &w, risk, None);
+        }
+        if !risk.is_finite() {
+            return Err(diverged(k, cfg.step, t_max, eta_safe0, risk0, risk));
+        }
+        if stop.risk_tol > 0.0 && risk <= stop.risk_tol * risk0 {
+            reason = StopReason::RiskTolerance;
+            break;
+        }
+        if stop.grad_tol > 0.0 {
+            let g = p.grad(&w);
+            let mg = metric_grad(w.iter().enumerate().map(|(i, &x)| pot.inv_hess_i(i, x)), &g);
+            if mg <= stop.grad_tol * norm_inf(&p.grad(&vec![0.0; d])) {
+                reason = StopReason::GradientTolerance;
+                break;
+            }
+        }
+        if k >= stop.max_iter {
+            reason = StopReason::MaxIterations;
+            break;
+        }
+        if k.is_multiple_of(64)
+            && let Some(ms) = stop.max_seconds
+            && start.elapsed().as_secs_f64() > ms
+        {
+            reason = StopReason::TimeLimit;
+            break;
+        }
+        // Two-loop recursion: dir = −H r.
+        dir.iter_mut().zip(&r).for_each(|(a, b)| *a = -b);
+        let m = mem_s.len();
+        let mut alphas = vec![0.0; m];
+        for i in (0..m).rev() {
+            let rho = 1.0 / linalg::dot(&mem_y[i], &mem_s[i]);
+            alphas[i] = rho * linalg::dot(&mem_s[i], &dir);
+            linalg::axpy(-alphas[i], &mem_y[i], &mut dir);
+        }
+        let gamma = if m > 0 {
+            linalg::dot(&mem_s[m - 1], &mem_y[m - 1]) / linalg::dot(&mem_y[m - 1], &mem_y[m - 1])
+        } else {
+            2.0 * eta_safe0 / nf
+        };
+        dir.iter_mut().for_each(|v| *v *= gamma);
+        for i in 0..m {
+            let rho = 1.0 / linalg::dot(&mem_y[i], &mem_s[i]);
+            let beta = rho * linalg::dot(&mem_y[i], &dir);
+            linalg::axpy(alphas[i] - beta, &mem_s[i], &mut dir);
+        }
+        let mut slope = linalg::dot(&r, &dir);
+        if slope.is_nan() || slope >= 0.0 {
+            mem_s.clear();
+            mem_y.clear();
+            dir.iter_mut().zip(&r).for_each(|(a, b)| *a = -2.0 * eta_safe0 / nf * b);
+            slope = linalg::dot(&r, &dir);
+        }
+        p.x.tmul_vec(&dir, &mut dtheta);
+        let dinf = norm_inf(&dtheta);
+        let mut t = if dinf * 1.0 > MAX_DUAL_MOVE { MAX_DUAL_MOVE / dinf } else { 1.0 };
+        let mut tries = 0;
+        loop {
+            let mut dstar = 0.0;
+            for i in 0..d {
+                theta_new[i] = theta[i] + t * dtheta[i];
+                w_new[i] = pot.inv_grad_i(i, theta_new[i]);
+                dstar += pot.conj_bregman_i(i, theta[i], t * dtheta[i]);
+            }
+            let df = dstar + t * slope;
+            if df.is_finite() && linalg::all_finite(&w_new) && df <= ARMIJO * t * slope {
+                break;
+            }
+            tries += 1;
+            if tries > 100 {
+                // No measurable decrease: the dual is minimised to working precision.
+                reason = StopReason::GradientTolerance;
+                rec.record(k, &w, risk, None);
+                return Ok(finish_md(
+                    p,
+                    pot,
+                    cfg,
+                    w,
+                    risk,
+                    risk0,
+                    k,
+                    grad_evals,
+                    reason,
+                    (t_first, t_min, t_max),
+                    start,
+                    rec,
+                ));
+            }
+            t *= 0.5;
+        }
+        if t_first.is_nan() {
+            t_first = t;
+        }
+        t_min = t_min.min(t);
+        t_max = t_max.max(t);
+        p.residual_into(&w_new, &mut r_new);
+        grad_evals += 1;
+        let s: Vec<f64> = dir.iter().map(|v| t * v).collect();
+        let yv: Vec<f64> = r_new.iter().zip(&r).map(|(a, b)| a - b).collect();
+        if linalg::dot(&s, &yv) > 1e-300 {
+            if mem_s.len() == LBFGS_MEMORY {
+                mem_s.remove(0);
+                mem_y.remove(0);
+            }
+            mem_s.push(s);
+            mem_y.push(yv);
+        }
+        std::mem::swap(&mut theta, &mut theta_new);
+        std::mem::swap(&mut w, &mut w_new);
+        std::mem::swap(&mut r, &mut r_new);
+        risk = linalg::dot(&r, &r) / nf;
+        k += 1;
+    }
+    rec.record(k, &w, risk, None);
+    Ok(finish_md(p, pot, cfg, w, risk, risk0, k, grad_evals, reason, (t_first, t_min, t_max), start, rec))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finish_md<P: Potential + ?Sized>(
+    _p: &Problem,
+    pot: &P,
+    cfg: &RunConfig,
+    w: Vec<f64>,
+    risk: f64,
+    risk0: f64,
+    k: usize,
+    grad_evals: usize,
+    reason: StopReason,
+    etas: (f64, f64, f64),
+    start: Instant,
+    rec: Recorder,
+) -> RunResult {
+    RunResult {
+        algorithm: "md".into(),
+        potential: pot.name().into(),
+        alpha: None,
+        eta_rule: cfg.step.label(),
+        eta: if etas.0.is_nan() { 0.0 } else { etas.0 },
+        eta_range: (if etas.1.is_finite() { etas.1 } else { 0.0 }, etas.2),
+        iterations: k,
+        grad_evals,
+        converged: reason.converged(),
+        stop_reason: reason,
+        risk,
+        risk0,
+        l1: linalg::norm1(&w),
+        l2: linalg::norm2(&w),
+        w,
+        seconds: start.elapsed().as_secs_f64(),
+        time: k as f64,
+        checkpoints: rec.points,
+        reparam: None,
+    }
 }

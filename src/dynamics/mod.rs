@@ -28,6 +28,10 @@ pub enum StepRule {
     /// so `θ_t − θ_0 ∈ range(Xᵀ)` and the implicit bias is exactly that of mirror descent.
     /// For reparametrised GD (no dual) it is the safe rule.
     Auto,
+    /// Mirror descent only: dual L-BFGS directions `θ ← θ + t·Xᵀd` (memory 12, Armijo on the exact
+    /// change of the dual objective). Still `θ_t − θ_0 ∈ range(Xᵀ)`: same limit, reached far faster
+    /// at small α where scalar steps crawl along the `1/t` tail. Needs `rank X = n`.
+    Lbfgs,
 }
 
 impl StepRule {
@@ -36,10 +40,11 @@ impl StepRule {
         match s {
             "auto" => Ok(StepRule::Auto),
             "safe" => Ok(StepRule::Safe),
+            "lbfgs" => Ok(StepRule::Lbfgs),
             _ => {
-                let v: f64 = s
-                    .parse()
-                    .map_err(|_| crate::Error::Param(format!("step size '{s}' is not 'auto', 'safe' or a number")))?;
+                let v: f64 = s.parse().map_err(|_| {
+                    crate::Error::Param(format!("step size '{s}' is not 'auto', 'safe', 'lbfgs' or a number"))
+                })?;
                 if !(v.is_finite() && v > 0.0) {
                     return Err(crate::Error::Param(format!("step size must be finite and > 0, got {v}")));
                 }
@@ -54,6 +59,7 @@ impl StepRule {
             StepRule::Fixed(e) => format!("{e}"),
             StepRule::Safe => "safe".into(),
             StepRule::Auto => "auto".into(),
+            StepRule::Lbfgs => "lbfgs".into(),
         }
     }
 }

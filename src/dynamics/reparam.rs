@@ -91,7 +91,7 @@ pub fn run_reparam(p: &Problem, u0: &[f64], v0: &[f64], cfg: &RunConfig) -> Resu
         }
         let eta = match cfg.step {
             StepRule::Fixed(e) => e,
-            StepRule::Safe | StepRule::Auto => safe_step_reparam(p, &u, &v, &g),
+            StepRule::Safe | StepRule::Auto | StepRule::Lbfgs => safe_step_reparam(p, &u, &v, &g),
         };
         if eta_first.is_nan() {
             eta_first = eta;

@@ -4,6 +4,7 @@
 pub mod ex1;
 pub mod ex2;
 pub mod ex3;
+pub mod sweep;
 
 use serde::{Deserialize, Serialize};
 
