@@ -84,6 +84,9 @@ fn report_files_match_the_page() {
         assert!(html.contains(&format!("id=\"fig-{f}\"")), "figure {f} missing from the page");
         let svg = std::fs::read_to_string(dir.join("figures").join(format!("{f}.svg"))).unwrap();
         assert!(svg.contains("<svg"));
+        let png = std::fs::read(dir.join("figures").join(format!("{f}.png"))).unwrap();
+        assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{f}.png is not a PNG");
+        assert!(html.contains(&format!("figures/{f}.png")));
         let data: Vec<(String, Vec<(f64, f64)>)> =
             serde_json::from_str(&std::fs::read_to_string(dir.join("data").join(format!("{f}.json"))).unwrap())
                 .unwrap();

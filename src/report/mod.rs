@@ -74,14 +74,16 @@ pub fn write(out: &Path, cfg: &ReportConfig, sections: &[Section], seconds: f64)
         for f in &s.figures {
             let svg = f.svg.trim_start_matches("<?xml version=\"1.0\" encoding=\"UTF-8\"?>").trim();
             body.push_str(&format!(
-                "<figure id=\"fig-{}\">{}<figcaption>{} <a href=\"figures/{}.svg\">SVG</a> · <a href=\"data/{}.json\">data</a></figcaption></figure>\n",
+                "<figure id=\"fig-{}\">{}<figcaption>{} <a href=\"figures/{}.svg\">SVG</a> · <a href=\"figures/{}.png\">PNG</a> · <a href=\"data/{}.json\">data</a></figcaption></figure>\n",
                 f.name,
                 svg,
                 esc(&f.caption),
                 f.name,
+                f.name,
                 f.name
             ));
             write_atomic(&out.join("figures").join(format!("{}.svg", f.name)), f.svg.as_bytes())?;
+            write_atomic(&out.join("figures").join(format!("{}.png", f.name)), &f.png)?;
             let data = serde_json::to_string_pretty(&f.series).map_err(|e| Error::Io(e.to_string()))?;
             write_atomic(&out.join("data").join(format!("{}.json", f.name)), data.as_bytes())?;
         }

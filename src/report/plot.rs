@@ -1,5 +1,6 @@
 //! Figures with `plotters` (SVG): line plots with optional log axes, and paths in the plane.
 
+use image::ImageEncoder;
 use plotters::prelude::*;
 
 /// One plotted series.
@@ -47,6 +48,21 @@ pub struct Axes<'a> {
     pub equal: bool,
 }
 
+/// Tick label: `1e-6` on log axes, a short decimal on linear ones.
+fn tick(v: f64, log: bool) -> String {
+    if log {
+        let e = v.log10().round();
+        if (v.log10() - e).abs() < 1e-6 { format!("1e{}", e as i32) } else { format!("{v:.0e}") }
+    } else if v.abs() < 1e-12 {
+        "0".into()
+    } else if v.abs() >= 1e4 || v.abs() < 1e-3 {
+        format!("{v:.1e}")
+    } else {
+        let s = format!("{v:.4}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
 const PALETTE: [RGBColor; 6] = [
     RGBColor(31, 119, 180),
     RGBColor(214, 39, 40),
@@ -91,9 +107,56 @@ pub fn render(axes: &Axes<'_>, series: &[Series]) -> Result<String, String> {
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, (800, 520)).into_drawing_area();
+        draw_on(&root, axes, series)?;
+    }
+    Ok(svg)
+}
+
+/// Renders the series as PNG bytes (1600×1040: the SVG layout at twice the scale).
+pub fn render_png(axes: &Axes<'_>, series: &[Series]) -> Result<Vec<u8>, String> {
+    register_font()?;
+    let (w, h) = (1600u32, 1040u32);
+    let mut rgb = vec![0u8; (w * h * 3) as usize];
+    SCALE.with(|s| s.set(2));
+    let res = (|| {
+        let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
+        draw_on(&root, axes, series)
+    })();
+    SCALE.with(|s| s.set(1));
+    res?;
+    let mut out = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut out)
+        .write_image(&rgb, w, h, image::ColorType::Rgb8)
+        .map_err(|e| format!("PNG encoding: {e}"))?;
+    Ok(out)
+}
+
+thread_local! {
+    static SCALE: std::cell::Cell<u32> = const { std::cell::Cell::new(1) };
+}
+
+fn sc(v: u32) -> u32 {
+    SCALE.with(|s| s.get()) * v
+}
+
+fn draw_on<DB: DrawingBackend>(
+    root: &DrawingArea<DB, plotters::coord::Shift>,
+    axes: &Axes<'_>,
+    series: &[Series],
+) -> Result<(), String>
+where
+    DB::ErrorType: 'static,
+{
+    {
         root.fill(&WHITE).map_err(|e| e.to_string())?;
         let (mut x0, mut x1) = bounds(series, axes.logx, |p| p.0);
         let (mut y0, mut y1) = bounds(series, axes.logy, |p| p.1);
+        // Headroom above the data for the legend.
+        if axes.logy {
+            y1 *= 10f64.powf(((y1 / y0).log10() * 0.3).max(1.0).round());
+        } else {
+            y1 += 0.45 * (y1 - y0);
+        }
         if axes.equal {
             let (cx, cy) = (0.5 * (x0 + x1), 0.5 * (y0 + y1));
             let h = 0.5 * (x1 - x0).max((y1 - y0) * 1.3);
@@ -107,9 +170,11 @@ pub fn render(axes: &Axes<'_>, series: &[Series]) -> Result<String, String> {
                     .configure_mesh()
                     .x_desc(axes.xlabel)
                     .y_desc(axes.ylabel)
-                    .label_style(("sans-serif", 15))
-                    .axis_desc_style(("sans-serif", 17))
+                    .label_style(("sans-serif", sc(15)))
+                    .axis_desc_style(("sans-serif", sc(17)))
                     .light_line_style(RGBColor(235, 235, 235))
+                    .x_label_formatter(&|v| tick(*v, axes.logx))
+                    .y_label_formatter(&|v| tick(*v, axes.logy))
                     .draw()
                     .map_err(|e| e.to_string())?;
                 for s in series {
@@ -124,36 +189,48 @@ pub fn render(axes: &Axes<'_>, series: &[Series]) -> Result<String, String> {
                         .collect();
                     if s.markers {
                         chart
-                            .draw_series(pts.iter().map(|&p| Circle::new(p, 4, c.filled())))
+                            .draw_series(pts.iter().map(|&p| Circle::new(p, sc(4), c.filled())))
                             .map_err(|e| e.to_string())?
                             .label(s.label.as_str())
-                            .legend(move |(x, y)| Circle::new((x + 10, y), 4, c.filled()));
+                            .legend(move |(x, y)| Circle::new((x + sc(10) as i32, y), sc(4), c.filled()));
                     } else if s.dashed {
                         chart
-                            .draw_series(DashedLineSeries::new(pts, 8, 5, c.stroke_width(2)))
+                            .draw_series(DashedLineSeries::new(pts, sc(8), sc(5), c.stroke_width(sc(2))))
                             .map_err(|e| e.to_string())?
                             .label(s.label.as_str())
-                            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
+                            .legend(move |(x, y)| {
+                                let (a, b) = (sc(8) as i32, sc(12) as i32);
+                                EmptyElement::at((x, y))
+                                    + PathElement::new(vec![(0, 0), (a, 0)], c.stroke_width(sc(2)))
+                                    + PathElement::new(vec![(b, 0), (b + a, 0)], c.stroke_width(sc(2)))
+                            });
                     } else {
                         chart
-                            .draw_series(LineSeries::new(pts, c.stroke_width(2)))
+                            .draw_series(LineSeries::new(pts, c.stroke_width(sc(2))))
                             .map_err(|e| e.to_string())?
                             .label(s.label.as_str())
-                            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], c.stroke_width(2)));
+                            .legend(move |(x, y)| {
+                                PathElement::new(vec![(x, y), (x + sc(20) as i32, y)], c.stroke_width(sc(2)))
+                            });
                     }
                 }
                 chart
                     .configure_series_labels()
                     .background_style(WHITE.mix(0.85))
                     .border_style(BLACK)
-                    .label_font(("sans-serif", 14))
+                    .label_font(("sans-serif", sc(14)))
+                    .legend_area_size(sc(30))
                     .position(SeriesLabelPosition::UpperRight)
                     .draw()
                     .map_err(|e| e.to_string())?;
             }};
         }
-        let mut builder = ChartBuilder::on(&root);
-        builder.caption(axes.title, ("sans-serif", 20)).margin(15).x_label_area_size(50).y_label_area_size(75);
+        let mut builder = ChartBuilder::on(root);
+        builder
+            .caption(axes.title, ("sans-serif", sc(20)))
+            .margin(sc(15))
+            .x_label_area_size(sc(50))
+            .y_label_area_size(sc(75));
         match (axes.logx, axes.logy) {
             (false, false) => draw!(builder.build_cartesian_2d(x0..x1, y0..y1).map_err(|e| e.to_string())?),
             (true, false) => {
@@ -170,5 +247,5 @@ pub fn render(axes: &Axes<'_>, series: &[Series]) -> Result<String, String> {
         }
         root.present().map_err(|e| e.to_string())?;
     }
-    Ok(svg)
+    Ok(())
 }

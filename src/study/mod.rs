@@ -18,6 +18,9 @@ pub struct Figure {
     /// The SVG document.
     #[serde(skip)]
     pub svg: String,
+    /// The same figure as PNG (twice the resolution).
+    #[serde(skip)]
+    pub png: Vec<u8>,
     /// Every plotted series: label and points.
     pub series: Vec<(String, Vec<(f64, f64)>)>,
 }
@@ -55,12 +58,14 @@ pub fn figure(
     axes: crate::report::plot::Axes<'_>,
     series: Vec<crate::report::plot::Series>,
 ) -> crate::Result<Figure> {
-    let svg =
-        crate::report::plot::render(&axes, &series).map_err(|e| crate::Error::Io(format!("plotting {name}: {e}")))?;
+    let err = |e: String| crate::Error::Io(format!("plotting {name}: {e}"));
+    let svg = crate::report::plot::render(&axes, &series).map_err(err)?;
+    let png = crate::report::plot::render_png(&axes, &series).map_err(err)?;
     Ok(Figure {
         name: name.into(),
         caption: caption.into(),
         svg,
+        png,
         series: series.into_iter().map(|s| (s.label, s.points)).collect(),
     })
 }
