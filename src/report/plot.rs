@@ -118,10 +118,10 @@ pub fn render_png(axes: &Axes<'_>, series: &[Series]) -> Result<Vec<u8>, String>
     let (w, h) = (1600u32, 1040u32);
     let mut rgb = vec![0u8; (w * h * 3) as usize];
     SCALE.with(|s| s.set(2));
-    let res = (|| {
+    let res = {
         let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
         draw_on(&root, axes, series)
-    })();
+    };
     SCALE.with(|s| s.set(1));
     res?;
     let mut out = Vec::new();
