@@ -44,6 +44,8 @@ enum Command {
     Report(crate::cli_study::ReportArgs),
     /// Certified sweeps over α × η × seed, each run compared with its exact limit.
     Sweep(crate::cli_study::SweepArgs),
+    /// Time the kernels and solvers on a dataset (see bench/compare.py for ratios against NumPy/scikit-learn/SciPy).
+    Bench(crate::cli_study::BenchArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -176,6 +178,7 @@ fn dispatch(cli: Cli) -> Result<()> {
         Some(Command::Ex3(a)) => crate::cli_study::ex3(a),
         Some(Command::Report(a)) => crate::cli_study::report(&a),
         Some(Command::Sweep(a)) => crate::cli_study::sweep(a),
+        Some(Command::Bench(a)) => crate::cli_study::bench(a),
     }
 }
 

@@ -4,8 +4,8 @@ use crate::cli::{PotentialArg, print_json};
 use crate::data;
 use crate::exact::bregman::{BregmanOptions, bregman_projection};
 use crate::exact::lasso::{CdOptions, default_lasso_grid, lasso_cd, lasso_homotopy};
+use crate::exact::min_l2;
 use crate::exact::ridge::{default_ridge_grid, ridge_path};
-use crate::exact::{basis_pursuit, min_l2};
 use crate::{Error, Result};
 use clap::ValueEnum;
 use std::path::PathBuf;
@@ -34,6 +34,9 @@ pub struct SolveArgs {
     /// α of the hyperbolic entropy (c = 2α²), from w0 = 0.
     #[arg(long, default_value_t = 1.0)]
     alpha: f64,
+    /// Basis pursuit method: auto (homotopy, LP fallback), lp (clarabel) or homotopy.
+    #[arg(long, value_enum, default_value = "auto")]
+    bp_method: crate::exact::BpMethod,
     /// Starting point w0 for the entropy potential: w0 = this value in every coordinate (must be > 0).
     #[arg(long, default_value_t = 1.0)]
     w0: f64,
@@ -84,7 +87,7 @@ pub(crate) fn solve(a: SolveArgs) -> Result<()> {
     let d = p.d();
     let sol = match a.kind {
         SolveKind::MinL2 => min_l2(&p)?,
-        SolveKind::MinL1 => basis_pursuit(&p)?,
+        SolveKind::MinL1 => crate::exact::basis_pursuit_with(&p, a.bp_method)?,
         SolveKind::Bregman => {
             let w0 = match a.potential {
                 PotentialArg::Entropy => {

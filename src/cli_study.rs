@@ -239,3 +239,33 @@ pub(crate) fn sweep(a: SweepArgs) -> Result<()> {
         Ok(())
     }
 }
+
+/// Arguments of `ibias bench`.
+#[derive(clap::Args, Debug)]
+pub struct BenchArgs {
+    /// CSV file (last column y).
+    #[arg(long)]
+    data: PathBuf,
+    /// α of the hyperbolic entropy for the MD/reparam steps.
+    #[arg(long, default_value_t = 1.0)]
+    alpha: f64,
+    /// Fewer, shorter batches.
+    #[arg(long)]
+    quick: bool,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub(crate) fn bench(a: BenchArgs) -> Result<()> {
+    let p = crate::data::load_csv(&a.data)?;
+    let t = crate::bench::standard(&p, a.alpha, a.quick)?;
+    if a.json {
+        print_json(&t)
+    } else {
+        for x in &t {
+            println!("{:<28} {:>12.3} µs per {}", x.name, x.seconds * 1e6, x.unit);
+        }
+        Ok(())
+    }
+}

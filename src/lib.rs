@@ -14,6 +14,7 @@ pub mod potential;
 pub mod problem;
 
 pub use error::{Error, Result};
+pub mod bench;
 pub mod cli;
 mod cli_exact;
 pub mod cli_study;

@@ -7,7 +7,7 @@ use ibias::dynamics::run_md;
 use ibias::exact::bregman::{BregmanOptions, bregman_projection};
 use ibias::exact::lasso::{CdOptions, default_lasso_grid, interpolate_path, lasso_cd, lasso_homotopy};
 use ibias::exact::ridge::{default_ridge_grid, ridge_path};
-use ibias::exact::{basis_pursuit, min_l2};
+use ibias::exact::{BpMethod, basis_pursuit, basis_pursuit_with, min_l2};
 use ibias::linalg::{Dense, dist2, norm1, norm2, spd_solve};
 use ibias::potential::{Euclidean, Hyperbolic, NegEntropy};
 use ibias::problem::Problem;
@@ -97,18 +97,21 @@ fn basis_pursuit_matches_brute_force_on_tiny_instances() {
         let n = 2 + (seed as usize % 3);
         let d = n + 2 + (seed as usize % 4);
         let p = make(n, d.min(8), None, 0.0, 100 + seed);
-        let bp = basis_pursuit(&p).unwrap();
         let bf = brute_force_l1(&p);
-        assert!((bp.l1 - bf).abs() <= 1e-9 * bf, "seed {seed}: BP {} vs brute force {bf}", bp.l1);
-        assert!(bp.certificate.duality_gap_rel.unwrap() <= 1e-9);
+        for m in [BpMethod::Lp, BpMethod::Homotopy, BpMethod::Auto] {
+            let bp = basis_pursuit_with(&p, m).unwrap();
+            assert!((bp.l1 - bf).abs() <= 1e-9 * bf, "seed {seed}, {m:?}: BP {} vs brute force {bf}", bp.l1);
+            assert!(bp.certificate.duality_gap_rel.unwrap() <= 1e-9, "{m:?}: {:?}", bp.certificate);
+            assert!(bp.certificate.dual_infeasibility.unwrap() <= 1.0 + 1e-9);
+        }
     }
 }
 
 #[test]
 fn basis_pursuit_certificate_on_ex2() {
-    for seed in 0..3 {
+    for (seed, m) in [(0, BpMethod::Lp), (1, BpMethod::Homotopy), (2, BpMethod::Auto), (0, BpMethod::Homotopy)] {
         let g = GenSpec::ex2(seed).generate().unwrap();
-        let bp = basis_pursuit(&g.problem).unwrap();
+        let bp = basis_pursuit_with(&g.problem, m).unwrap();
         let c = &bp.certificate;
         assert!(c.duality_gap_rel.unwrap() <= 1e-9, "gap {:?}", c.duality_gap_rel);
         assert!(c.residual_rel <= 1e-12);
@@ -143,7 +146,7 @@ fn lasso_exact_path_limit_is_basis_pursuit() {
         let path = lasso_homotopy(&p).unwrap();
         assert_eq!(*path.lambdas.last().unwrap(), 0.0);
         let last = path.coefs.last().unwrap();
-        let bp = basis_pursuit(&p).unwrap();
+        let bp = basis_pursuit_with(&p, BpMethod::Lp).unwrap(); // independent: interior-point LP
         assert!((norm1(last) - bp.l1).abs() <= 1e-9 * bp.l1, "path limit {} vs BP {}", norm1(last), bp.l1);
         assert!(norm2(&p.residual(last)) <= 1e-9 * norm2(&p.y));
     }

@@ -11,8 +11,102 @@ use clarabel::algebra::CscMatrix;
 use clarabel::solver::{DefaultSettingsBuilder, DefaultSolver, IPSolver, NonnegativeConeT, SolverStatus, ZeroConeT};
 use std::time::Instant;
 
-/// A minimum-ℓ1 interpolator with its certificate (`support` is reported).
+/// How basis pursuit is solved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BpMethod {
+    /// The Lasso homotopy to λ = 0, with the LP as fallback when its certificate is not tight.
+    Auto,
+    /// Interior-point LP (clarabel) with support polish.
+    Lp,
+    /// The Lasso homotopy to λ = 0 (exact breakpoints), certificate from its last segment.
+    Homotopy,
+}
+
+/// A minimum-ℓ1 interpolator with its certificate (`support` is reported); `BpMethod::Auto`.
 pub fn basis_pursuit(p: &Problem) -> Result<Solution> {
+    basis_pursuit_with(p, BpMethod::Auto)
+}
+
+/// Basis pursuit by the chosen method.
+pub fn basis_pursuit_with(p: &Problem, method: BpMethod) -> Result<Solution> {
+    match method {
+        BpMethod::Lp => basis_pursuit_lp(p),
+        BpMethod::Homotopy => basis_pursuit_homotopy(p),
+        BpMethod::Auto => match basis_pursuit_homotopy(p) {
+            Ok(s)
+                if s.certificate.duality_gap_rel.is_some_and(|g| g <= 1e-10) && s.certificate.residual_rel <= 1e-10 =>
+            {
+                Ok(s)
+            }
+            _ => basis_pursuit_lp(p),
+        },
+    }
+}
+
+/// Basis pursuit as the λ → 0 end of the exact Lasso path (`d > n`, full row rank): the last
+/// segment's active set `A` and signs `s_A` give `w` (re-solved on its support) and the dual
+/// certificate `μ = X_A(X_AᵀX_A)⁻¹s_A`.
+pub fn basis_pursuit_homotopy(p: &Problem) -> Result<Solution> {
+    let t = Instant::now();
+    require_interpolator(p, "basis pursuit")?;
+    let (path, active, signs) = super::lasso::homotopy(p)?;
+    if path.lambdas.last() != Some(&0.0) || active.is_empty() {
+        return Err(Error::Numerical("the Lasso homotopy did not reach λ = 0".into()));
+    }
+    let xa = p.x.select_cols(&active);
+    let v = super::lasso::gram_solve(&xa, &signs)
+        .ok_or_else(|| Error::Numerical("basis pursuit: singular active Gram matrix".into()))?;
+    let mut mu = vec![0.0; p.n()];
+    xa.mul_vec(&v, &mut mu);
+    let w_path = path.coefs.last().cloned().unwrap_or_default();
+    let w = polish_support(p, &w_path).unwrap_or(w_path);
+    finish_bp(p, w, mu, path.lambdas.len(), "basis pursuit (Lasso homotopy to λ = 0 + support polish)", t)
+}
+
+/// Re-solves `X_S w_S = y` on the support of `w` (full precision); `None` if that fails.
+fn polish_support(p: &Problem, w: &[f64]) -> Option<Vec<f64>> {
+    let wmax = linalg::norm_inf(w);
+    let support: Vec<usize> = (0..p.d()).filter(|&j| w[j].abs() > 1e-12 * wmax).collect();
+    if support.is_empty() || support.len() > p.n() {
+        return None;
+    }
+    let xs = p.x.select_cols(&support);
+    let (ws, rank) = pinv_solve(&xs, &p.y).ok()?;
+    if rank < support.len() {
+        return None;
+    }
+    let mut out = vec![0.0; p.d()];
+    for (k, &j) in support.iter().enumerate() {
+        if ws[k].signum() != w[j].signum() {
+            return None;
+        }
+        out[j] = ws[k];
+    }
+    Some(out)
+}
+
+fn finish_bp(p: &Problem, w: Vec<f64>, mu: Vec<f64>, iters: usize, method: &str, t: Instant) -> Result<Solution> {
+    let (mu, dual_inf) = feasible_dual(p, &mu);
+    let l1 = linalg::norm1(&w);
+    let dual_obj = linalg::dot(&p.y, &mu);
+    let gap = l1 - dual_obj;
+    let cert = Certificate {
+        dual_objective: Some(dual_obj),
+        duality_gap: Some(gap),
+        duality_gap_rel: Some(gap.abs() / l1.max(f64::MIN_POSITIVE)),
+        dual_infeasibility: Some(dual_inf),
+        iterations: Some(iters),
+        ..Default::default()
+    };
+    let support: Vec<usize> = (0..p.d()).filter(|&j| w[j] != 0.0).collect();
+    let mut s = Solution::new(method, p, w, cert, t.elapsed().as_secs_f64());
+    s.support = Some(support);
+    Ok(s)
+}
+
+/// Basis pursuit as an interior-point LP (clarabel), polished on its support.
+pub fn basis_pursuit_lp(p: &Problem) -> Result<Solution> {
     let t = Instant::now();
     require_interpolator(p, "basis pursuit")?;
     let (n, d) = (p.n(), p.d());
@@ -66,23 +160,8 @@ pub fn basis_pursuit(p: &Problem) -> Result<Solution> {
         }
         _ => (w_lp, mu_lp, false),
     };
-    let (mu, dual_inf) = feasible_dual(p, &mu);
-    let l1 = linalg::norm1(&w);
-    let dual_obj = linalg::dot(&p.y, &mu);
-    let gap = l1 - dual_obj;
-    let cert = Certificate {
-        dual_objective: Some(dual_obj),
-        duality_gap: Some(gap),
-        duality_gap_rel: Some(gap.abs() / l1.max(f64::MIN_POSITIVE)),
-        dual_infeasibility: Some(dual_inf),
-        iterations: Some(iters),
-        ..Default::default()
-    };
     let method = if polished { "basis pursuit (clarabel LP + support polish)" } else { "basis pursuit (clarabel LP)" };
-    let support: Vec<usize> = (0..d).filter(|&j| w[j] != 0.0).collect();
-    let mut s = Solution::new(method, p, w, cert, t.elapsed().as_secs_f64());
-    s.support = Some(support);
-    Ok(s)
+    finish_bp(p, w, mu, iters, method, t)
 }
 
 /// Scales `μ` so that `‖Xᵀμ‖_∞ ≤ 1`; returns it with the `‖Xᵀμ‖_∞` before scaling.

@@ -66,7 +66,7 @@ fn certificate(p: &Problem, w: &[f64], lambda: f64, positive: bool) -> PathCerti
 }
 
 /// Solves `G_A v = b` for the active Gram matrix.
-fn gram_solve(xa: &Dense, b: &[f64]) -> Option<Vec<f64>> {
+pub(crate) fn gram_solve(xa: &Dense, b: &[f64]) -> Option<Vec<f64>> {
     let k = xa.cols;
     let g = Dense::from_fn(k, k, |a, c| (0..xa.rows).map(|i| xa.get(i, a) * xa.get(i, c)).sum());
     linalg::spd_solve(&g, b, 0.0)
@@ -75,6 +75,12 @@ fn gram_solve(xa: &Dense, b: &[f64]) -> Option<Vec<f64>> {
 /// The exact Lasso path by homotopy: breakpoints `(λ_k, w_k)` from `λ_max` down to 0 (or until the
 /// active Gram matrix becomes singular); between two breakpoints the path is linear.
 pub fn lasso_homotopy(p: &Problem) -> Result<Path> {
+    Ok(homotopy(p)?.0)
+}
+
+/// The homotopy with the active set and signs of its last segment (for basis pursuit: as λ → 0 on
+/// that segment, `μ = X_A(X_AᵀX_A)⁻¹s_A` is a dual certificate with `‖Xᵀμ‖_∞ ≤ 1`).
+pub fn homotopy(p: &Problem) -> Result<(Path, Vec<usize>, Vec<f64>)> {
     let t0 = std::time::Instant::now();
     let (n, d) = (p.n(), p.d());
     let nf = n as f64;
@@ -85,7 +91,7 @@ pub fn lasso_homotopy(p: &Problem) -> Result<Path> {
     let mut lambdas = vec![lmax];
     let mut coefs = vec![vec![0.0; d]];
     if lmax == 0.0 {
-        return Ok(finish(p, lambdas, coefs, t0));
+        return Ok((finish(p, lambdas, coefs, t0), vec![], vec![]));
     }
     let mut lam = lmax;
     let mut w = vec![0.0; d];
@@ -151,9 +157,12 @@ pub fn lasso_homotopy(p: &Problem) -> Result<Path> {
             }
         }
         let min_ev = events.iter().map(|e| e.0).fold(f64::INFINITY, f64::min);
-        if min_ev < step {
+        // Events below 1e-11·λ_max are rounding artefacts of a path that already interpolates on
+        // its active set: go straight to λ = 0.
+        if min_ev < step && lam - min_ev > 1e-11 * lmax {
             step = min_ev;
         }
+        let events: Vec<(f64, usize, i8)> = if step < lam { events } else { Vec::new() };
         let new_lam = (lam - step).max(0.0);
         // Recompute w on the current active set at the new λ (no drift): G_A w_A = X_Aᵀy − (n/2)λ s_A.
         let rhs_w: Vec<f64> = active.iter().zip(&signs).map(|(&j, s)| xty[j] - 0.5 * nf * new_lam * s).collect();
@@ -201,7 +210,7 @@ pub fn lasso_homotopy(p: &Problem) -> Result<Path> {
             return Err(Error::Numerical("Lasso homotopy: active set became empty".into()));
         }
     }
-    Ok(finish(p, lambdas, coefs, t0))
+    Ok((finish(p, lambdas, coefs, t0), active, signs))
 }
 
 fn finish(p: &Problem, lambdas: Vec<f64>, coefs: Vec<Vec<f64>>, t0: std::time::Instant) -> Path {

@@ -7,7 +7,7 @@ pub mod lasso;
 pub mod min_l2;
 pub mod ridge;
 
-pub use basis_pursuit::basis_pursuit;
+pub use basis_pursuit::{BpMethod, basis_pursuit, basis_pursuit_with};
 pub use bregman::bregman_projection;
 pub use min_l2::min_l2;
 

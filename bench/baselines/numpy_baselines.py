@@ -1,0 +1,117 @@
+"""What users would otherwise write: NumPy / scikit-learn / SciPy versions of the ibias workloads.
+
+    python3 bench/baselines/numpy_baselines.py DATA.csv ALPHA QUICK
+
+prints one JSON object {name: seconds per unit} for the workloads whose packages are installed, and
+{"skipped": {name: reason}} for the others. Timings are medians of repeated batches, like `ibias bench`.
+"""
+import json
+import sys
+import time
+
+import numpy as np
+
+
+def time_per_call(f, batches, min_batch_s):
+    f()
+    reps = 1
+    while True:
+        t = time.perf_counter()
+        for _ in range(reps):
+            f()
+        if time.perf_counter() - t >= min_batch_s:
+            break
+        reps *= 2
+    v = []
+    for _ in range(batches):
+        t = time.perf_counter()
+        for _ in range(reps):
+            f()
+        v.append((time.perf_counter() - t) / reps)
+    v.sort()
+    return v[len(v) // 2]
+
+
+def main():
+    path, alpha, quick = sys.argv[1], float(sys.argv[2]), sys.argv[3] == "1"
+    batches, min_s = (3, 0.02) if quick else (7, 0.1)
+    data = np.loadtxt(path, delimiter=",", skiprows=1)
+    X, y = np.ascontiguousarray(data[:, :-1]), data[:, -1].copy()
+    n, d = X.shape
+    L = 2 * np.linalg.norm(X, 2) ** 2 / n
+    c = 2 * alpha * alpha
+    out, skipped = {}, {}
+    steps = 200
+
+    # One mirror-descent step (hyperbolic entropy): two mat-vecs and a sinh, as in the NumPy scripts.
+    def md(steps=steps):
+        theta = np.zeros(d)
+        w = np.zeros(d)
+        eta = 0.5 / (L * c) if c > 0 else 0.1
+        eta = min(eta, 1.0 / (L * c))
+        for _ in range(steps):
+            g = 2.0 / n * X.T @ (X @ w - y)
+            theta -= eta * g
+            w = c * np.sinh(theta)
+        return w
+
+    out["md_step"] = time_per_call(md, batches, min_s) / steps
+
+    def reparam(steps=steps):
+        u = np.full(d, alpha)
+        v = np.full(d, alpha)
+        eta = 0.5 / (L * 2 * alpha * alpha)
+        for _ in range(steps):
+            w = u * u - v * v
+            g = 2.0 / n * X.T @ (X @ w - y)
+            u = u * (1 - eta * g / 2)
+            v = v * (1 + eta * g / 2)
+        return u
+
+    out["reparam_step"] = time_per_call(reparam, batches, min_s) / steps
+
+    def gd(steps=steps):
+        w = np.zeros(d)
+        for _ in range(steps):
+            w -= 0.5 / L * (2.0 / n * X.T @ (X @ w - y))
+        return w
+
+    out["gd_step"] = time_per_call(gd, batches, min_s) / steps
+
+    def eg(steps=steps):
+        w = np.ones(d)
+        for _ in range(steps):
+            w = w * np.exp(-0.5 / L * (2.0 / n * X.T @ (X @ w - y)))
+        return w
+
+    out["eg_step"] = time_per_call(eg, batches, min_s) / steps
+    out["min_l2"] = time_per_call(lambda: np.linalg.pinv(X) @ y, batches, min_s)
+
+    try:
+        from sklearn.linear_model import lars_path, lasso_path
+
+        out["lasso_exact_path"] = time_per_call(lambda: lars_path(X, y, method="lasso"), batches, min_s)
+        lam_max = 2 * np.max(np.abs(X.T @ y)) / n
+        grid = np.geomspace(lam_max, lam_max * 1e-3, 100)
+        out["lasso_grid_100"] = time_per_call(lambda: lasso_path(X, y, alphas=grid / 2, tol=1e-10), batches, min_s)
+    except ImportError as e:
+        skipped["lasso_exact_path"] = skipped["lasso_grid_100"] = f"scikit-learn missing ({e})"
+
+    if np.linalg.matrix_rank(X) == n:
+        try:
+            from scipy.optimize import linprog
+
+            A = np.hstack([X, -X])
+
+            def bp():
+                res = linprog(np.ones(2 * d), A_eq=A, b_eq=y, bounds=(0, None), method="highs")
+                return res.x
+
+            out["basis_pursuit"] = time_per_call(bp, min(batches, 3), min_s)
+        except ImportError as e:
+            skipped["basis_pursuit"] = f"scipy missing ({e})"
+    print(json.dumps({"timings": out, "skipped": skipped, "numpy": np.__version__}))
+
+
+if __name__ == "__main__":
+    main()

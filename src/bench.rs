@@ -1,0 +1,114 @@
+//! Timed workloads shared by `ibias bench` and `cargo bench`: one step of each dynamic, the
+//! machine's lower bound for a step (the two mat-vecs alone), the exact solvers and a sweep.
+//! Times are medians of repeated batches (these machines are noisy: compare ratios within one run).
+
+use crate::Result;
+use crate::dynamics::md::RunConfig;
+use crate::dynamics::reparam::run_reparam_alpha;
+use crate::dynamics::{StepRule, run_eg, run_gd, run_md};
+use crate::exact::bregman::{BregmanOptions, bregman_projection};
+use crate::exact::lasso::{CdOptions, default_lasso_grid, lasso_cd, lasso_homotopy};
+use crate::exact::{basis_pursuit, min_l2};
+use crate::potential::Hyperbolic;
+use crate::problem::Problem;
+use serde::Serialize;
+use std::time::Instant;
+
+/// Median seconds per call of `f`, from `batches` batches each running at least `min_batch_s`.
+pub fn time_per_call(mut f: impl FnMut(), batches: usize, min_batch_s: f64) -> f64 {
+    f();
+    let mut reps = 1usize;
+    loop {
+        let t = Instant::now();
+        for _ in 0..reps {
+            f();
+        }
+        if t.elapsed().as_secs_f64() >= min_batch_s || reps > 1 << 30 {
+            break;
+        }
+        reps *= 2;
+    }
+    let mut v: Vec<f64> = (0..batches.max(1))
+        .map(|_| {
+            let t = Instant::now();
+            for _ in 0..reps {
+                f();
+            }
+            t.elapsed().as_secs_f64() / reps as f64
+        })
+        .collect();
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn steps_cfg(eta: f64, steps: usize) -> RunConfig {
+    let mut cfg = RunConfig { step: StepRule::Fixed(eta), checkpoints: 0, ..Default::default() };
+    cfg.stop.risk_tol = 0.0;
+    cfg.stop.grad_tol = 0.0;
+    cfg.stop.max_iter = steps;
+    cfg
+}
+
+/// One timing.
+#[derive(Debug, Clone, Serialize)]
+pub struct Timing {
+    /// Workload name (matches the Python baselines).
+    pub name: String,
+    /// Median seconds per unit (per step for dynamics, per solve otherwise).
+    pub seconds: f64,
+    /// What the unit is.
+    pub unit: String,
+}
+
+/// Runs the standard workloads on `p` with initialisation scale `alpha`.
+pub fn standard(p: &Problem, alpha: f64, quick: bool) -> Result<Vec<Timing>> {
+    let d = p.d();
+    let (batches, min_s) = if quick { (3, 0.02) } else { (7, 0.1) };
+    let steps = 200;
+    let pot = Hyperbolic::uniform(alpha, d)?;
+    let g0 = p.grad(&vec![0.0; d]);
+    let eta = crate::dynamics::md::safe_step(p, &pot, &vec![0.0; d], &g0);
+    let mut out = Vec::new();
+    let per = |x: f64| x / steps as f64;
+    // Lower bound: r = Xw − y and g = (2/n)Xᵀr, nothing else.
+    let w = vec![0.01; d];
+    let mut r = vec![0.0; p.n()];
+    let mut g = vec![0.0; d];
+    let lb = time_per_call(
+        || {
+            std::hint::black_box(p.grad_into(std::hint::black_box(&w), &mut r, &mut g));
+        },
+        batches,
+        min_s,
+    );
+    out.push(Timing { name: "lower_bound_two_matvecs".into(), seconds: lb, unit: "step".into() });
+    let cfg = steps_cfg(eta, steps);
+    let t = time_per_call(|| drop(run_md(p, &pot, &vec![0.0; d], &cfg).unwrap()), batches, min_s);
+    out.push(Timing { name: "md_step".into(), seconds: per(t), unit: "step".into() });
+    let t = time_per_call(|| drop(run_reparam_alpha(p, alpha, &cfg).unwrap()), batches, min_s);
+    out.push(Timing { name: "reparam_step".into(), seconds: per(t), unit: "step".into() });
+    let cfg_gd = steps_cfg(0.5 / p.smoothness(), steps);
+    let t = time_per_call(|| drop(run_gd(p, &cfg_gd).unwrap()), batches, min_s);
+    out.push(Timing { name: "gd_step".into(), seconds: per(t), unit: "step".into() });
+    let t = time_per_call(|| drop(run_eg(p, &vec![1.0; d], &cfg_gd).unwrap()), batches, min_s);
+    out.push(Timing { name: "eg_step".into(), seconds: per(t), unit: "step".into() });
+    let t = time_per_call(|| drop(min_l2(p).unwrap()), batches, min_s);
+    out.push(Timing { name: "min_l2".into(), seconds: t, unit: "solve".into() });
+    let t = time_per_call(|| drop(lasso_homotopy(p).unwrap()), batches, min_s);
+    out.push(Timing { name: "lasso_exact_path".into(), seconds: t, unit: "path".into() });
+    let grid = default_lasso_grid(p, 100, false);
+    let cd = CdOptions { gap_tol: 1e-10, ..Default::default() };
+    let t = time_per_call(|| drop(lasso_cd(p, &grid, cd).unwrap()), batches, min_s);
+    out.push(Timing { name: "lasso_grid_100".into(), seconds: t, unit: "path".into() });
+    if p.rank() == p.n() {
+        let t = time_per_call(|| drop(basis_pursuit(p).unwrap()), batches.min(3), min_s);
+        out.push(Timing { name: "basis_pursuit".into(), seconds: t, unit: "solve".into() });
+        let t = time_per_call(
+            || drop(bregman_projection(p, &pot, &vec![0.0; d], BregmanOptions::default()).unwrap()),
+            batches,
+            min_s,
+        );
+        out.push(Timing { name: "bregman_projection".into(), seconds: t, unit: "solve".into() });
+    }
+    Ok(out)
+}
