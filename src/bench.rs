@@ -64,7 +64,7 @@ pub struct Timing {
 pub fn standard(p: &Problem, alpha: f64, quick: bool) -> Result<Vec<Timing>> {
     let d = p.d();
     let (batches, min_s) = if quick { (3, 0.02) } else { (7, 0.1) };
-    let steps = 200;
+    let steps = 2000;
     let pot = Hyperbolic::uniform(alpha, d)?;
     let g0 = p.grad(&vec![0.0; d]);
     let eta = crate::dynamics::md::safe_step(p, &pot, &vec![0.0; d], &g0);

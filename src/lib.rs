@@ -20,5 +20,6 @@ mod cli_exact;
 pub mod cli_study;
 pub mod dynamics;
 pub mod exact;
+pub mod fastmath;
 pub mod report;
 pub mod study;

@@ -22,6 +22,12 @@ pub trait Potential: Send + Sync {
     fn conj_i(&self, i: usize, theta: f64) -> f64;
     /// `D_{ψᵢ*}(θ + δ, θ) = ψᵢ*(θ+δ) − ψᵢ*(θ) − ψᵢ*'(θ)δ ≥ 0`, computed without cancellation.
     fn conj_bregman_i(&self, i: usize, theta: f64, delta: f64) -> f64;
+    /// `w = (∇ψ)⁻¹(θ)` for a whole vector (potentials may override it with a vectorised kernel).
+    fn inv_grad_into(&self, theta: &[f64], w: &mut [f64]) {
+        for i in 0..theta.len() {
+            w[i] = self.inv_grad_i(i, theta[i]);
+        }
+    }
     /// Whether `w` lies in the domain of `ψᵢ`.
     fn in_domain(&self, _i: usize, w: f64) -> bool {
         w.is_finite()
@@ -123,7 +129,9 @@ impl Potential for Euclidean {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Hyperbolic {
     /// Scales `cᵢ = 2|u₀ᵢ v₀ᵢ|` (uniform initialisation: `c = 2α²`).
-    pub c: Vec<f64>,
+    c: Vec<f64>,
+    /// `ln(cᵢ/2)`, for the overflow-free `c·sinh θ`.
+    lc: Vec<f64>,
 }
 
 /// Checks `α > 0` and finite.
@@ -142,7 +150,7 @@ impl Hyperbolic {
         if !(c.is_finite() && c > 0.0) {
             return Err(Error::Param(format!("scale c = 2α² = {c} is not a positive finite number (α = {alpha})")));
         }
-        Ok(Hyperbolic { c: vec![c; d] })
+        Ok(Self::build(vec![c; d]))
     }
 
     /// Scales from a reparametrisation's initialisation: `cᵢ = 2|u₀ᵢ v₀ᵢ|` (needs `u₀ᵢ² > 0`, `v₀ᵢ² > 0`).
@@ -160,7 +168,7 @@ impl Hyperbolic {
             }
             c.push(ci);
         }
-        Ok(Hyperbolic { c })
+        Ok(Self::build(c))
     }
 
     /// Scales `cᵢ` given explicitly (each finite and > 0).
@@ -168,7 +176,17 @@ impl Hyperbolic {
         if let Some(i) = c.iter().position(|&x| !(x.is_finite() && x > 0.0)) {
             return Err(Error::Param(format!("scale c[{i}] = {} must be finite and > 0", c[i])));
         }
-        Ok(Hyperbolic { c })
+        Ok(Self::build(c))
+    }
+
+    fn build(c: Vec<f64>) -> Self {
+        let lc = c.iter().map(|v| (0.5 * v).ln()).collect();
+        Hyperbolic { c, lc }
+    }
+
+    /// The scales `cᵢ`.
+    pub fn scales(&self) -> &[f64] {
+        &self.c
     }
 }
 
@@ -188,6 +206,11 @@ impl Potential for Hyperbolic {
     }
     fn hess_i(&self, i: usize, w: f64) -> f64 {
         1.0 / w.hypot(self.c[i])
+    }
+    fn inv_grad_into(&self, theta: &[f64], w: &mut [f64]) {
+        for ((wi, &t), (&c, &lc)) in w.iter_mut().zip(theta).zip(self.c.iter().zip(&self.lc)) {
+            *wi = crate::fastmath::c_sinh(c, lc, t);
+        }
     }
     fn inv_hess_i(&self, i: usize, w: f64) -> f64 {
         w.hypot(self.c[i])

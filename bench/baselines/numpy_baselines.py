@@ -41,14 +41,15 @@ def main():
     L = 2 * np.linalg.norm(X, 2) ** 2 / n
     c = 2 * alpha * alpha
     out, skipped = {}, {}
-    steps = 200
+    steps = 2000
 
     # One mirror-descent step (hyperbolic entropy): two mat-vecs and a sinh, as in the NumPy scripts.
     def md(steps=steps):
         theta = np.zeros(d)
         w = np.zeros(d)
-        eta = 0.5 / (L * c) if c > 0 else 0.1
-        eta = min(eta, 1.0 / (L * c))
+        # The same fixed step as `ibias bench`: the safe rule at w = 0.
+        g0 = 2.0 / n * X.T @ (-y)
+        eta = min(1.0 / (L * c), 0.5 / np.max(np.abs(g0)))
         for _ in range(steps):
             g = 2.0 / n * X.T @ (X @ w - y)
             theta -= eta * g
@@ -60,7 +61,8 @@ def main():
     def reparam(steps=steps):
         u = np.full(d, alpha)
         v = np.full(d, alpha)
-        eta = 0.5 / (L * 2 * alpha * alpha)
+        g0 = 2.0 / n * X.T @ (-y)
+        eta = min(1.0 / (L * 2 * alpha * alpha), 0.5 / np.max(np.abs(g0)))
         for _ in range(steps):
             w = u * u - v * v
             g = 2.0 / n * X.T @ (X @ w - y)

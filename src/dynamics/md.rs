@@ -115,7 +115,8 @@ pub fn run_md<P: Potential + ?Sized>(p: &Problem, pot: &P, w0: &[f64], cfg: &Run
         if rec.wants(k) {
             rec.record(k, &w, risk, None);
         }
-        if !risk.is_finite() || !linalg::all_finite(&w) {
+        // A non-finite iterate makes the residual, hence the risk, non-finite.
+        if !risk.is_finite() {
             return Err(diverged(k, cfg.step, eta_max, eta_safe0, risk_start, risk));
         }
         if stop.risk_tol > 0.0 && risk <= stop.risk_tol * risk0 {
@@ -140,7 +141,7 @@ pub fn run_md<P: Potential + ?Sized>(p: &Problem, pot: &P, w0: &[f64], cfg: &Run
             reason = StopReason::TimeLimit;
             break;
         }
-        let ginf = norm_inf(&g);
+        let auto = cfg.step == StepRule::Auto;
         let eta = match cfg.step {
             StepRule::Fixed(e) => {
                 step_into(pot, &theta, &g, e, &mut theta_new, &mut w_new);
@@ -152,6 +153,7 @@ pub fn run_md<P: Potential + ?Sized>(p: &Problem, pot: &P, w0: &[f64], cfg: &Run
                 e
             }
             StepRule::Auto => {
+                let ginf = norm_inf(&g);
                 let cap = if ginf > 0.0 { MAX_DUAL_MOVE / ginf } else { f64::INFINITY };
                 let mut e = eta_prop.min(cap);
                 let f_ref = f_hist.iter().copied().fold(0.0, f64::max);
@@ -192,12 +194,14 @@ pub fn run_md<P: Potential + ?Sized>(p: &Problem, pot: &P, w0: &[f64], cfg: &Run
         }
         eta_min = eta_min.min(eta);
         eta_max = eta_max.max(eta);
-        r_old.copy_from_slice(&r);
-        g_old.copy_from_slice(&g);
-        // ⟨Δθ, Δw⟩ for the Barzilai–Borwein proposal.
+        // ⟨Δθ, Δw⟩ for the Barzilai–Borwein proposal (auto rule only).
         let mut sty = 0.0;
-        for i in 0..d {
-            sty += (theta_new[i] - theta[i]) * (w_new[i] - w[i]);
+        if auto {
+            r_old.copy_from_slice(&r);
+            g_old.copy_from_slice(&g);
+            for i in 0..d {
+                sty += (theta_new[i] - theta[i]) * (w_new[i] - w[i]);
+            }
         }
         std::mem::swap(&mut theta, &mut theta_new);
         std::mem::swap(&mut w, &mut w_new);
@@ -205,7 +209,7 @@ pub fn run_md<P: Potential + ?Sized>(p: &Problem, pot: &P, w0: &[f64], cfg: &Run
         risk = p.grad_into(&w, &mut r, &mut g);
         grad_evals += 1;
         k += 1;
-        if matches!(cfg.step, StepRule::Auto) {
+        if auto {
             f_hist.push(0.0);
             if f_hist.len() > MEMORY {
                 f_hist.remove(0);
@@ -293,11 +297,10 @@ fn step_into<P: Potential + ?Sized>(
     theta_new: &mut [f64],
     w_new: &mut [f64],
 ) {
-    for i in 0..theta.len() {
-        let t = theta[i] - eta * g[i];
-        theta_new[i] = t;
-        w_new[i] = pot.inv_grad_i(i, t);
+    for ((t, &a), &b) in theta_new.iter_mut().zip(theta).zip(g) {
+        *t = a - eta * b;
     }
+    pot.inv_grad_into(theta_new, w_new);
 }
 
 pub(crate) fn diverged(k: usize, rule: StepRule, eta: f64, safe: f64, r0: f64, r: f64) -> Error {
