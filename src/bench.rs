@@ -87,6 +87,33 @@ pub fn standard(p: &Problem, alpha: f64, quick: bool) -> Result<Vec<Timing>> {
     out.push(Timing { name: "md_step".into(), seconds: per(t), unit: "step".into() });
     let t = time_per_call(|| drop(run_reparam_alpha(p, alpha, &cfg).unwrap()), batches, min_s);
     out.push(Timing { name: "reparam_step".into(), seconds: per(t), unit: "step".into() });
+    // 32 runs (α log-spaced, the safe fixed step of each) advanced together vs one after the other.
+    let runs: Vec<(f64, f64)> = crate::linalg::logspace(1e-3, 10.0, 32)
+        .into_iter()
+        .map(|a| {
+            let pot = Hyperbolic::uniform(a, d).unwrap();
+            (a, crate::dynamics::md::safe_step(p, &pot, &vec![0.0; d], &g0))
+        })
+        .collect();
+    let bsteps = 200;
+    let t =
+        time_per_call(|| drop(crate::dynamics::batch::run_md_batch(p, &runs, 0.0, bsteps).unwrap()), batches, min_s);
+    out.push(Timing { name: "md_step_batched_32".into(), seconds: t / (32 * bsteps) as f64, unit: "run-step".into() });
+    let t = time_per_call(
+        || {
+            for &(a, e) in &runs {
+                let pot = Hyperbolic::uniform(a, d).unwrap();
+                drop(run_md(p, &pot, &vec![0.0; d], &steps_cfg(e, bsteps)).unwrap());
+            }
+        },
+        batches,
+        min_s,
+    );
+    out.push(Timing {
+        name: "md_step_sequential_32".into(),
+        seconds: t / (32 * bsteps) as f64,
+        unit: "run-step".into(),
+    });
     let cfg_gd = steps_cfg(0.5 / p.smoothness(), steps);
     let t = time_per_call(|| drop(run_gd(p, &cfg_gd).unwrap()), batches, min_s);
     out.push(Timing { name: "gd_step".into(), seconds: per(t), unit: "step".into() });

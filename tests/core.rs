@@ -328,3 +328,29 @@ fn md_lbfgs_reaches_the_bregman_projection_at_small_alpha() {
     let cfg = RunConfig { step: StepRule::Lbfgs, ..Default::default() };
     assert!(matches!(run_md(&p3, &Euclidean, &[0.0, 0.0], &cfg), Err(Error::Param(_))));
 }
+
+#[test]
+fn batched_md_equals_single_runs() {
+    use ibias::dynamics::batch::run_md_batch;
+    let p = ex2(2);
+    let d = p.d();
+    let runs: Vec<(f64, f64)> = [1e-3, 0.1, 1.0, 10.0]
+        .iter()
+        .map(|&a| {
+            let pot = Hyperbolic::uniform(a, d).unwrap();
+            let g0 = p.grad(&vec![0.0; d]);
+            (a, ibias::dynamics::md::safe_step(&p, &pot, &vec![0.0; d], &g0))
+        })
+        .collect();
+    let b = run_md_batch(&p, &runs, 0.0, 300).unwrap();
+    for (j, &(a, eta)) in runs.iter().enumerate() {
+        let pot = Hyperbolic::uniform(a, d).unwrap();
+        let mut cfg = RunConfig { step: StepRule::Fixed(eta), checkpoints: 0, ..Default::default() };
+        cfg.stop.risk_tol = 0.0;
+        cfg.stop.grad_tol = 0.0;
+        cfg.stop.max_iter = 300;
+        let s = run_md(&p, &pot, &vec![0.0; d], &cfg).unwrap();
+        let rel = dist2(&s.w, &b.w[j]) / norm2(&s.w);
+        assert!(rel < 1e-10, "α = {a}: batched and single runs differ by {rel:e}");
+    }
+}

@@ -2,6 +2,7 @@
 //! gradient descent on `w = u⊙u − v⊙v`, exponentiated gradient — as discrete iterations and as
 //! continuous-time flows — sharing step-size rules, stopping rules and a trajectory recorder.
 
+pub mod batch;
 pub mod flow;
 pub mod md;
 pub mod ode;

@@ -208,6 +208,7 @@ pub fn run(cfg: &Ex2Config, progress: &(dyn Fn(&str) + Sync)) -> Result<(Ex2Resu
     let md_step = StepRule::parse(&cfg.md_step)?;
     let per_alpha: Vec<Result<Vec<SweepRow>>> = alphas
         .par_iter()
+        .with_max_len(1)
         .map(|&a| -> Result<Vec<SweepRow>> {
             let pot = Hyperbolic::uniform(a, d)?;
             let ex = bregman_projection(&p, &pot, &vec![0.0; d], BregmanOptions::default())?;
