@@ -67,6 +67,11 @@ impl Problem {
         Ok(Problem { x, y, sigma, xt })
     }
 
+    /// The columns of `X` as the rows of a matrix (`Xᵀ`, row-major).
+    pub fn columns(&self) -> &Dense {
+        &self.xt
+    }
+
     /// Number of samples `n`.
     pub fn n(&self) -> usize {
         self.x.rows

@@ -58,11 +58,60 @@ pub fn duality_gap(p: &Problem, w: &[f64], lambda: f64, positive: bool) -> f64 {
     (2.0 / n) * (primal - dual)
 }
 
+/// Duality gap from `r = y − Xw` and `xtr = Xᵀr` already computed from `w` (same formula as [`duality_gap`]).
+fn gap_from(p: &Problem, r: &[f64], xtr: &[f64], w: &[f64], lambda: f64, positive: bool) -> f64 {
+    let n = p.n() as f64;
+    let a = 0.5 * n * lambda;
+    let m = if positive { xtr.iter().copied().fold(0.0, f64::max) } else { linalg::norm_inf(xtr) };
+    let s = if a > 0.0 && m > a { a / m } else { 1.0 };
+    let rr = linalg::dot(r, r);
+    let mut ymt2 = 0.0;
+    for i in 0..p.n() {
+        let t = p.y[i] - s * r[i];
+        ymt2 += t * t;
+    }
+    (2.0 / n) * (0.5 * rr + a * linalg::norm1(w) - 0.5 * linalg::dot(&p.y, &p.y) + 0.5 * ymt2)
+}
+
+/// KKT violation from `xtr = Xᵀ(y − Xw)` (so `∇R(w) = −(2/n)·xtr`), as [`kkt_violation`].
+fn kkt_from(n: usize, xtr: &[f64], w: &[f64], lambda: f64, positive: bool) -> f64 {
+    let f = -2.0 / n as f64;
+    let mut v = 0.0f64;
+    for j in 0..w.len() {
+        let g = f * xtr[j];
+        let e = if w[j] != 0.0 {
+            (g + lambda * w[j].signum()).abs()
+        } else if positive {
+            (-g - lambda).max(0.0)
+        } else {
+            (g.abs() - lambda).max(0.0)
+        };
+        v = v.max(e);
+    }
+    v
+}
+
+/// `r = y − Xw` using only the non-zeros of `w` (`xt` holds the columns of `X` as rows).
+fn sparse_residual(p: &Problem, xt: &Dense, w: &[f64], r: &mut Vec<f64>) {
+    r.clear();
+    r.extend_from_slice(&p.y);
+    for (j, &wj) in w.iter().enumerate() {
+        if wj != 0.0 {
+            linalg::axpy(-wj, xt.row(j), r);
+        }
+    }
+}
+
 fn certificate(p: &Problem, w: &[f64], lambda: f64, positive: bool) -> PathCertificate {
     PathCertificate {
         kkt: kkt_violation(p, w, lambda, positive),
         duality_gap: Some(duality_gap(p, w, lambda, positive)),
     }
+}
+
+/// `rayon::join` when the work is large enough to pay for waking a second thread.
+fn join_if<A: Send, B: Send>(par: bool, fa: impl FnOnce() -> A + Send, fb: impl FnOnce() -> B + Send) -> (A, B) {
+    if par { rayon::join(fa, fb) } else { (fa(), fb()) }
 }
 
 /// Solves `G_A v = b` for the active Gram matrix.
@@ -91,7 +140,7 @@ pub fn homotopy(p: &Problem) -> Result<(Path, Vec<usize>, Vec<f64>)> {
     let mut lambdas = vec![lmax];
     let mut coefs = vec![vec![0.0; d]];
     if lmax == 0.0 {
-        return Ok((finish(p, lambdas, coefs, t0), vec![], vec![]));
+        return Ok((finish(p, lambdas, coefs, vec![], t0), vec![], vec![]));
     }
     let mut lam = lmax;
     let mut w = vec![0.0; d];
@@ -108,6 +157,9 @@ pub fn homotopy(p: &Problem) -> Result<(Path, Vec<usize>, Vec<f64>)> {
         }
     }
     let mut just_left: Vec<usize> = Vec::new();
+    let cols = p.columns();
+    let mut r = Vec::with_capacity(n);
+    let mut certs: Vec<PathCertificate> = Vec::new();
     for _iter in 0..(20 * d + 100) {
         let xa = p.x.select_cols(&active);
         let rhs: Vec<f64> = signs.iter().map(|s| 0.5 * nf * s).collect();
@@ -120,10 +172,32 @@ pub fn homotopy(p: &Problem) -> Result<(Path, Vec<usize>, Vec<f64>)> {
         // a = (2/n) Xᵀ X_A v.
         let mut xav = vec![0.0; n];
         xa.mul_vec(&v, &mut xav);
-        let mut a = vec![0.0; d];
-        p.x.tmul_vec(&xav, &mut a);
+        // The two full products of a breakpoint, on two cores: a = (2/n)XᵀX_A v (the direction of
+        // the correlations) and Xᵀ(y − Xw) afresh from w (correlations and this point's certificate).
+        sparse_residual(p, cols, &w, &mut r);
+        let par = n * d >= 50_000;
+        let ((mut a, xtr), ()) = (
+            join_if(
+                par,
+                || {
+                    let mut a = vec![0.0; d];
+                    p.x.tmul_vec(&xav, &mut a);
+                    a
+                },
+                || {
+                    let mut t = vec![0.0; d];
+                    p.x.tmul_vec(&r, &mut t);
+                    t
+                },
+            ),
+            (),
+        );
         a.iter_mut().for_each(|x| *x *= 2.0 / nf);
-        let c = corr(&w);
+        let c: Vec<f64> = xtr.iter().map(|v| v * 2.0 / nf).collect();
+        certs.push(PathCertificate {
+            kkt: kkt_from(n, &xtr, &w, lam, false),
+            duality_gap: Some(gap_from(p, &r, &xtr, &w, lam, false)),
+        });
         let mut is_active = vec![false; d];
         for &j in &active {
             is_active[j] = true;
@@ -210,11 +284,20 @@ pub fn homotopy(p: &Problem) -> Result<(Path, Vec<usize>, Vec<f64>)> {
             return Err(Error::Numerical("Lasso homotopy: active set became empty".into()));
         }
     }
-    Ok((finish(p, lambdas, coefs, t0), active, signs))
+    Ok((finish(p, lambdas, coefs, certs, t0), active, signs))
 }
 
-fn finish(p: &Problem, lambdas: Vec<f64>, coefs: Vec<Vec<f64>>, t0: std::time::Instant) -> Path {
-    let certificates = lambdas.iter().zip(&coefs).map(|(&l, w)| certificate(p, w, l, false)).collect();
+/// Assembles the path; points without a certificate from the homotopy get one computed afresh.
+fn finish(
+    p: &Problem,
+    lambdas: Vec<f64>,
+    coefs: Vec<Vec<f64>>,
+    mut certificates: Vec<PathCertificate>,
+    t0: std::time::Instant,
+) -> Path {
+    for k in certificates.len()..lambdas.len() {
+        certificates.push(certificate(p, &coefs[k], lambdas[k], false));
+    }
     Path {
         kind: "lasso".into(),
         lambdas,
@@ -256,7 +339,7 @@ pub fn lasso_cd(p: &Problem, lambdas: &[f64], opts: CdOptions) -> Result<Path> {
     let t0 = std::time::Instant::now();
     let (n, d) = (p.n(), p.d());
     let nf = n as f64;
-    let xt = p.x.transpose(); // columns of X as rows
+    let xt = p.columns(); // columns of X as rows
     let sq: Vec<f64> = (0..d).map(|j| linalg::dot(xt.row(j), xt.row(j))).collect();
     let mut order: Vec<usize> = (0..lambdas.len()).collect();
     order.sort_by(|&a, &b| lambdas[b].total_cmp(&lambdas[a]));
@@ -265,39 +348,79 @@ pub fn lasso_cd(p: &Problem, lambdas: &[f64], opts: CdOptions) -> Result<Path> {
     let mut coefs = vec![Vec::new(); lambdas.len()];
     let mut certs = vec![PathCertificate { kkt: 0.0, duality_gap: None }; lambdas.len()];
     let scale = p.risk_at_zero().max(f64::MIN_POSITIVE);
+    // Correlations Xᵀ(y − Xw) at the last solution, for the sequential strong rule.
+    let soft = |rho: f64, a: f64, sq: f64| -> f64 {
+        if opts.positive { (rho - a).max(0.0) / sq } else { rho.signum() * (rho.abs() - a).max(0.0) / sq }
+    };
+    let mut xtr = vec![0.0; d];
+    p.x.tmul_vec(&r, &mut xtr);
+    let mut lam_prev = lambda_max(p, opts.positive);
     for &k in &order {
         let lam = lambdas[k];
         let a = 0.5 * nf * lam;
         let mut sweeps = 0;
+        // Working set: the non-zeros and the coordinates the sequential strong rule keeps
+        // (|(2/n)x_jᵀr| ≥ 2λ − λ_prev); the KKT check on all coordinates adds any it missed.
+        let thresh = 0.5 * nf * (2.0 * lam - lam_prev);
+        let mut in_set: Vec<bool> =
+            (0..d).map(|j| w[j] != 0.0 || (if opts.positive { xtr[j] } else { xtr[j].abs() }) >= thresh).collect();
         loop {
-            for j in 0..d {
-                if sq[j] == 0.0 {
-                    continue;
-                }
+            let set: Vec<usize> = (0..d).filter(|&j| in_set[j] && sq[j] > 0.0).collect();
+            // Sweeps over the working set, then over the non-zeros only until they settle.
+            let mut max_change = 0.0f64;
+            for &j in &set {
                 let xj = xt.row(j);
                 let old = w[j];
-                let rho = linalg::dot(xj, &r) + sq[j] * old;
-                let new = if opts.positive {
-                    (rho - a).max(0.0) / sq[j]
-                } else {
-                    rho.signum() * (rho.abs() - a).max(0.0) / sq[j]
-                };
+                let new = soft(linalg::dot(xj, &r) + sq[j] * old, a, sq[j]);
                 if new != old {
                     linalg::axpy(old - new, xj, &mut r);
                     w[j] = new;
+                    max_change = max_change.max((new - old).abs() * sq[j].sqrt());
                 }
             }
             sweeps += 1;
-            if sweeps % 5 == 0 || sweeps >= opts.max_sweeps {
-                // Refresh the residual to avoid drift, then test the gap.
-                r = p.residual(&w).iter().map(|v| -v).collect();
-                let gap = duality_gap(p, &w, lam, opts.positive);
-                if gap <= opts.gap_tol * scale || sweeps >= opts.max_sweeps {
+            let active: Vec<usize> = set.iter().copied().filter(|&j| w[j] != 0.0).collect();
+            for _ in 0..1000 {
+                let mut change = 0.0f64;
+                for &j in &active {
+                    let xj = xt.row(j);
+                    let old = w[j];
+                    let new = soft(linalg::dot(xj, &r) + sq[j] * old, a, sq[j]);
+                    if new != old {
+                        linalg::axpy(old - new, xj, &mut r);
+                        w[j] = new;
+                        change = change.max((new - old).abs() * sq[j].sqrt());
+                    }
+                }
+                sweeps += 1;
+                if change <= 1e-9 * max_change.max(f64::MIN_POSITIVE) || change == 0.0 {
                     break;
                 }
             }
+            // Refresh the residual (no drift); KKT outside the working set, then the gap.
+            sparse_residual(p, xt, &w, &mut r);
+            p.x.tmul_vec(&r, &mut xtr);
+            let mut grew = false;
+            for j in 0..d {
+                let cj = if opts.positive { xtr[j] } else { xtr[j].abs() };
+                if !in_set[j] && cj > a {
+                    in_set[j] = true;
+                    grew = true;
+                }
+            }
+            if grew && sweeps < opts.max_sweeps {
+                continue;
+            }
+            let gap = gap_from(p, &r, &xtr, &w, lam, opts.positive);
+            if gap <= opts.gap_tol * scale || sweeps >= opts.max_sweeps {
+                // r and xtr were computed afresh from w: they certify this point.
+                certs[k] = PathCertificate { kkt: kkt_from(n, &xtr, &w, lam, opts.positive), duality_gap: Some(gap) };
+                break;
+            }
+            // Not converged on the set: widen to every coordinate.
+            in_set.iter_mut().for_each(|v| *v = true);
         }
-        certs[k] = certificate(p, &w, lam, opts.positive);
+        lam_prev = lam;
         coefs[k] = w.clone();
     }
     Ok(Path {
