@@ -93,24 +93,7 @@ impl Dense {
     pub fn tmul_vec(&self, r: &[f64], out: &mut [f64]) {
         debug_assert_eq!(r.len(), self.rows);
         debug_assert_eq!(out.len(), self.cols);
-        let d = self.cols;
-        out.iter_mut().for_each(|o| *o = 0.0);
-        let mut i = 0;
-        while i + 4 <= self.rows {
-            let blk = &self.data[i * d..(i + 4) * d];
-            let (r0, rest) = blk.split_at(d);
-            let (r1, rest) = rest.split_at(d);
-            let (r2, r3) = rest.split_at(d);
-            let (a, b, c, e) = (r[i], r[i + 1], r[i + 2], r[i + 3]);
-            for ((((o, x0), x1), x2), x3) in out.iter_mut().zip(r0).zip(r1).zip(r2).zip(r3) {
-                *o += a * x0 + b * x1 + c * x2 + e * x3;
-            }
-            i += 4;
-        }
-        while i < self.rows {
-            axpy(r[i], self.row(i), out);
-            i += 1;
-        }
+        tmul_rows(&self.data, self.cols, r, out);
     }
 
     /// The transpose, as a new row-major matrix.
@@ -131,6 +114,28 @@ impl Dense {
     /// Copy from a `faer` matrix.
     pub fn from_faer(m: faer::MatRef<'_, f64>) -> Dense {
         Dense::from_fn(m.nrows(), m.ncols(), |i, j| m[(i, j)])
+    }
+}
+
+/// `out = Bᵀr` for the row-major block `data` (`r.len()` rows of `d` columns), four rows at a time.
+pub fn tmul_rows(data: &[f64], d: usize, r: &[f64], out: &mut [f64]) {
+    out.iter_mut().for_each(|o| *o = 0.0);
+    let rows = r.len();
+    let mut i = 0;
+    while i + 4 <= rows {
+        let blk = &data[i * d..(i + 4) * d];
+        let (r0, rest) = blk.split_at(d);
+        let (r1, rest) = rest.split_at(d);
+        let (r2, r3) = rest.split_at(d);
+        let (a, b, c, e) = (r[i], r[i + 1], r[i + 2], r[i + 3]);
+        for ((((o, x0), x1), x2), x3) in out.iter_mut().zip(r0).zip(r1).zip(r2).zip(r3) {
+            *o += a * x0 + b * x1 + c * x2 + e * x3;
+        }
+        i += 4;
+    }
+    while i < rows {
+        axpy(r[i], &data[i * d..(i + 1) * d], out);
+        i += 1;
     }
 }
 

@@ -17,7 +17,13 @@ pub struct Problem {
     /// `Xᵀ` stored row-major (the columns of `X`): `Xw = Σⱼ wⱼ·X[:, j]` runs as contiguous axpys,
     /// measured faster than row dot products (`ibias bench`, BENCHMARKS.md).
     xt: Dense,
+    /// For large problems: the row count of the first half and the columns of each half of the
+    /// rows, so that one gradient runs on two cores without a barrier between its two products.
+    halves: Option<(usize, Dense, Dense)>,
 }
+
+/// `n·d` from which a gradient is split over two threads (measured break-even well below it).
+const PARALLEL_WORK: usize = 200_000;
 
 /// A summary of a problem: shape, numerical rank and conditioning.
 #[derive(Debug, Clone, Serialize)]
@@ -64,7 +70,14 @@ impl Problem {
         }
         let sigma = linalg::singular_values(&x)?;
         let xt = x.transpose();
-        Ok(Problem { x, y, sigma, xt })
+        let (n, d) = (x.rows, x.cols);
+        let halves = (n * d >= PARALLEL_WORK && n >= 8 && rayon::current_num_threads() > 1).then(|| {
+            let n0 = n / 2;
+            let a = Dense::from_fn(d, n0, |j, i| x.get(i, j));
+            let b = Dense::from_fn(d, n - n0, |j, i| x.get(n0 + i, j));
+            (n0, a, b)
+        });
+        Ok(Problem { x, y, sigma, xt, halves })
     }
 
     /// The columns of `X` as the rows of a matrix (`Xᵀ`, row-major).
@@ -119,6 +132,28 @@ impl Problem {
     /// Gradient `∇R(w) = (2/n)Xᵀ(Xw − y)` into `g`, using the scratch `r` (length `n`);
     /// returns the risk at `w`.
     pub fn grad_into(&self, w: &[f64], r: &mut [f64], g: &mut [f64]) -> f64 {
+        if let Some((n0, xa, xb)) = &self.halves {
+            // Each half of the rows: its residual, then its share of Xᵀr; one join, one sum.
+            let d = self.d();
+            let (ra, rb) = r.split_at_mut(*n0);
+            let (ya, yb) = self.y.split_at(*n0);
+            let (da, db) = self.x.data.split_at(n0 * d);
+            let half = |xt: &Dense, rows: &[f64], y: &[f64], r: &mut [f64], g: &mut [f64]| {
+                xt.tmul_vec(w, r);
+                for (ri, yi) in r.iter_mut().zip(y) {
+                    *ri -= yi;
+                }
+                linalg::tmul_rows(rows, d, r, g);
+                linalg::dot(r, r)
+            };
+            let mut gb = vec![0.0; d];
+            let (sa, sb) = rayon::join(|| half(xa, da, ya, ra, g), || half(xb, db, yb, rb, &mut gb));
+            let s = 2.0 / self.n() as f64;
+            for (gi, bi) in g.iter_mut().zip(&gb) {
+                *gi = s * (*gi + bi);
+            }
+            return (sa + sb) / self.n() as f64;
+        }
         self.residual_into(w, r);
         self.x.tmul_vec(r, g);
         let s = 2.0 / self.n() as f64;

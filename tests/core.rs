@@ -354,3 +354,34 @@ fn batched_md_equals_single_runs() {
         assert!(rel < 1e-10, "α = {a}: batched and single runs differ by {rel:e}");
     }
 }
+
+#[test]
+fn two_core_gradient_equals_the_plain_products() {
+    // n·d ≥ 200 000 takes the split path (when the pool has two threads).
+    let p = GenSpec {
+        n: 101,
+        d: 2000,
+        sparsity: Some(7),
+        entries: ibias::data::Entries::Gaussian,
+        w_star: None,
+        noise: 0.1,
+        seed: 3,
+    }
+    .generate()
+    .unwrap()
+    .problem;
+    let w: Vec<f64> = (0..p.d()).map(|j| ((j * 37 % 11) as f64 - 5.0) * 1e-2).collect();
+    let (mut r, mut g) = (vec![0.0; p.n()], vec![0.0; p.d()]);
+    let risk = p.grad_into(&w, &mut r, &mut g);
+    let mut r2 = vec![0.0; p.n()];
+    p.x.mul_vec(&w, &mut r2);
+    for (a, b) in r2.iter_mut().zip(&p.y) {
+        *a -= b;
+    }
+    let mut g2 = vec![0.0; p.d()];
+    p.x.tmul_vec(&r2, &mut g2);
+    g2.iter_mut().for_each(|v| *v *= 2.0 / p.n() as f64);
+    assert!(dist2(&r, &r2) <= 1e-13 * norm2(&r2));
+    assert!(dist2(&g, &g2) <= 1e-13 * norm2(&g2));
+    assert!((risk - ibias::linalg::dot(&r2, &r2) / p.n() as f64).abs() <= 1e-13 * risk);
+}
