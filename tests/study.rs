@@ -51,7 +51,7 @@ fn ex2_verdicts_match_exact_references() {
         );
     }
     assert!(r.alpha_l1_regime.unwrap() < r.alpha_l2_regime.unwrap());
-    assert_eq!(s.figures.len(), 3);
+    assert_eq!(s.figures.len(), 4);
 }
 
 #[test]
@@ -79,7 +79,8 @@ fn report_files_match_the_page() {
     let _ = std::fs::remove_dir_all(&dir);
     let page = run_report(&small(), &dir, true).unwrap();
     let html = std::fs::read_to_string(&page).unwrap();
-    let figs = ["ex2_trajectories", "ex2_eta_gap", "ex2_alpha_sweep", "ex3_ridge_gd", "ex3_lasso_eg"];
+    let figs =
+        ["ex2_trajectories_raw", "ex2_trajectories", "ex2_eta_gap", "ex2_alpha_sweep", "ex3_ridge_gd", "ex3_lasso_eg"];
     for f in figs {
         assert!(html.contains(&format!("id=\"fig-{f}\"")), "figure {f} missing from the page");
         let svg = std::fs::read_to_string(dir.join("figures").join(format!("{f}.svg"))).unwrap();
