@@ -136,6 +136,9 @@ struct RunArgs {
     /// Integrate the continuous-time flow instead (Dormand–Prince 5(4), rtol 1e-10).
     #[arg(long)]
     flow: bool,
+    /// With --flow: the stiff L-stable Rosenbrock integrator ROS2 (md, eg and gd flows), for large α or long horizons.
+    #[arg(long)]
+    stiff: bool,
     /// Flow horizon (with --flow).
     #[arg(long, default_value_t = 1e4)]
     t_max: f64,
@@ -256,7 +259,16 @@ fn run_cmd(a: RunArgs) -> Result<()> {
     cfg.stop.max_seconds = a.max_seconds;
     cfg.stop.max_time = a.t_max;
     let mut res: RunResult = if a.flow {
-        let opts = OdeOptions::default();
+        let opts = if a.stiff {
+            OdeOptions { rtol: 1e-8, atol: 1e-12, stiff: true, ..Default::default() }
+        } else {
+            OdeOptions::default()
+        };
+        if a.stiff && a.algorithm == Algo::Reparam {
+            return Err(Error::Param(
+                "--stiff integrates mirror and gradient flows; the reparam flow uses DOPRI5".into(),
+            ));
+        }
         let pot = potential_of(a.potential, a.alpha, d)?;
         let kind = match a.algorithm {
             Algo::Gd => FlowKind::Gd,

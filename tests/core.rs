@@ -385,3 +385,33 @@ fn two_core_gradient_equals_the_plain_products() {
     assert!(dist2(&g, &g2) <= 1e-13 * norm2(&g2));
     assert!((risk - ibias::linalg::dot(&r2, &r2) / p.n() as f64).abs() <= 1e-13 * risk);
 }
+
+#[test]
+fn stiff_integrator_matches_dopri5_and_reaches_the_limit_at_large_alpha() {
+    use ibias::dynamics::flow::md_flow_stiff;
+    use ibias::exact::bregman::{BregmanOptions, bregman_projection};
+    let p = ex2(7);
+    let d = p.d();
+    // Moderate α and horizon: both integrators trace the same flow.
+    let pot = Hyperbolic::uniform(0.1, d).unwrap();
+    let times = logspace(1e-2, 5.0, 12);
+    let a = md_flow(&p, &pot, &vec![0.0; d], &times, OdeOptions { rtol: 1e-10, atol: 1e-13, ..Default::default() })
+        .unwrap();
+    // ROS2 is second order: a looser tolerance keeps it to a few thousand steps.
+    let opts = OdeOptions { rtol: 1e-7, atol: 1e-10, ..Default::default() };
+    let b = md_flow_stiff(&p, &pot, &vec![0.0; d], &times, opts).unwrap();
+    let scale = a.w.iter().map(|w| norm2(w)).fold(0.0, f64::max);
+    for (x, y) in a.w.iter().zip(&b.w) {
+        assert!(dist2(x, y) <= 1e-5 * scale, "ROS2 vs DOPRI5: {:e}", dist2(x, y) / scale);
+    }
+    // α = 1e3: L·c ≈ 2e7 makes explicit steps ~1e-7 long; ROS2 integrates to t = 1 in few steps
+    // and lands on the Bregman projection (here w₂*).
+    let pot = Hyperbolic::uniform(1e3, d).unwrap();
+    let t = [1e-7, 1e-5, 1e-3, 1.0];
+    let s = md_flow_stiff(&p, &pot, &vec![0.0; d], &t, opts).unwrap();
+    let exact = bregman_projection(&p, &pot, &vec![0.0; d], BregmanOptions::default()).unwrap();
+    let rel = dist2(s.w.last().unwrap(), &exact.w) / norm2(&exact.w);
+    eprintln!("ROS2 at α = 1e3: {} steps, distance to the limit {rel:e}", s.steps);
+    assert!(rel < 1e-6, "{rel:e}");
+    assert!(s.steps < 5_000, "{} steps", s.steps);
+}

@@ -11,6 +11,53 @@ use crate::problem::Problem;
 use crate::{Error, Result};
 use std::time::Instant;
 
+/// The mirror flow of `pot` from `w₀`, integrated in `θ` by the stiff (L-stable) ROS2 method with the
+/// exact Jacobian `J = −(2/n)XᵀX·diag(ψ*''(θ))`: for large α, where `L·c` makes explicit steps tiny,
+/// and for long horizons at small α.
+pub fn md_flow_stiff<P: Potential + ?Sized>(
+    p: &Problem,
+    pot: &P,
+    w0: &[f64],
+    times: &[f64],
+    opts: OdeOptions,
+) -> Result<FlowPath> {
+    let (n, d) = (p.n(), p.d());
+    let gram: Vec<f64> = {
+        let xt = p.columns();
+        let mut g = vec![0.0; d * d];
+        for a in 0..d {
+            for b in 0..=a {
+                let v = crate::linalg::dot(xt.row(a), xt.row(b));
+                g[a * d + b] = v;
+                g[b * d + a] = v;
+            }
+        }
+        g
+    };
+    let scale = 2.0 / n as f64;
+    let mut r = vec![0.0; n];
+    let mut w = vec![0.0; d];
+    let theta0 = pot.grad(w0);
+    let f = |_t: f64, th: &[f64], dth: &mut [f64]| {
+        for i in 0..d {
+            w[i] = pot.inv_grad_i(i, th[i]);
+        }
+        p.grad_into(&w, &mut r, dth);
+        dth.iter_mut().for_each(|v| *v = -*v);
+    };
+    let jac = |_t: f64, th: &[f64], jm: &mut [f64]| {
+        let h: Vec<f64> = (0..d).map(|i| pot.inv_hess_i(i, pot.inv_grad_i(i, th[i]))).collect();
+        for a in 0..d {
+            for b in 0..d {
+                jm[a * d + b] = -scale * gram[a * d + b] * h[b];
+            }
+        }
+    };
+    let (th, st) = super::ode::ros2(f, jac, 0.0, &theta0, times, opts, |_, _| false)?;
+    let w = th.iter().map(|t| pot.inv_grad(t)).collect();
+    Ok(FlowPath { times: times.to_vec(), w, uv: None, steps: st.accepted })
+}
+
 /// A flow's trajectory at the requested times.
 #[derive(Debug, Clone)]
 pub struct FlowPath {
@@ -123,7 +170,20 @@ pub fn run_flow(
         }
         false
     };
+    let kind = match kind {
+        FlowKind::Gd if opts.stiff => FlowKind::Md(&crate::potential::Euclidean, vec![0.0; d]),
+        k => k,
+    };
     let (name, pot_name, ws, uvs, steps, info) = match kind {
+        FlowKind::Md(pot, w0) if opts.stiff => {
+            let path = md_flow_stiff(p, pot, &w0, &times, opts)?;
+            let mut ws = path.w;
+            if let Some(k) = ws.iter().position(|w| stop.risk_tol > 0.0 && p.risk(w) <= stop.risk_tol * risk0) {
+                ws.truncate(k + 1);
+                stopped = Some(times[k]);
+            }
+            ("md-flow", pot.name().to_string(), ws, None, path.steps, None)
+        }
         FlowKind::Gd => {
             let mut rr = vec![0.0; p.n()];
             let rhs = |_t: f64, w: &[f64], dw: &mut [f64]| {
@@ -192,7 +252,7 @@ pub fn run_flow(
         algorithm: name.into(),
         potential: pot_name,
         alpha: None,
-        eta_rule: format!("dopri5(rtol={:e}, atol={:e})", opts.rtol, opts.atol),
+        eta_rule: format!("{}(rtol={:e}, atol={:e})", if opts.stiff { "ros2" } else { "dopri5" }, opts.rtol, opts.atol),
         eta: 0.0,
         eta_range: (0.0, 0.0),
         iterations: steps,
