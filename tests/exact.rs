@@ -133,8 +133,16 @@ fn lasso_homotopy_agrees_with_coordinate_descent() {
             let gap = dist2(&we, &cd.coefs[k]);
             assert!(gap <= 1e-8 * norm2(&we).max(1.0), "seed {seed}, λ = {l:e}: homotopy vs CD differ by {gap:e}");
         }
-        for c in &exact.certificates {
+        for (k, c) in exact.certificates.iter().enumerate() {
             assert!(c.kkt <= 1e-9, "KKT violation {}", c.kkt);
+            // The certificate agrees with an independent evaluation from w alone.
+            let (w, l) = (&exact.coefs[k], exact.lambdas[k]);
+            let kkt = ibias::exact::lasso::kkt_violation(&p, w, l, false);
+            let gap = ibias::exact::lasso::duality_gap(&p, w, l, false);
+            assert!(
+                kkt <= 1e-9 && (gap - c.duality_gap.unwrap()).abs() <= 1e-10 * p.risk_at_zero().max(1.0),
+                "{kkt} {gap} {c:?}"
+            );
         }
     }
 }
