@@ -119,26 +119,9 @@ pub fn run_md<P: Potential + ?Sized>(p: &Problem, pot: &P, w0: &[f64], cfg: &Run
         if !risk.is_finite() {
             return Err(diverged(k, cfg.step, eta_max, eta_safe0, risk_start, risk));
         }
-        if stop.risk_tol > 0.0 && risk <= stop.risk_tol * risk0 {
-            reason = StopReason::RiskTolerance;
-            break;
-        }
-        if stop.grad_tol > 0.0 {
-            let mg = metric_grad(w.iter().enumerate().map(|(i, &x)| pot.inv_hess_i(i, x)), &g);
-            if mg <= stop.grad_tol * g_zero_inf {
-                reason = StopReason::GradientTolerance;
-                break;
-            }
-        }
-        if k >= stop.max_iter {
-            reason = StopReason::MaxIterations;
-            break;
-        }
-        if k.is_multiple_of(64)
-            && let Some(ms) = stop.max_seconds
-            && start.elapsed().as_secs_f64() > ms
-        {
-            reason = StopReason::TimeLimit;
+        let mg = || metric_grad(w.iter().enumerate().map(|(i, &x)| pot.inv_hess_i(i, x)), &g);
+        if let Some(why) = stop.check(k, risk, risk0, mg, g_zero_inf, &start) {
+            reason = why;
             break;
         }
         let auto = cfg.step == StepRule::Auto;
@@ -342,6 +325,7 @@ pub(crate) fn run_md_lbfgs<P: Potential + ?Sized>(
     let mut rec = cfg.recorder();
     let g0 = p.grad(&w);
     let eta_safe0 = safe_step(p, pot, &w, &g0);
+    let g_zero_inf = norm_inf(&p.grad(&vec![0.0; d]));
     let mut mem_s: Vec<Vec<f64>> = Vec::new();
     let mut mem_y: Vec<Vec<f64>> = Vec::new();
     let mut dir = vec![0.0; n];
@@ -360,27 +344,9 @@ pub(crate) fn run_md_lbfgs<P: Potential + ?Sized>(
         if !risk.is_finite() {
             return Err(diverged(k, cfg.step, t_max, eta_safe0, risk0, risk));
         }
-        if stop.risk_tol > 0.0 && risk <= stop.risk_tol * risk0 {
-            reason = StopReason::RiskTolerance;
-            break;
-        }
-        if stop.grad_tol > 0.0 {
-            let g = p.grad(&w);
-            let mg = metric_grad(w.iter().enumerate().map(|(i, &x)| pot.inv_hess_i(i, x)), &g);
-            if mg <= stop.grad_tol * norm_inf(&p.grad(&vec![0.0; d])) {
-                reason = StopReason::GradientTolerance;
-                break;
-            }
-        }
-        if k >= stop.max_iter {
-            reason = StopReason::MaxIterations;
-            break;
-        }
-        if k.is_multiple_of(64)
-            && let Some(ms) = stop.max_seconds
-            && start.elapsed().as_secs_f64() > ms
-        {
-            reason = StopReason::TimeLimit;
+        let mg = || metric_grad(w.iter().enumerate().map(|(i, &x)| pot.inv_hess_i(i, x)), &p.grad(&w));
+        if let Some(why) = stop.check(k, risk, risk0, mg, g_zero_inf, &start) {
+            reason = why;
             break;
         }
         // Two-loop recursion: dir = −H r.

@@ -103,6 +103,38 @@ pub enum StopReason {
     FinalTime,
 }
 
+impl StopRule {
+    /// The first rule met at iteration `k` with risk `risk` (of `R(0) = risk0`), or `None`.
+    /// `metric_grad` is evaluated only when the gradient rule is on; `g0_inf = ‖∇R(0)‖_∞`.
+    #[inline]
+    pub fn check(
+        &self,
+        k: usize,
+        risk: f64,
+        risk0: f64,
+        metric_grad: impl FnOnce() -> f64,
+        g0_inf: f64,
+        start: &std::time::Instant,
+    ) -> Option<StopReason> {
+        if self.risk_tol > 0.0 && risk <= self.risk_tol * risk0 {
+            return Some(StopReason::RiskTolerance);
+        }
+        if self.grad_tol > 0.0 && metric_grad() <= self.grad_tol * g0_inf {
+            return Some(StopReason::GradientTolerance);
+        }
+        if k >= self.max_iter {
+            return Some(StopReason::MaxIterations);
+        }
+        if k.is_multiple_of(64)
+            && let Some(ms) = self.max_seconds
+            && start.elapsed().as_secs_f64() > ms
+        {
+            return Some(StopReason::TimeLimit);
+        }
+        None
+    }
+}
+
 impl StopReason {
     /// Whether this reason counts as convergence.
     pub fn converged(&self) -> bool {

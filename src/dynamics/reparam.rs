@@ -2,7 +2,7 @@
 //! `R̃(u, v) = R(w)/4`, `u ← u⊙(1 − η∇R(w)/2)`, `v ← v⊙(1 + η∇R(w)/2)`.
 
 use super::md::{RunConfig, diverged};
-use super::{ReparamInfo, RunResult, StepRule, StopReason, metric_grad};
+use super::{ReparamInfo, RunResult, StepRule, metric_grad};
 use crate::linalg::{self, norm_inf};
 use crate::problem::Problem;
 use crate::{Error, Result};
@@ -67,26 +67,9 @@ pub fn run_reparam(p: &Problem, u0: &[f64], v0: &[f64], cfg: &RunConfig) -> Resu
         if !risk.is_finite() || !linalg::all_finite(&w) {
             return Err(diverged(k, cfg.step, eta_max, eta_safe0, risk_start, risk));
         }
-        if stop.risk_tol > 0.0 && risk <= stop.risk_tol * risk0 {
-            reason = StopReason::RiskTolerance;
-            break;
-        }
-        if stop.grad_tol > 0.0 {
-            let mg = metric_grad(u.iter().zip(&v).map(|(a, b)| a * a + b * b), &g);
-            if mg <= stop.grad_tol * g_zero_inf {
-                reason = StopReason::GradientTolerance;
-                break;
-            }
-        }
-        if k >= stop.max_iter {
-            reason = StopReason::MaxIterations;
-            break;
-        }
-        if k.is_multiple_of(64)
-            && let Some(ms) = stop.max_seconds
-            && start.elapsed().as_secs_f64() > ms
-        {
-            reason = StopReason::TimeLimit;
+        let mg = || metric_grad(u.iter().zip(&v).map(|(a, b)| a * a + b * b), &g);
+        if let Some(why) = stop.check(k, risk, risk0, mg, g_zero_inf, &start) {
+            reason = why;
             break;
         }
         let eta = match cfg.step {

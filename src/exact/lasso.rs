@@ -347,6 +347,21 @@ pub fn lasso_cd(p: &Problem, lambdas: &[f64], opts: CdOptions) -> Result<Path> {
     let soft = |rho: f64, a: f64, sq: f64| -> f64 {
         if opts.positive { (rho - a).max(0.0) / sq } else { rho.signum() * (rho.abs() - a).max(0.0) / sq }
     };
+    // One cyclic pass over `set` (threshold a = nλ/2), keeping r = y − Xw; returns the largest scaled change.
+    let pass = |set: &[usize], w: &mut [f64], r: &mut [f64], a: f64| -> f64 {
+        let mut change = 0.0f64;
+        for &j in set {
+            let xj = xt.row(j);
+            let old = w[j];
+            let new = soft(linalg::dot(xj, r) + sq[j] * old, a, sq[j]);
+            if new != old {
+                linalg::axpy(old - new, xj, r);
+                w[j] = new;
+                change = change.max((new - old).abs() * sq[j].sqrt());
+            }
+        }
+        change
+    };
     let mut xtr = vec![0.0; d];
     p.x.tmul_vec(&r, &mut xtr);
     let mut lam_prev = lambda_max(p, opts.positive);
@@ -362,31 +377,11 @@ pub fn lasso_cd(p: &Problem, lambdas: &[f64], opts: CdOptions) -> Result<Path> {
         loop {
             let set: Vec<usize> = (0..d).filter(|&j| in_set[j] && sq[j] > 0.0).collect();
             // Sweeps over the working set, then over the non-zeros only until they settle.
-            let mut max_change = 0.0f64;
-            for &j in &set {
-                let xj = xt.row(j);
-                let old = w[j];
-                let new = soft(linalg::dot(xj, &r) + sq[j] * old, a, sq[j]);
-                if new != old {
-                    linalg::axpy(old - new, xj, &mut r);
-                    w[j] = new;
-                    max_change = max_change.max((new - old).abs() * sq[j].sqrt());
-                }
-            }
+            let max_change = pass(&set, &mut w, &mut r, a);
             sweeps += 1;
             let active: Vec<usize> = set.iter().copied().filter(|&j| w[j] != 0.0).collect();
             for _ in 0..1000 {
-                let mut change = 0.0f64;
-                for &j in &active {
-                    let xj = xt.row(j);
-                    let old = w[j];
-                    let new = soft(linalg::dot(xj, &r) + sq[j] * old, a, sq[j]);
-                    if new != old {
-                        linalg::axpy(old - new, xj, &mut r);
-                        w[j] = new;
-                        change = change.max((new - old).abs() * sq[j].sqrt());
-                    }
-                }
+                let change = pass(&active, &mut w, &mut r, a);
                 sweeps += 1;
                 if change <= 1e-9 * max_change.max(f64::MIN_POSITIVE) || change == 0.0 {
                     break;
