@@ -98,16 +98,12 @@ pub fn bregman_dual_newton<P: Potential + ?Sized>(
         for i in 0..d {
             h[i] = pot.inv_hess_i(i, w[i]);
         }
+        // As B·Bᵀ with B = X·diag(√h), one faer product (h ≥ 0 for every potential here).
+        let b = faer::Mat::from_fn(n, d, |a, i| p.x.get(a, i) * h[i].sqrt());
+        let bbt = &b * b.transpose();
         for a in 0..n {
-            let xa = p.x.row(a);
-            for b in 0..=a {
-                let xb = p.x.row(b);
-                let mut s = 0.0;
-                for i in 0..d {
-                    s += xa[i] * h[i] * xb[i];
-                }
-                hess.data[a * n + b] = s;
-                hess.data[b * n + a] = s;
+            for c in 0..n {
+                hess.data[a * n + c] = bbt[(a, c)];
             }
         }
         let dmax = (0..n).map(|a| hess.data[a * n + a]).fold(0.0, f64::max);
