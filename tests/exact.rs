@@ -306,3 +306,29 @@ fn lasso_matches_committed_scikit_learn_fixtures() {
         }
     }
 }
+
+#[test]
+fn rank_deficient_x_with_consistent_y() {
+    // A repeated row: rank X = n − 1 < n, but y stays consistent, so interpolators exist.
+    let base = GenSpec::ex2(5).generate().unwrap();
+    let (n, d) = (base.problem.n(), base.problem.d());
+    let x = Dense::from_fn(n + 1, d, |i, j| base.problem.x.get(i.min(n - 1), j));
+    let mut y = base.problem.y.clone();
+    y.push(base.problem.y[n - 1]);
+    let p = Problem::new(x, y).unwrap();
+    assert_eq!(p.rank(), n);
+    let pot = Hyperbolic::uniform(0.1, d).unwrap();
+    let exact = bregman_projection(&p, &pot, &vec![0.0; d], BregmanOptions::default()).unwrap();
+    assert!(exact.certificate.residual_rel <= 1e-10);
+    let mut cfg = RunConfig::default();
+    cfg.stop.risk_tol = 1e-26;
+    cfg.stop.grad_tol = 0.0;
+    let md = run_md(&p, &pot, &vec![0.0; d], &cfg).unwrap();
+    assert!(dist2(&md.w, &exact.w) <= 1e-7 * norm2(&exact.w), "{:e}", dist2(&md.w, &exact.w));
+    let lp = basis_pursuit_with(&p, BpMethod::Lp).unwrap();
+    let auto = basis_pursuit(&p).unwrap();
+    assert!((lp.l1 - auto.l1).abs() <= 1e-9 * lp.l1);
+    let m2 = min_l2(&p).unwrap();
+    assert_eq!(m2.certificate.rank, Some(n));
+    assert!(m2.certificate.residual_rel <= 1e-12);
+}
