@@ -144,9 +144,9 @@ pub struct SweepArgs {
     /// Preset used with --seeds (ex2, woodworth).
     #[arg(long, default_value = "ex2")]
     preset: String,
-    /// Dataset seeds (without --data), comma-separated.
-    #[arg(long, value_delimiter = ',', default_value = "0")]
-    seeds: Vec<u64>,
+    /// Dataset seeds of the preset (without --data), comma-separated; default 0.
+    #[arg(long, value_delimiter = ',')]
+    seeds: Option<Vec<u64>>,
     /// α values: LO:HI:K (log-spaced) or a comma-separated list.
     #[arg(long, default_value = "1e-10:1e3:27")]
     alphas: String,
@@ -191,10 +191,14 @@ pub(crate) fn sweep(a: SweepArgs) -> Result<()> {
         Some(v) => v.iter().map(|s| StepRule::parse(s)).collect::<Result<_>>()?,
         None => vec![if a.method == SweepMethod::Reparam { StepRule::Safe } else { StepRule::Lbfgs }],
     };
-    if a.seeds.is_empty() {
+    if a.data.is_some() && a.seeds.is_some() {
+        return Err(Error::Param("--seeds draws datasets from --preset; it cannot be combined with --data".into()));
+    }
+    let seeds = a.seeds.unwrap_or_else(|| vec![0]);
+    if seeds.is_empty() {
         return Err(Error::Param("--seeds is empty".into()));
     }
-    let problems = sweep::problems_from(a.data.as_deref(), &a.preset, &a.seeds)?;
+    let problems = sweep::problems_from(a.data.as_deref(), &a.preset, &seeds)?;
     let o = SweepOptions {
         method: a.method,
         alphas,

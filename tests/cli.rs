@@ -81,3 +81,23 @@ fn bad_input_exits_with_a_message() {
     assert!(err.contains("diverged"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn sweep_cli_prints_certified_rows() {
+    let (c, out, err) = ibias(&["sweep", "md", "--preset", "ex2", "--seeds", "0,1", "--alphas", "1e-6,1", "--json"]);
+    assert_eq!(c, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 4);
+    for r in rows {
+        for k in
+            ["alpha", "eta", "iterations", "seconds", "converged", "l1", "l2", "l1_gap", "l2_gap", "distance_to_exact"]
+        {
+            assert!(r.get(k).is_some(), "key {k} missing");
+        }
+        assert!(r["distance_to_exact"].as_f64().unwrap() < 1e-8);
+    }
+    let (c, _, err) = ibias(&["sweep", "md", "--data", "x.csv", "--seeds", "1"]);
+    assert_eq!(c, 1);
+    assert!(err.contains("--seeds"), "{err}");
+}
