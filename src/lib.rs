@@ -6,6 +6,7 @@
 
 // Numerical kernels index several arrays in step; iterator chains would obscure the formulas.
 #![allow(clippy::needless_range_loop)]
+#![warn(missing_docs)]
 
 pub mod data;
 pub mod error;
