@@ -20,6 +20,8 @@ pub struct Problem {
     /// For large problems: the row count of the first half and the columns of each half of the
     /// rows, so that one gradient runs on two cores without a barrier between its two products.
     halves: Option<(usize, Dense, Dense)>,
+    /// For `4d ≤ n`: `G = XᵀX`, `b = Xᵀy`, `‖y‖²`, so an iteration costs `d²` instead of `n·d`.
+    gram: Option<(Dense, Vec<f64>, f64)>,
 }
 
 /// `n·d` from which a gradient is split over two threads (measured break-even well below it).
@@ -77,7 +79,12 @@ impl Problem {
             let b = Dense::from_fn(d, n - n0, |j, i| x.get(n0 + i, j));
             (n0, a, b)
         });
-        Ok(Problem { x, y, sigma, xt, halves })
+        let gram = (4 * d <= n).then(|| {
+            let g = Dense::from_fn(d, d, |a, b| linalg::dot(xt.row(a), xt.row(b)));
+            let bv: Vec<f64> = (0..d).map(|j| linalg::dot(xt.row(j), &y)).collect();
+            (g, bv, linalg::dot(&y, &y))
+        });
+        Ok(Problem { x, y, sigma, xt, halves, gram })
     }
 
     /// The columns of `X` as the rows of a matrix (`Xᵀ`, row-major).
@@ -159,6 +166,40 @@ impl Problem {
         let s = 2.0 / self.n() as f64;
         g.iter_mut().for_each(|v| *v *= s);
         linalg::dot(r, r) / self.n() as f64
+    }
+
+    /// Gradient into `g` and risk, by the cheapest exact route: for `4d ≤ n` from the Gram matrix,
+    /// `∇R = (2/n)(Gw − b)` and `R = (‖y‖² − 2bᵀw + wᵀGw)/n` (then `r` is not filled; when that risk
+    /// falls below `1e-8·R(0)`, where its cancellation would matter, it is recomputed from the residual);
+    /// otherwise [`Problem::grad_into`].
+    pub fn grad_step(&self, w: &[f64], r: &mut [f64], g: &mut [f64]) -> f64 {
+        let Some((gm, b, yy)) = &self.gram else {
+            return self.grad_into(w, r, g);
+        };
+        let nf = self.n() as f64;
+        gm.mul_vec(w, g);
+        let quad = linalg::dot(w, g);
+        let bw = linalg::dot(b, w);
+        for (gi, bi) in g.iter_mut().zip(b) {
+            *gi = 2.0 / nf * (*gi - bi);
+        }
+        let risk = (yy - 2.0 * bw + quad) / nf;
+        if risk < 1e-8 * yy / nf || !risk.is_finite() {
+            self.residual_into(w, r);
+            return linalg::dot(r, r) / nf;
+        }
+        risk
+    }
+
+    /// `‖X v‖²`, from the Gram matrix when there is one (`scratch` has length `n`).
+    pub fn x_norm2(&self, v: &[f64], scratch: &mut [f64]) -> f64 {
+        if let Some((gm, _, _)) = &self.gram {
+            let mut gv = vec![0.0; v.len()];
+            gm.mul_vec(v, &mut gv);
+            return linalg::dot(v, &gv).max(0.0);
+        }
+        self.x.mul_vec(v, scratch);
+        linalg::dot(scratch, scratch)
     }
 
     /// Gradient `∇R(w)`.

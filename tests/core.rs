@@ -415,3 +415,49 @@ fn stiff_integrator_matches_dopri5_and_reaches_the_limit_at_large_alpha() {
     assert!(rel < 1e-6, "{rel:e}");
     assert!(s.steps < 5_000, "{} steps", s.steps);
 }
+
+#[test]
+fn gram_route_matches_the_products_and_stays_exact_near_a_fit() {
+    // 4d ≤ n: the Gram route is taken.
+    let g = GenSpec {
+        n: 100,
+        d: 5,
+        sparsity: None,
+        entries: ibias::data::Entries::Gaussian,
+        w_star: None,
+        noise: 0.5,
+        seed: 4,
+    }
+    .generate()
+    .unwrap();
+    let p = &g.problem;
+    let w = vec![0.3, -0.2, 0.1, 0.0, 1.0];
+    let (mut r, mut g1, mut g2) = (vec![0.0; 100], vec![0.0; 5], vec![0.0; 5]);
+    let a = p.grad_step(&w, &mut r, &mut g1);
+    let b = p.grad_into(&w, &mut r, &mut g2);
+    assert!(dist2(&g1, &g2) <= 1e-13 * norm2(&g2));
+    assert!((a - b).abs() <= 1e-13 * b);
+    // Noiseless: at (almost) the planted vector the risk is tiny and must not be cancellation noise.
+    let g0 = GenSpec {
+        n: 100,
+        d: 5,
+        sparsity: None,
+        entries: ibias::data::Entries::Gaussian,
+        w_star: None,
+        noise: 0.0,
+        seed: 4,
+    }
+    .generate()
+    .unwrap();
+    let mut w = g0.w_star.clone();
+    w[0] += 1e-9;
+    let a = g0.problem.grad_step(&w, &mut r, &mut g1);
+    let b = g0.problem.grad_into(&w, &mut r, &mut g2);
+    assert!((a - b).abs() <= 1e-10 * b, "{a:e} vs {b:e}");
+    // GD on it still reaches the least-squares solution through the Gram route.
+    let mut cfg = RunConfig { step: StepRule::Auto, ..Default::default() };
+    cfg.stop.risk_tol = 1e-28;
+    cfg.stop.grad_tol = 0.0;
+    let r = run_gd(&g0.problem, &cfg).unwrap();
+    assert!(r.converged && dist2(&r.w, &g0.w_star) <= 1e-10 * norm2(&g0.w_star));
+}

@@ -91,7 +91,7 @@ pub fn run_md<P: Potential + ?Sized>(p: &Problem, pot: &P, w0: &[f64], cfg: &Run
     let mut r_old = vec![0.0; n];
     let risk0 = p.risk_at_zero();
     let g_zero_inf = norm_inf(&p.grad(&vec![0.0; d]));
-    let mut risk = p.grad_into(&w, &mut r, &mut g);
+    let mut risk = p.grad_step(&w, &mut r, &mut g);
     let risk_start = risk;
     let eta_safe0 = safe_step(p, pot, &w, &g);
     let mut rec = cfg.recorder();
@@ -152,9 +152,8 @@ pub fn run_md<P: Potential + ?Sized>(p: &Problem, pot: &P, w0: &[f64], cfg: &Run
                         for i in 0..d {
                             dw[i] = w_new[i] - w[i];
                         }
-                        p.x.mul_vec(&dw, &mut xdw);
                         let gdw = linalg::dot(&g, &dw);
-                        (gdw + linalg::dot(&xdw, &xdw) / n as f64, gdw)
+                        (gdw + p.x_norm2(&dw, &mut xdw) / n as f64, gdw)
                     };
                     let ok = df.is_finite() && linalg::all_finite(&w_new) && df <= f_ref + ARMIJO * slope;
                     if ok {
@@ -189,7 +188,7 @@ pub fn run_md<P: Potential + ?Sized>(p: &Problem, pot: &P, w0: &[f64], cfg: &Run
         std::mem::swap(&mut theta, &mut theta_new);
         std::mem::swap(&mut w, &mut w_new);
         let risk_old = risk;
-        risk = p.grad_into(&w, &mut r, &mut g);
+        risk = p.grad_step(&w, &mut r, &mut g);
         grad_evals += 1;
         k += 1;
         if auto {

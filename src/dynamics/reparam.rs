@@ -51,7 +51,7 @@ pub fn run_reparam(p: &Problem, u0: &[f64], v0: &[f64], cfg: &RunConfig) -> Resu
     let mut g = vec![0.0; d];
     let risk0 = p.risk_at_zero();
     let g_zero_inf = norm_inf(&p.grad(&vec![0.0; d]));
-    let mut risk = p.grad_into(&w, &mut r, &mut g);
+    let mut risk = p.grad_step(&w, &mut r, &mut g);
     let risk_start = risk;
     let eta_safe0 = safe_step_reparam(p, &u, &v, &g);
     let mut rec = cfg.recorder();
@@ -89,7 +89,7 @@ pub fn run_reparam(p: &Problem, u0: &[f64], v0: &[f64], cfg: &RunConfig) -> Resu
             w[i] = u[i] * u[i] - v[i] * v[i];
         }
         let risk_old = risk;
-        risk = p.grad_into(&w, &mut r, &mut g);
+        risk = p.grad_step(&w, &mut r, &mut g);
         k += 1;
         if risk > risk_old * (1.0 + 1e-12) {
             rise_streak += 1;
