@@ -1,7 +1,7 @@
 //! Discrete mirror descent `θ_{t+1} = θ_t − η_t∇R(w_t)`, `w_t = (∇ψ)⁻¹(θ_t)`, for any potential;
 //! gradient descent (Euclidean ψ) and exponentiated gradient (negative entropy) are instances.
 
-use super::{Recorder, RunResult, StepRule, StopReason, StopRule, metric_grad};
+use super::{Ending, Recorder, RunResult, StepRule, StopReason, StopRule, metric_grad};
 use crate::linalg::{self, norm_inf};
 use crate::potential::{Euclidean, NegEntropy, Potential};
 use crate::problem::Problem;
@@ -246,28 +246,22 @@ pub fn run_md<P: Potential + ?Sized>(p: &Problem, pot: &P, w0: &[f64], cfg: &Run
         }
     }
     rec.record(k, &w, risk, None);
-    let seconds = start.elapsed().as_secs_f64();
-    Ok(RunResult {
-        algorithm: "md".into(),
+    Ok(Ending {
+        algorithm: "md",
         potential: pot.name().into(),
-        alpha: None,
-        eta_rule: cfg.step.label(),
-        eta: if eta_first.is_nan() { 0.0 } else { eta_first },
-        eta_range: (if eta_min.is_finite() { eta_min } else { 0.0 }, eta_max),
+        rule: cfg.step,
+        etas: (eta_first, eta_min, eta_max),
         iterations: k,
         grad_evals,
-        converged: reason.converged(),
-        stop_reason: reason,
+        reason,
         risk,
         risk0,
-        l1: linalg::norm1(&w),
-        l2: linalg::norm2(&w),
         w,
-        seconds,
-        time: k as f64,
+        start,
         checkpoints: rec.points,
         reparam: None,
-    })
+    }
+    .into())
 }
 
 #[inline]
@@ -395,15 +389,12 @@ pub(crate) fn run_md_lbfgs<P: Potential + ?Sized>(
                 // No measurable decrease: the dual is minimised to working precision.
                 reason = StopReason::GradientTolerance;
                 rec.record(k, &w, risk, None);
-                return Ok(finish_md(
-                    p,
+                return Ok(lbfgs_end(
                     pot,
                     cfg,
                     w,
-                    risk,
-                    risk0,
-                    k,
-                    grad_evals,
+                    (risk, risk0),
+                    (k, grad_evals),
                     reason,
                     (t_first, t_min, t_max),
                     start,
@@ -436,43 +427,35 @@ pub(crate) fn run_md_lbfgs<P: Potential + ?Sized>(
         k += 1;
     }
     rec.record(k, &w, risk, None);
-    Ok(finish_md(p, pot, cfg, w, risk, risk0, k, grad_evals, reason, (t_first, t_min, t_max), start, rec))
+    Ok(lbfgs_end(pot, cfg, w, (risk, risk0), (k, grad_evals), reason, (t_first, t_min, t_max), start, rec))
 }
 
 #[allow(clippy::too_many_arguments)]
-fn finish_md<P: Potential + ?Sized>(
-    _p: &Problem,
+fn lbfgs_end<P: Potential + ?Sized>(
     pot: &P,
     cfg: &RunConfig,
     w: Vec<f64>,
-    risk: f64,
-    risk0: f64,
-    k: usize,
-    grad_evals: usize,
+    (risk, risk0): (f64, f64),
+    (iterations, grad_evals): (usize, usize),
     reason: StopReason,
     etas: (f64, f64, f64),
     start: Instant,
     rec: Recorder,
 ) -> RunResult {
-    RunResult {
-        algorithm: "md".into(),
+    Ending {
+        algorithm: "md",
         potential: pot.name().into(),
-        alpha: None,
-        eta_rule: cfg.step.label(),
-        eta: if etas.0.is_nan() { 0.0 } else { etas.0 },
-        eta_range: (if etas.1.is_finite() { etas.1 } else { 0.0 }, etas.2),
-        iterations: k,
+        rule: cfg.step,
+        etas,
+        iterations,
         grad_evals,
-        converged: reason.converged(),
-        stop_reason: reason,
+        reason,
         risk,
         risk0,
-        l1: linalg::norm1(&w),
-        l2: linalg::norm2(&w),
         w,
-        seconds: start.elapsed().as_secs_f64(),
-        time: k as f64,
+        start,
         checkpoints: rec.points,
         reparam: None,
     }
+    .into()
 }

@@ -198,6 +198,50 @@ pub struct RunResult {
     pub reparam: Option<ReparamInfo>,
 }
 
+/// What a discrete run ends with; [`RunResult`] derives the rest (norms, convergence, times) from it.
+pub(crate) struct Ending {
+    pub algorithm: &'static str,
+    pub potential: String,
+    pub rule: StepRule,
+    /// First, smallest and largest step used (NaN / ∞ / 0 when no step was taken).
+    pub etas: (f64, f64, f64),
+    pub iterations: usize,
+    pub grad_evals: usize,
+    pub reason: StopReason,
+    pub risk: f64,
+    pub risk0: f64,
+    pub w: Vec<f64>,
+    pub start: std::time::Instant,
+    pub checkpoints: Vec<Checkpoint>,
+    pub reparam: Option<ReparamInfo>,
+}
+
+impl From<Ending> for RunResult {
+    fn from(e: Ending) -> Self {
+        RunResult {
+            algorithm: e.algorithm.into(),
+            potential: e.potential,
+            alpha: None,
+            eta_rule: e.rule.label(),
+            eta: if e.etas.0.is_nan() { 0.0 } else { e.etas.0 },
+            eta_range: (if e.etas.1.is_finite() { e.etas.1 } else { 0.0 }, e.etas.2),
+            iterations: e.iterations,
+            grad_evals: e.grad_evals,
+            converged: e.reason.converged(),
+            stop_reason: e.reason,
+            risk: e.risk,
+            risk0: e.risk0,
+            l1: crate::linalg::norm1(&e.w),
+            l2: crate::linalg::norm2(&e.w),
+            w: e.w,
+            seconds: e.start.elapsed().as_secs_f64(),
+            time: e.iterations as f64,
+            checkpoints: e.checkpoints,
+            reparam: e.reparam,
+        }
+    }
+}
+
 /// The local-metric gradient `√(Σ hᵢgᵢ² / Σ hᵢ)`.
 pub fn metric_grad(h: impl Iterator<Item = f64>, g: &[f64]) -> f64 {
     let (mut num, mut den) = (0.0, 0.0);

@@ -2,7 +2,7 @@
 //! `R̃(u, v) = R(w)/4`, `u ← u⊙(1 − η∇R(w)/2)`, `v ← v⊙(1 + η∇R(w)/2)`.
 
 use super::md::{RunConfig, diverged};
-use super::{ReparamInfo, RunResult, StepRule, metric_grad};
+use super::{Ending, ReparamInfo, RunResult, StepRule, metric_grad};
 use crate::linalg::{self, norm_inf};
 use crate::problem::Problem;
 use crate::{Error, Result};
@@ -102,27 +102,22 @@ pub fn run_reparam(p: &Problem, u0: &[f64], v0: &[f64], cfg: &RunConfig) -> Resu
     }
     rec.record(k, &w, risk, Some(uv(&u, &v)));
     let info = reparam_info(p, u0, v0, &u, &v)?;
-    Ok(RunResult {
-        algorithm: "reparam".into(),
+    Ok(Ending {
+        algorithm: "reparam",
         potential: "hyperbolic".into(),
-        alpha: None,
-        eta_rule: cfg.step.label(),
-        eta: if eta_first.is_nan() { 0.0 } else { eta_first },
-        eta_range: (if eta_min.is_finite() { eta_min } else { 0.0 }, eta_max),
+        rule: cfg.step,
+        etas: (eta_first, eta_min, eta_max),
         iterations: k,
         grad_evals: k + 1,
-        converged: reason.converged(),
-        stop_reason: reason,
+        reason,
         risk,
         risk0,
-        l1: linalg::norm1(&w),
-        l2: linalg::norm2(&w),
         w,
-        seconds: start.elapsed().as_secs_f64(),
-        time: k as f64,
+        start,
         checkpoints: rec.points,
         reparam: Some(info),
-    })
+    }
+    .into())
 }
 
 /// Diagnostics of SPEC §8: effective scale `√(u⊙v)` relative to `√(u₀⊙v₀)` and the drift of
