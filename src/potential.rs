@@ -264,29 +264,3 @@ impl Potential for NegEntropy {
         w.is_finite() && w > 0.0
     }
 }
-
-/// Which potential, by name, with its parameters (for configuration files and the CLI).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "kind", rename_all = "lowercase")]
-pub enum PotentialSpec {
-    /// `‖w‖²/2`.
-    Euclidean,
-    /// Hyperbolic entropy with uniform scale `c = 2α²`.
-    Hyperbolic {
-        /// Initialisation scale α.
-        alpha: f64,
-    },
-    /// Negative entropy.
-    Entropy,
-}
-
-impl PotentialSpec {
-    /// Builds the potential in dimension `d`.
-    pub fn build(&self, d: usize) -> Result<Box<dyn Potential>> {
-        Ok(match self {
-            PotentialSpec::Euclidean => Box::new(Euclidean),
-            PotentialSpec::Hyperbolic { alpha } => Box::new(Hyperbolic::uniform(*alpha, d)?),
-            PotentialSpec::Entropy => Box::new(NegEntropy),
-        })
-    }
-}

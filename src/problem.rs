@@ -194,9 +194,10 @@ impl Problem {
     /// `‖X v‖²`, from the Gram matrix when there is one (`scratch` has length `n`).
     pub fn x_norm2(&self, v: &[f64], scratch: &mut [f64]) -> f64 {
         if let Some((gm, _, _)) = &self.gram {
-            let mut gv = vec![0.0; v.len()];
-            gm.mul_vec(v, &mut gv);
-            return linalg::dot(v, &gv).max(0.0);
+            // 4d ≤ n, so the first d entries of the scratch hold Gv.
+            let gv = &mut scratch[..v.len()];
+            gm.mul_vec(v, gv);
+            return linalg::dot(v, gv).max(0.0);
         }
         self.x.mul_vec(v, scratch);
         linalg::dot(scratch, scratch)

@@ -35,16 +35,8 @@ pub fn md_flow_stiff<P: Potential + ?Sized>(
         g
     };
     let scale = 2.0 / n as f64;
-    let mut r = vec![0.0; n];
-    let mut w = vec![0.0; d];
     let theta0 = pot.grad(w0);
-    let f = |_t: f64, th: &[f64], dth: &mut [f64]| {
-        for i in 0..d {
-            w[i] = pot.inv_grad_i(i, th[i]);
-        }
-        p.grad_into(&w, &mut r, dth);
-        dth.iter_mut().for_each(|v| *v = -*v);
-    };
+    let f = md_rhs(p, pot);
     let jac = |_t: f64, th: &[f64], jm: &mut [f64]| {
         let h: Vec<f64> = (0..d).map(|i| pot.inv_hess_i(i, pot.inv_grad_i(i, th[i]))).collect();
         for a in 0..d {
@@ -71,14 +63,55 @@ pub struct FlowPath {
     pub steps: usize,
 }
 
-/// `w(t)` of the gradient flow from `w₀` at `times`.
-pub fn gd_flow(p: &Problem, w0: &[f64], times: &[f64], opts: OdeOptions) -> Result<FlowPath> {
+/// Right-hand side of the gradient flow, `ẇ = −∇R(w)`.
+fn gd_rhs(p: &Problem) -> impl FnMut(f64, &[f64], &mut [f64]) + '_ {
     let mut r = vec![0.0; p.n()];
-    let rhs = |_t: f64, w: &[f64], dw: &mut [f64]| {
+    move |_t, w, dw| {
         p.grad_into(w, &mut r, dw);
         dw.iter_mut().for_each(|v| *v = -*v);
-    };
-    let (w, st) = dopri5(rhs, 0.0, w0, times, opts, |_, _| false)?;
+    }
+}
+
+/// Right-hand side of the mirror flow in the dual variable, `θ̇ = −∇R((∇ψ)⁻¹(θ))`.
+fn md_rhs<'a, P: Potential + ?Sized>(p: &'a Problem, pot: &'a P) -> impl FnMut(f64, &[f64], &mut [f64]) + 'a {
+    let mut r = vec![0.0; p.n()];
+    let mut w = vec![0.0; p.d()];
+    move |_t, th, dth| {
+        for i in 0..th.len() {
+            w[i] = pot.inv_grad_i(i, th[i]);
+        }
+        p.grad_into(&w, &mut r, dth);
+        dth.iter_mut().for_each(|v| *v = -*v);
+    }
+}
+
+/// Right-hand side of the reparametrised flow in `z = (u, v)`: `u̇ = −½∇R(w)⊙u`, `v̇ = ½∇R(w)⊙v`.
+fn reparam_rhs(p: &Problem) -> impl FnMut(f64, &[f64], &mut [f64]) + '_ {
+    let d = p.d();
+    let (mut r, mut w, mut g) = (vec![0.0; p.n()], vec![0.0; d], vec![0.0; d]);
+    move |_t, z, dz| {
+        let (u, v) = z.split_at(d);
+        w_of(u, v, &mut w);
+        p.grad_into(&w, &mut r, &mut g);
+        for i in 0..d {
+            dz[i] = -0.5 * g[i] * u[i];
+            dz[d + i] = 0.5 * g[i] * v[i];
+        }
+    }
+}
+
+/// `w = u⊙u − v⊙v` and `u⊙v` of a state `z = (u, v)`.
+fn split_state(z: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    let d = z.len() / 2;
+    let (u, v) = z.split_at(d);
+    let mut w = vec![0.0; d];
+    w_of(u, v, &mut w);
+    (w, u.iter().zip(v).map(|(a, b)| a * b).collect())
+}
+
+/// `w(t)` of the gradient flow from `w₀` at `times`.
+pub fn gd_flow(p: &Problem, w0: &[f64], times: &[f64], opts: OdeOptions) -> Result<FlowPath> {
+    let (w, st) = dopri5(gd_rhs(p), 0.0, w0, times, opts, |_, _| false)?;
     Ok(FlowPath { times: times.to_vec(), w, uv: None, steps: st.accepted })
 }
 
@@ -90,47 +123,17 @@ pub fn md_flow<P: Potential + ?Sized>(
     times: &[f64],
     opts: OdeOptions,
 ) -> Result<FlowPath> {
-    let mut r = vec![0.0; p.n()];
-    let mut w = vec![0.0; p.d()];
     let theta0 = pot.grad(w0);
-    let rhs = |_t: f64, th: &[f64], dth: &mut [f64]| {
-        for i in 0..th.len() {
-            w[i] = pot.inv_grad_i(i, th[i]);
-        }
-        p.grad_into(&w, &mut r, dth);
-        dth.iter_mut().for_each(|v| *v = -*v);
-    };
-    let (th, st) = dopri5(rhs, 0.0, &theta0, times, opts, |_, _| false)?;
+    let (th, st) = dopri5(md_rhs(p, pot), 0.0, &theta0, times, opts, |_, _| false)?;
     let w = th.iter().map(|t| pot.inv_grad(t)).collect();
     Ok(FlowPath { times: times.to_vec(), w, uv: None, steps: st.accepted })
 }
 
 /// `w(t) = u(t)² − v(t)²` of the reparametrised gradient flow from `(u₀, v₀)`, integrated in `z = (u, v)`.
 pub fn reparam_flow(p: &Problem, u0: &[f64], v0: &[f64], times: &[f64], opts: OdeOptions) -> Result<FlowPath> {
-    let d = p.d();
-    let mut r = vec![0.0; p.n()];
-    let mut w = vec![0.0; d];
-    let mut g = vec![0.0; d];
     let z0: Vec<f64> = u0.iter().chain(v0).copied().collect();
-    let rhs = |_t: f64, z: &[f64], dz: &mut [f64]| {
-        let (u, v) = z.split_at(d);
-        w_of(u, v, &mut w);
-        p.grad_into(&w, &mut r, &mut g);
-        for i in 0..d {
-            dz[i] = -0.5 * g[i] * u[i];
-            dz[d + i] = 0.5 * g[i] * v[i];
-        }
-    };
-    let (zs, st) = dopri5(rhs, 0.0, &z0, times, opts, |_, _| false)?;
-    let mut ws = Vec::with_capacity(zs.len());
-    let mut uvs = Vec::with_capacity(zs.len());
-    for z in &zs {
-        let (u, v) = z.split_at(d);
-        let mut wz = vec![0.0; d];
-        w_of(u, v, &mut wz);
-        ws.push(wz);
-        uvs.push(u.iter().zip(v).map(|(a, b)| a * b).collect());
-    }
+    let (zs, st) = dopri5(reparam_rhs(p), 0.0, &z0, times, opts, |_, _| false)?;
+    let (ws, uvs): (Vec<_>, Vec<_>) = zs.iter().map(|z| split_state(z)).unzip();
     Ok(FlowPath { times: times.to_vec(), w: ws, uv: Some(uvs), steps: st.accepted })
 }
 
@@ -185,52 +188,19 @@ pub fn run_flow(
             ("md-flow", pot.name().to_string(), ws, None, path.steps, None)
         }
         FlowKind::Gd => {
-            let mut rr = vec![0.0; p.n()];
-            let rhs = |_t: f64, w: &[f64], dw: &mut [f64]| {
-                p.grad_into(w, &mut rr, dw);
-                dw.iter_mut().for_each(|v| *v = -*v);
-            };
-            let (w, st) = dopri5(rhs, 0.0, &vec![0.0; d], &times, opts, |t, w| on_time(t, w))?;
+            let (w, st) = dopri5(gd_rhs(p), 0.0, &vec![0.0; d], &times, opts, |t, w| on_time(t, w))?;
             ("gd-flow", "euclidean".to_string(), w, None, st.accepted, None)
         }
         FlowKind::Md(pot, w0) => {
-            let mut rr = vec![0.0; p.n()];
-            let mut wb = vec![0.0; d];
-            let rhs = |_t: f64, th: &[f64], dth: &mut [f64]| {
-                for i in 0..th.len() {
-                    wb[i] = pot.inv_grad_i(i, th[i]);
-                }
-                p.grad_into(&wb, &mut rr, dth);
-                dth.iter_mut().for_each(|v| *v = -*v);
-            };
             let th0 = pot.grad(&w0);
-            let (th, st) = dopri5(rhs, 0.0, &th0, &times, opts, |t, th| on_time(t, &pot.inv_grad(th)))?;
+            let (th, st) = dopri5(md_rhs(p, pot), 0.0, &th0, &times, opts, |t, th| on_time(t, &pot.inv_grad(th)))?;
             let ws: Vec<Vec<f64>> = th.iter().map(|t| pot.inv_grad(t)).collect();
             ("md-flow", pot.name().to_string(), ws, None, st.accepted, None)
         }
         FlowKind::Reparam(u0, v0) => {
-            let mut rr = vec![0.0; p.n()];
-            let mut wb = vec![0.0; d];
-            let mut g = vec![0.0; d];
-            let rhs = |_t: f64, z: &[f64], dz: &mut [f64]| {
-                let (u, v) = z.split_at(d);
-                w_of(u, v, &mut wb);
-                p.grad_into(&wb, &mut rr, &mut g);
-                for i in 0..d {
-                    dz[i] = -0.5 * g[i] * u[i];
-                    dz[d + i] = 0.5 * g[i] * v[i];
-                }
-            };
             let z0: Vec<f64> = u0.iter().chain(&v0).copied().collect();
-            let wz = |z: &[f64]| {
-                let (u, v) = z.split_at(d);
-                let mut w = vec![0.0; d];
-                w_of(u, v, &mut w);
-                w
-            };
-            let (zs, st) = dopri5(rhs, 0.0, &z0, &times, opts, |t, z| on_time(t, &wz(z)))?;
-            let ws: Vec<Vec<f64>> = zs.iter().map(|z| wz(z)).collect();
-            let uvs: Vec<Vec<f64>> = zs.iter().map(|z| (0..d).map(|i| z[i] * z[d + i]).collect()).collect();
+            let (zs, st) = dopri5(reparam_rhs(p), 0.0, &z0, &times, opts, |t, z| on_time(t, &split_state(z).0))?;
+            let (ws, uvs): (Vec<Vec<f64>>, Vec<Vec<f64>>) = zs.iter().map(|z| split_state(z)).unzip();
             let last = zs.last().cloned().unwrap_or(z0.clone());
             let info = reparam_info(p, &u0, &v0, &last[..d], &last[d..])?;
             ("reparam-flow", "hyperbolic".to_string(), ws, Some(uvs), st.accepted, Some(info))
