@@ -22,5 +22,6 @@ pub mod cli_study;
 pub mod dynamics;
 pub mod exact;
 pub mod fastmath;
+pub mod par;
 pub mod report;
 pub mod study;

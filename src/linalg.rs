@@ -43,44 +43,15 @@ impl Dense {
         &self.data[i * self.cols..(i + 1) * self.cols]
     }
 
-    /// `out = A v` (length `rows`): four rows at a time, eight lanes each, so that the loads of `v`
-    /// are shared and the four accumulations are independent (vectorised by the compiler).
+    /// `out = A v` (length `rows`): four rows at a time ([`dot4`]).
     pub fn mul_vec(&self, v: &[f64], out: &mut [f64]) {
         debug_assert_eq!(v.len(), self.cols);
         debug_assert_eq!(out.len(), self.rows);
         let d = self.cols;
         let mut i = 0;
         while i + 4 <= self.rows {
-            let blk = &self.data[i * d..(i + 4) * d];
-            let (r0, rest) = blk.split_at(d);
-            let (r1, rest) = rest.split_at(d);
-            let (r2, r3) = rest.split_at(d);
-            let n8 = d / 8 * 8;
-            let (mut a0, mut a1, mut a2, mut a3) = ([0.0f64; 8], [0.0f64; 8], [0.0f64; 8], [0.0f64; 8]);
-            let mut j = 0;
-            while j < n8 {
-                let cv: &[f64; 8] = v[j..j + 8].try_into().unwrap();
-                let c0: &[f64; 8] = r0[j..j + 8].try_into().unwrap();
-                let c1: &[f64; 8] = r1[j..j + 8].try_into().unwrap();
-                let c2: &[f64; 8] = r2[j..j + 8].try_into().unwrap();
-                let c3: &[f64; 8] = r3[j..j + 8].try_into().unwrap();
-                for l in 0..8 {
-                    a0[l] = c0[l].mul_add(cv[l], a0[l]);
-                    a1[l] = c1[l].mul_add(cv[l], a1[l]);
-                    a2[l] = c2[l].mul_add(cv[l], a2[l]);
-                    a3[l] = c3[l].mul_add(cv[l], a3[l]);
-                }
-                j += 8;
-            }
-            let acc = [a0, a1, a2, a3];
-            for (k, row) in [r0, r1, r2, r3].iter().enumerate() {
-                let a = &acc[k];
-                let mut t = ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]));
-                for j in n8..d {
-                    t += row[j] * v[j];
-                }
-                out[i + k] = t;
-            }
+            let o = dot4(&self.data[i * d..(i + 4) * d], v);
+            out[i..i + 4].copy_from_slice(&o);
             i += 4;
         }
         while i < self.rows {
@@ -115,6 +86,72 @@ impl Dense {
     pub fn from_faer(m: faer::MatRef<'_, f64>) -> Dense {
         Dense::from_fn(m.nrows(), m.ncols(), |i, j| m[(i, j)])
     }
+}
+
+/// The products of four consecutive rows `block` (`4 × v.len()`, row-major) with `v`: eight lanes
+/// each, so that the loads of `v` are shared and the four accumulations are independent (vectorised
+/// by the compiler).
+#[inline(always)]
+pub fn dot4(block: &[f64], v: &[f64]) -> [f64; 4] {
+    let d = v.len();
+    let (r0, rest) = block.split_at(d);
+    let (r1, rest) = rest.split_at(d);
+    let (r2, r3) = rest.split_at(d);
+    let r3 = &r3[..d];
+    let n8 = d / 8 * 8;
+    let (mut a0, mut a1, mut a2, mut a3) = ([0.0f64; 8], [0.0f64; 8], [0.0f64; 8], [0.0f64; 8]);
+    let mut j = 0;
+    while j < n8 {
+        let cv: &[f64; 8] = v[j..j + 8].try_into().unwrap();
+        let c0: &[f64; 8] = r0[j..j + 8].try_into().unwrap();
+        let c1: &[f64; 8] = r1[j..j + 8].try_into().unwrap();
+        let c2: &[f64; 8] = r2[j..j + 8].try_into().unwrap();
+        let c3: &[f64; 8] = r3[j..j + 8].try_into().unwrap();
+        for l in 0..8 {
+            a0[l] = c0[l].mul_add(cv[l], a0[l]);
+            a1[l] = c1[l].mul_add(cv[l], a1[l]);
+            a2[l] = c2[l].mul_add(cv[l], a2[l]);
+            a3[l] = c3[l].mul_add(cv[l], a3[l]);
+        }
+        j += 8;
+    }
+    let red = |a: &[f64; 8]| ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]));
+    let mut out = [red(&a0), red(&a1), red(&a2), red(&a3)];
+    for j in n8..d {
+        out[0] += r0[j] * v[j];
+        out[1] += r1[j] * v[j];
+        out[2] += r2[j] * v[j];
+        out[3] += r3[j] * v[j];
+    }
+    out
+}
+
+/// One pass over the row-major block `data` (`y.len()` rows of `d` columns), four rows at a time:
+/// `r = Bw − y` and `g = Bᵀr`; returns `‖r‖²`. Each four rows are read twice while they are in cache.
+pub fn residual_tmul_rows(data: &[f64], d: usize, w: &[f64], y: &[f64], r: &mut [f64], g: &mut [f64]) -> f64 {
+    g.iter_mut().for_each(|o| *o = 0.0);
+    let rows = y.len();
+    let mut i = 0;
+    while i + 4 <= rows {
+        let blk = &data[i * d..(i + 4) * d];
+        let o = dot4(blk, w);
+        let (a, b, c, e) = (o[0] - y[i], o[1] - y[i + 1], o[2] - y[i + 2], o[3] - y[i + 3]);
+        r[i..i + 4].copy_from_slice(&[a, b, c, e]);
+        let (x0, rest) = blk.split_at(d);
+        let (x1, rest) = rest.split_at(d);
+        let (x2, x3) = rest.split_at(d);
+        for ((((gi, v0), v1), v2), v3) in g.iter_mut().zip(x0).zip(x1).zip(x2).zip(x3) {
+            *gi += a * v0 + b * v1 + c * v2 + e * v3;
+        }
+        i += 4;
+    }
+    while i < rows {
+        let row = &data[i * d..(i + 1) * d];
+        r[i] = dot(row, w) - y[i];
+        axpy(r[i], row, g);
+        i += 1;
+    }
+    dot(r, r)
 }
 
 /// `out = Bᵀr` for the row-major block `data` (`r.len()` rows of `d` columns), four rows at a time.

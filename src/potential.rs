@@ -22,11 +22,16 @@ pub trait Potential: Send + Sync {
     fn conj_i(&self, i: usize, theta: f64) -> f64;
     /// `D_{ψᵢ*}(θ + δ, θ) = ψᵢ*(θ+δ) − ψᵢ*(θ) − ψᵢ*'(θ)δ ≥ 0`, computed without cancellation.
     fn conj_bregman_i(&self, i: usize, theta: f64, delta: f64) -> f64;
-    /// `w = (∇ψ)⁻¹(θ)` for a whole vector (potentials may override it with a vectorised kernel).
-    fn inv_grad_into(&self, theta: &[f64], w: &mut [f64]) {
+    /// `w = (∇ψ)⁻¹(θ)` for the coordinates `start..start + θ.len()` (potentials may override it
+    /// with a vectorised kernel).
+    fn inv_grad_range(&self, start: usize, theta: &[f64], w: &mut [f64]) {
         for i in 0..theta.len() {
-            w[i] = self.inv_grad_i(i, theta[i]);
+            w[i] = self.inv_grad_i(start + i, theta[i]);
         }
+    }
+    /// `w = (∇ψ)⁻¹(θ)` for a whole vector.
+    fn inv_grad_into(&self, theta: &[f64], w: &mut [f64]) {
+        self.inv_grad_range(0, theta, w);
     }
     /// Whether `w` lies in the domain of `ψᵢ`.
     fn in_domain(&self, _i: usize, w: f64) -> bool {
@@ -207,8 +212,9 @@ impl Potential for Hyperbolic {
     fn hess_i(&self, i: usize, w: f64) -> f64 {
         1.0 / w.hypot(self.c[i])
     }
-    fn inv_grad_into(&self, theta: &[f64], w: &mut [f64]) {
-        for ((wi, &t), (&c, &lc)) in w.iter_mut().zip(theta).zip(self.c.iter().zip(&self.lc)) {
+    fn inv_grad_range(&self, start: usize, theta: &[f64], w: &mut [f64]) {
+        let (c, lc) = (&self.c[start..start + theta.len()], &self.lc[start..start + theta.len()]);
+        for ((wi, &t), (&c, &lc)) in w.iter_mut().zip(theta).zip(c.iter().zip(lc)) {
             *wi = crate::fastmath::c_sinh(c, lc, t);
         }
     }

@@ -17,15 +17,26 @@ pub struct Problem {
     /// `Xᵀ` stored row-major (the columns of `X`): `Xw = Σⱼ wⱼ·X[:, j]` runs as contiguous axpys,
     /// measured faster than row dot products (`ibias bench`, BENCHMARKS.md).
     xt: Dense,
-    /// For large problems: the row count of the first half and the columns of each half of the
-    /// rows, so that one gradient runs on two cores without a barrier between its two products.
-    halves: Option<(usize, Dense, Dense)>,
+    /// Where the rows are split for two cores (the helper thread of [`crate::par`]): each half
+    /// forms its residual and its share of `Xᵀr` in one pass over its rows, with no barrier between.
+    split: Option<usize>,
     /// For `4d ≤ n`: `G = XᵀX`, `b = Xᵀy`, `‖y‖²`, so an iteration costs `d²` instead of `n·d`.
     gram: Option<(Dense, Vec<f64>, f64)>,
+    /// An orthonormal basis of `range(Xᵀ)` (rows), from one SVD computed on first use.
+    row_basis: std::sync::OnceLock<Dense>,
 }
 
-/// `n·d` from which a gradient is split over two threads (measured break-even well below it).
+/// `n·d` from which one gradient is split over two cores outside a thread pool: the helper's
+/// hand-over costs 0.15–0.2 µs, against ~6 µs for the half of a gradient at this size (BENCHMARKS.md).
+const SPLIT_WORK: usize = 50_000;
+/// `n·d` from which a gradient is split inside a rayon worker too (there a split competes with the
+/// sweep's other runs for the cores).
 const PARALLEL_WORK: usize = 200_000;
+
+thread_local! {
+    /// The second half's share of `Xᵀr` in a split gradient (no allocation per step).
+    static SCRATCH: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
+}
 
 /// A summary of a problem: shape, numerical rank and conditioning.
 #[derive(Debug, Clone, Serialize)]
@@ -73,18 +84,13 @@ impl Problem {
         let sigma = linalg::singular_values(&x)?;
         let xt = x.transpose();
         let (n, d) = (x.rows, x.cols);
-        let halves = (n * d >= PARALLEL_WORK && n >= 8 && rayon::current_num_threads() > 1).then(|| {
-            let n0 = n / 2;
-            let a = Dense::from_fn(d, n0, |j, i| x.get(i, j));
-            let b = Dense::from_fn(d, n - n0, |j, i| x.get(n0 + i, j));
-            (n0, a, b)
-        });
+        let split = (n * d >= SPLIT_WORK && n >= 8 && rayon::current_num_threads() > 1).then_some(n / 2);
         let gram = (4 * d <= n).then(|| {
             let g = Dense::from_fn(d, d, |a, b| linalg::dot(xt.row(a), xt.row(b)));
             let bv: Vec<f64> = (0..d).map(|j| linalg::dot(xt.row(j), &y)).collect();
             (g, bv, linalg::dot(&y, &y))
         });
-        Ok(Problem { x, y, sigma, xt, halves, gram })
+        Ok(Problem { x, y, sigma, xt, split, gram, row_basis: std::sync::OnceLock::new() })
     }
 
     /// The columns of `X` as the rows of a matrix (`Xᵀ`, row-major).
@@ -136,30 +142,55 @@ impl Problem {
         linalg::dot(&r, &r) / self.n() as f64
     }
 
+    /// The row split for two cores, when this call should use it (see [`crate::par`]).
+    fn split_here(&self) -> Option<usize> {
+        self.split.filter(|_| rayon::current_thread_index().is_none() || self.n() * self.d() >= PARALLEL_WORK)
+    }
+
+    /// Whether per-coordinate work of a step on this problem is worth splitting over two cores
+    /// (the gradient is split).
+    pub fn splits(&self) -> bool {
+        self.split_here().is_some() && self.n() * self.d() >= PARALLEL_WORK
+    }
+
+    /// `out = Xᵀv` (length `d`), on two cores by halves of the rows for large problems.
+    pub fn xt_mul(&self, v: &[f64], out: &mut [f64]) {
+        if let Some(n0) = self.split_here().filter(|_| self.splits()) {
+            let d = self.d();
+            let (va, vb) = v.split_at(n0);
+            let (da, db) = self.x.data.split_at(n0 * d);
+            let mut ob = vec![0.0; d];
+            crate::par::join(|| linalg::tmul_rows(da, d, va, out), || linalg::tmul_rows(db, d, vb, &mut ob));
+            for (o, b) in out.iter_mut().zip(&ob) {
+                *o += b;
+            }
+            return;
+        }
+        self.x.tmul_vec(v, out);
+    }
+
     /// Gradient `∇R(w) = (2/n)Xᵀ(Xw − y)` into `g`, using the scratch `r` (length `n`);
     /// returns the risk at `w`.
     pub fn grad_into(&self, w: &[f64], r: &mut [f64], g: &mut [f64]) -> f64 {
-        if let Some((n0, xa, xb)) = &self.halves {
-            // Each half of the rows: its residual, then its share of Xᵀr; one join, one sum.
+        if let Some(n0) = self.split_here() {
+            // Each half of the rows: its residual and its share of Xᵀr in one pass; one join, one sum.
             let d = self.d();
-            let (ra, rb) = r.split_at_mut(*n0);
-            let (ya, yb) = self.y.split_at(*n0);
+            let (ra, rb) = r.split_at_mut(n0);
+            let (ya, yb) = self.y.split_at(n0);
             let (da, db) = self.x.data.split_at(n0 * d);
-            let half = |xt: &Dense, rows: &[f64], y: &[f64], r: &mut [f64], g: &mut [f64]| {
-                xt.tmul_vec(w, r);
-                for (ri, yi) in r.iter_mut().zip(y) {
-                    *ri -= yi;
-                }
-                linalg::tmul_rows(rows, d, r, g);
-                linalg::dot(r, r)
-            };
-            let mut gb = vec![0.0; d];
-            let (sa, sb) = rayon::join(|| half(xa, da, ya, ra, g), || half(xb, db, yb, rb, &mut gb));
             let s = 2.0 / self.n() as f64;
-            for (gi, bi) in g.iter_mut().zip(&gb) {
-                *gi = s * (*gi + bi);
-            }
-            return (sa + sb) / self.n() as f64;
+            let risk = SCRATCH.with_borrow_mut(|gb| {
+                gb.resize(d, 0.0);
+                let (sa, sb) = crate::par::join(
+                    || linalg::residual_tmul_rows(da, d, w, ya, ra, g),
+                    || linalg::residual_tmul_rows(db, d, w, yb, rb, gb),
+                );
+                for (gi, bi) in g.iter_mut().zip(gb.iter()) {
+                    *gi = s * (*gi + bi);
+                }
+                sa + sb
+            });
+            return risk / self.n() as f64;
         }
         self.residual_into(w, r);
         self.x.tmul_vec(r, g);
@@ -231,16 +262,26 @@ impl Problem {
         }
     }
 
-    /// The component of `w` outside `range(Xᵀ)`, relative to `‖w‖`: `‖(I − P)w‖/‖w‖` with `P` the
-    /// orthogonal projector onto the row space (computed from an SVD).
-    pub fn outside_row_space(&self, w: &[f64]) -> Result<f64> {
+    /// An orthonormal basis of the row space `range(Xᵀ)` (the first `rank` right singular vectors,
+    /// as rows), computed by one SVD on first use and kept.
+    pub fn row_basis(&self) -> Result<&Dense> {
+        if let Some(b) = self.row_basis.get() {
+            return Ok(b);
+        }
         let svd = linalg::svd(&self.x)?;
         let k = self.rank();
+        let basis = Dense::from_fn(k, self.d(), |c, j| svd.v.get(j, c));
+        Ok(self.row_basis.get_or_init(|| basis))
+    }
+
+    /// The component of `w` outside `range(Xᵀ)`, relative to `‖w‖`: `‖(I − P)w‖/‖w‖` with `P` the
+    /// orthogonal projector onto the row space ([`Problem::row_basis`]).
+    pub fn outside_row_space(&self, w: &[f64]) -> Result<f64> {
+        let basis = self.row_basis()?;
         let mut proj = vec![0.0; self.d()];
-        for c in 0..k {
-            let vc: Vec<f64> = (0..self.d()).map(|j| svd.v.get(j, c)).collect();
-            let a = linalg::dot(&vc, w);
-            linalg::axpy(a, &vc, &mut proj);
+        for c in 0..basis.rows {
+            let vc = basis.row(c);
+            linalg::axpy(linalg::dot(vc, w), vc, &mut proj);
         }
         let nw = linalg::norm2(w);
         let off = linalg::dist2(w, &proj);

@@ -356,7 +356,7 @@ fn batched_md_equals_single_runs() {
 }
 
 #[test]
-fn two_core_gradient_equals_the_plain_products() {
+fn two_core_gradient_and_product_equal_the_plain_products() {
     // n·d ≥ 200 000 takes the split path (when the pool has two threads).
     let p = GenSpec {
         n: 101,
@@ -380,6 +380,10 @@ fn two_core_gradient_equals_the_plain_products() {
     }
     let mut g2 = vec![0.0; p.d()];
     p.x.tmul_vec(&r2, &mut g2);
+    // Xᵀv by halves of the rows, on the helper thread.
+    let mut xtr = vec![0.0; p.d()];
+    p.xt_mul(&r2, &mut xtr);
+    assert!(dist2(&xtr, &g2) <= 1e-13 * norm2(&g2));
     g2.iter_mut().for_each(|v| *v *= 2.0 / p.n() as f64);
     assert!(dist2(&r, &r2) <= 1e-13 * norm2(&r2));
     assert!(dist2(&g, &g2) <= 1e-13 * norm2(&g2));
@@ -460,4 +464,45 @@ fn gram_route_matches_the_products_and_stays_exact_near_a_fit() {
     cfg.stop.grad_tol = 0.0;
     let r = run_gd(&g0.problem, &cfg).unwrap();
     assert!(r.converged && dist2(&r.w, &g0.w_star) <= 1e-10 * norm2(&g0.w_star));
+}
+
+#[test]
+fn runs_split_over_two_cores_equal_the_one_core_runs() {
+    // n·d ≥ 200 000: gradient and per-coordinate updates of fixed-step runs go to the helper thread.
+    let g = GenSpec {
+        n: 101,
+        d: 2000,
+        sparsity: Some(7),
+        entries: ibias::data::Entries::Gaussian,
+        w_star: None,
+        noise: 0.0,
+        seed: 5,
+    }
+    .generate()
+    .unwrap()
+    .problem;
+    let split = ibias::problem::Problem::new(g.x.clone(), g.y.clone()).unwrap();
+    // Built inside a one-thread pool, the same data is never split.
+    let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    let plain = one.install(|| ibias::problem::Problem::new(g.x.clone(), g.y.clone()).unwrap());
+    assert!(!plain.splits());
+    if rayon::current_num_threads() > 1 {
+        assert!(split.splits(), "a two-thread machine splits this size");
+    }
+    let d = g.d();
+    let pot = Hyperbolic::uniform(0.3, d).unwrap();
+    let mut cfg = RunConfig { step: StepRule::Fixed(0.5 / g.smoothness()), checkpoints: 0, ..Default::default() };
+    cfg.stop.risk_tol = 0.0;
+    cfg.stop.grad_tol = 0.0;
+    cfg.stop.max_iter = 200;
+    let close = |a: &[f64], b: &[f64]| dist2(a, b) <= 1e-12 * norm2(b);
+    let (a, b) =
+        (run_md(&split, &pot, &vec![0.0; d], &cfg).unwrap(), run_md(&plain, &pot, &vec![0.0; d], &cfg).unwrap());
+    assert!(close(&a.w, &b.w) && a.w.iter().all(|v| v.is_finite()));
+    assert!(a.risk < 0.5 * g.risk_at_zero(), "the runs moved: risk {} of {}", a.risk, g.risk_at_zero());
+    let (a, b) = (run_reparam_alpha(&split, 0.3, &cfg).unwrap(), run_reparam_alpha(&plain, 0.3, &cfg).unwrap());
+    assert!(close(&a.w, &b.w));
+    let w0 = vec![0.05; d];
+    let (a, b) = (run_md(&split, &NegEntropy, &w0, &cfg).unwrap(), run_md(&plain, &NegEntropy, &w0, &cfg).unwrap());
+    assert!(close(&a.w, &b.w));
 }

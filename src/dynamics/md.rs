@@ -127,12 +127,25 @@ pub fn run_md<P: Potential + ?Sized>(p: &Problem, pot: &P, w0: &[f64], cfg: &Run
         let auto = cfg.step == StepRule::Auto;
         let eta = match cfg.step {
             StepRule::Fixed(e) => {
-                step_into(pot, &theta, &g, e, &mut theta_new, &mut w_new);
+                if p.splits() {
+                    // Large problems: the two halves of the coordinates on two cores.
+                    let h = d / 2;
+                    let (ta, tb) = theta.split_at(h);
+                    let (ga, gb) = g.split_at(h);
+                    let (tna, tnb) = theta_new.split_at_mut(h);
+                    let (wna, wnb) = w_new.split_at_mut(h);
+                    crate::par::join(
+                        || step_into(pot, 0, ta, ga, e, tna, wna),
+                        || step_into(pot, h, tb, gb, e, tnb, wnb),
+                    );
+                } else {
+                    step_into(pot, 0, &theta, &g, e, &mut theta_new, &mut w_new);
+                }
                 e
             }
             StepRule::Safe | StepRule::Lbfgs => {
                 let e = safe_step(p, pot, &w, &g);
-                step_into(pot, &theta, &g, e, &mut theta_new, &mut w_new);
+                step_into(pot, 0, &theta, &g, e, &mut theta_new, &mut w_new);
                 e
             }
             StepRule::Auto => {
@@ -142,7 +155,7 @@ pub fn run_md<P: Potential + ?Sized>(p: &Problem, pot: &P, w0: &[f64], cfg: &Run
                 let f_ref = f_hist.iter().copied().fold(0.0, f64::max);
                 let mut tries = 0;
                 loop {
-                    step_into(pot, &theta, &g, e, &mut theta_new, &mut w_new);
+                    step_into(pot, 0, &theta, &g, e, &mut theta_new, &mut w_new);
                     // Exact change of the merit function, without cancellation:
                     // dual F: ΔF = Σ D_ψ*(θ − ηg, θ) − 2ηR(w);  risk: ΔR = ⟨g, Δw⟩ + ‖XΔw‖²/n.
                     let (df, slope) = if dual_merit {
@@ -264,9 +277,11 @@ pub fn run_md<P: Potential + ?Sized>(p: &Problem, pot: &P, w0: &[f64], cfg: &Run
     .into())
 }
 
+/// `θ' = θ − ηg`, `w' = (∇ψ)⁻¹(θ')` on the coordinates `start..start + θ.len()`.
 #[inline]
 fn step_into<P: Potential + ?Sized>(
     pot: &P,
+    start: usize,
     theta: &[f64],
     g: &[f64],
     eta: f64,
@@ -276,7 +291,7 @@ fn step_into<P: Potential + ?Sized>(
     for ((t, &a), &b) in theta_new.iter_mut().zip(theta).zip(g) {
         *t = a - eta * b;
     }
-    pot.inv_grad_into(theta_new, w_new);
+    pot.inv_grad_range(start, theta_new, w_new);
 }
 
 pub(crate) fn diverged(k: usize, rule: StepRule, eta: f64, safe: f64, r0: f64, r: f64) -> Error {
@@ -369,7 +384,7 @@ pub(crate) fn run_md_lbfgs<P: Potential + ?Sized>(
             dir.iter_mut().zip(&r).for_each(|(a, b)| *a = -2.0 * eta_safe0 / nf * b);
             slope = linalg::dot(&r, &dir);
         }
-        p.x.tmul_vec(&dir, &mut dtheta);
+        p.xt_mul(&dir, &mut dtheta);
         let dinf = norm_inf(&dtheta);
         let mut t = if dinf * 1.0 > MAX_DUAL_MOVE { MAX_DUAL_MOVE / dinf } else { 1.0 };
         let mut tries = 0;

@@ -82,11 +82,16 @@ pub fn run_reparam(p: &Problem, u0: &[f64], v0: &[f64], cfg: &RunConfig) -> Resu
         eta_min = eta_min.min(eta);
         eta_max = eta_max.max(eta);
         let h = 0.5 * eta;
-        for i in 0..d {
-            let gi = h * g[i];
-            u[i] *= 1.0 - gi;
-            v[i] *= 1.0 + gi;
-            w[i] = u[i] * u[i] - v[i] * v[i];
+        if p.splits() {
+            // Large problems: the two halves of the coordinates on two cores.
+            let m = d / 2;
+            let (ua, ub) = u.split_at_mut(m);
+            let (va, vb) = v.split_at_mut(m);
+            let (wa, wb) = w.split_at_mut(m);
+            let (ga, gb) = g.split_at(m);
+            crate::par::join(|| update(h, ga, ua, va, wa), || update(h, gb, ub, vb, wb));
+        } else {
+            update(h, &g, &mut u, &mut v, &mut w);
         }
         let risk_old = risk;
         risk = p.grad_step(&w, &mut r, &mut g);
@@ -118,6 +123,17 @@ pub fn run_reparam(p: &Problem, u0: &[f64], v0: &[f64], cfg: &RunConfig) -> Resu
         reparam: Some(info),
     }
     .into())
+}
+
+/// One step `u ← u⊙(1 − h·g)`, `v ← v⊙(1 + h·g)`, `w = u⊙u − v⊙v` with `h = η/2`.
+#[inline]
+fn update(h: f64, g: &[f64], u: &mut [f64], v: &mut [f64], w: &mut [f64]) {
+    for i in 0..g.len() {
+        let gi = h * g[i];
+        u[i] *= 1.0 - gi;
+        v[i] *= 1.0 + gi;
+        w[i] = u[i] * u[i] - v[i] * v[i];
+    }
 }
 
 /// Diagnostics of SPEC §8: effective scale `√(u⊙v)` relative to `√(u₀⊙v₀)` and the drift of

@@ -167,7 +167,7 @@ pub fn basis_pursuit_lp(p: &Problem) -> Result<Solution> {
 /// Scales `μ` so that `‖Xᵀμ‖_∞ ≤ 1`; returns it with the `‖Xᵀμ‖_∞` before scaling.
 fn feasible_dual(p: &Problem, mu: &[f64]) -> (Vec<f64>, f64) {
     let mut xtm = vec![0.0; p.d()];
-    p.x.tmul_vec(mu, &mut xtm);
+    p.xt_mul(mu, &mut xtm);
     let m = linalg::norm_inf(&xtm);
     let s = if m > 1.0 { 1.0 / m } else { 1.0 };
     (mu.iter().map(|v| v * s).collect(), m)

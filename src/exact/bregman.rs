@@ -67,7 +67,7 @@ pub fn bregman_dual_newton<P: Potential + ?Sized>(
     let mut mu = mu0.map(|m| m.to_vec()).unwrap_or_else(|| vec![0.0; n]);
     let mut theta = theta0.clone();
     let mut xtmu = vec![0.0; d];
-    p.x.tmul_vec(&mu, &mut xtmu);
+    p.xt_mul(&mu, &mut xtmu);
     for i in 0..d {
         theta[i] = theta0[i] + xtmu[i];
     }
@@ -118,7 +118,7 @@ pub fn bregman_dual_newton<P: Potential + ?Sized>(
         let dir = dir.ok_or_else(|| Error::Numerical("Bregman projection: singular Newton system".into()))?;
         let slope = linalg::dot(&r, &dir); // ⟨∇F, Δ⟩ < 0
         decrement = (-slope).max(0.0).sqrt();
-        p.x.tmul_vec(&dir, &mut delta_theta);
+        p.xt_mul(&dir, &mut delta_theta);
         let dinf = linalg::norm_inf(&delta_theta);
         let mut t = if dinf > opts.max_move { opts.max_move / dinf } else { 1.0 };
         let mut accepted = false;

@@ -14,7 +14,7 @@ use crate::{Error, Result};
 /// `λ_max = (2/n)‖Xᵀy‖_∞` (with `positive`: `(2/n) max_j (Xᵀy)_j`).
 pub fn lambda_max(p: &Problem, positive: bool) -> f64 {
     let mut xty = vec![0.0; p.d()];
-    p.x.tmul_vec(&p.y, &mut xty);
+    p.xt_mul(&p.y, &mut xty);
     let m = if positive { xty.iter().copied().fold(0.0, f64::max) } else { linalg::norm_inf(&xty) };
     2.0 * m / p.n() as f64
 }
@@ -43,7 +43,7 @@ pub fn duality_gap(p: &Problem, w: &[f64], lambda: f64, positive: bool) -> f64 {
     let n = p.n() as f64;
     let r: Vec<f64> = p.residual(w).iter().map(|v| -v).collect(); // y − Xw
     let mut xtr = vec![0.0; p.d()];
-    p.x.tmul_vec(&r, &mut xtr);
+    p.xt_mul(&r, &mut xtr);
     let a = 0.5 * n * lambda;
     let m = if positive { xtr.iter().copied().fold(0.0, f64::max) } else { linalg::norm_inf(&xtr) };
     let s = if a > 0.0 { if m > a { a / m } else { 1.0 } } else { 1.0 };
@@ -123,7 +123,7 @@ pub fn homotopy(p: &Problem) -> Result<(Path, Vec<usize>, Vec<f64>)> {
     let nf = n as f64;
     let rank = p.rank();
     let mut xty = vec![0.0; d];
-    p.x.tmul_vec(&p.y, &mut xty);
+    p.xt_mul(&p.y, &mut xty);
     let lmax = 2.0 * linalg::norm_inf(&xty) / nf;
     let mut lambdas = vec![lmax];
     let mut coefs = vec![vec![0.0; d]];
@@ -147,6 +147,8 @@ pub fn homotopy(p: &Problem) -> Result<(Path, Vec<usize>, Vec<f64>)> {
     let cols = p.columns();
     let mut r = Vec::with_capacity(n);
     let mut certs: Vec<PathCertificate> = Vec::new();
+    let mut join_p = vec![f64::INFINITY; d];
+    let mut join_m = vec![f64::INFINITY; d];
     // Xᵀx_j for every variable that has been active, computed once: the active Gram matrix is read
     // off them, and both products of a breakpoint cost d·|A| instead of n·d.
     let mut xtx: std::collections::HashMap<usize, Vec<f64>> = std::collections::HashMap::new();
@@ -154,7 +156,7 @@ pub fn homotopy(p: &Problem) -> Result<(Path, Vec<usize>, Vec<f64>)> {
         for &j in &active {
             xtx.entry(j).or_insert_with(|| {
                 let mut col = vec![0.0; d];
-                p.x.tmul_vec(cols.row(j), &mut col);
+                p.xt_mul(cols.row(j), &mut col);
                 col
             });
         }
@@ -184,45 +186,50 @@ pub fn homotopy(p: &Problem) -> Result<(Path, Vec<usize>, Vec<f64>)> {
             kkt: kkt_from(n, &xtr, &w, lam, false),
             duality_gap: Some(gap_from(p, &r, &xtr, &w, lam, false)),
         });
-        let mut is_active = vec![false; d];
-        for &j in &active {
-            is_active[j] = true;
+        // Joining times, branch-free over all variables so that the divisions vectorise:
+        // Δ⁺_j = (λ − c_j)/(1 − a_j) (enters with sign +1), Δ⁻_j = (λ + c_j)/(1 + a_j) (sign −1);
+        // INFINITY where there is no event. A join at Δ ≈ λ is the 0/0 of a path that already
+        // interpolates: not an event.
+        let lam_cut = lam * (1.0 - 1e-9);
+        let joinable = active.len() < rank;
+        for j in 0..d {
+            let (dp, dm) = (1.0 - a[j], 1.0 + a[j]);
+            let tp = ((lam - c[j]) / dp).max(0.0);
+            let tm = ((lam + c[j]) / dm).max(0.0);
+            join_p[j] = if joinable && dp > 1e-14 && tp < lam_cut { tp } else { f64::INFINITY };
+            join_m[j] = if joinable && dm > 1e-14 && tm < lam_cut { tm } else { f64::INFINITY };
         }
-        let mut step = lam; // Δ to λ = 0
-        let mut events: Vec<(f64, usize, i8)> = Vec::new(); // (Δ, index, +1 join+, −1 join−, 0 leave)
-        if active.len() < rank {
-            for j in 0..d {
-                if is_active[j] {
-                    continue;
-                }
-                let left = just_left.contains(&j);
-                for (sgn, num, den) in [(1i8, lam - c[j], 1.0 - a[j]), (-1i8, lam + c[j], 1.0 + a[j])] {
-                    if den > 1e-14 {
-                        let dl = (num / den).max(0.0);
-                        // A join at Δ ≈ λ is the 0/0 of a path that already interpolates: not an event.
-                        // A variable that has just left may not re-enter at once (Δ ≈ 0).
-                        if dl < lam * (1.0 - 1e-9) && !(left && dl <= tie * lmax) {
-                            events.push((dl, j, sgn));
-                        }
-                    }
-                }
+        for &j in &active {
+            join_p[j] = f64::INFINITY;
+            join_m[j] = f64::INFINITY;
+        }
+        // A variable that has just left may not re-enter at once (Δ ≈ 0).
+        for &j in &just_left {
+            if join_p[j] <= tie * lmax {
+                join_p[j] = f64::INFINITY;
+            }
+            if join_m[j] <= tie * lmax {
+                join_m[j] = f64::INFINITY;
             }
         }
+        let mut step = lam; // Δ to λ = 0
+        let mut leave_events: Vec<(f64, usize)> = Vec::new();
         for (k, &j) in active.iter().enumerate() {
             if v[k] != 0.0 {
                 let dl = -w[j] / v[k];
                 if dl > 0.0 {
-                    events.push((dl, j, 0));
+                    leave_events.push((dl, j));
                 }
             }
         }
-        let min_ev = events.iter().map(|e| e.0).fold(f64::INFINITY, f64::min);
+        let min_join = join_p.iter().chain(join_m.iter()).copied().fold(f64::INFINITY, f64::min);
+        let min_ev = leave_events.iter().map(|e| e.0).fold(min_join, f64::min);
         // Events below 1e-11·λ_max are rounding artefacts of a path that already interpolates on
         // its active set: go straight to λ = 0.
         if min_ev < step && lam - min_ev > 1e-11 * lmax {
             step = min_ev;
         }
-        let events: Vec<(f64, usize, i8)> = if step < lam { events } else { Vec::new() };
+        let has_event = step < lam;
         let new_lam = (lam - step).max(0.0);
         // Recompute w on the current active set at the new λ (no drift): G_A w_A = X_Aᵀy − (n/2)λ s_A.
         let rhs_w: Vec<f64> = active.iter().zip(&signs).map(|(&j, s)| xty[j] - 0.5 * nf * new_lam * s).collect();
@@ -234,6 +241,16 @@ pub fn homotopy(p: &Problem) -> Result<(Path, Vec<usize>, Vec<f64>)> {
         lam = new_lam;
         just_left.clear();
         if lam <= 0.0 || !step.is_finite() {
+            // The end point's certificate from the cached products: Xᵀ(y − Xw) = Xᵀy − Σ_A w_j Xᵀx_j.
+            let mut xtr = xty.clone();
+            for &j in &active {
+                linalg::axpy(-w[j], &xtx[&j], &mut xtr);
+            }
+            sparse_residual(p, cols, &w, &mut r);
+            certs.push(PathCertificate {
+                kkt: kkt_from(n, &xtr, &w, 0.0, false),
+                duality_gap: Some(gap_from(p, &r, &xtr, &w, 0.0, false)),
+            });
             lambdas.push(0.0);
             coefs.push(w.clone());
             break;
@@ -242,14 +259,15 @@ pub fn homotopy(p: &Problem) -> Result<(Path, Vec<usize>, Vec<f64>)> {
         let thresh = step + tie * lmax;
         let mut joins: Vec<(usize, f64)> = Vec::new();
         let mut leaves: Vec<usize> = Vec::new();
-        for &(dl, j, kind) in &events {
-            if dl <= thresh {
-                if kind == 0 {
-                    leaves.push(j);
-                } else if !joins.iter().any(|x| x.0 == j) {
-                    joins.push((j, kind as f64));
+        if has_event {
+            for j in 0..d {
+                if join_p[j] <= thresh {
+                    joins.push((j, 1.0));
+                } else if join_m[j] <= thresh {
+                    joins.push((j, -1.0));
                 }
             }
+            leaves.extend(leave_events.iter().filter(|e| e.0 <= thresh).map(|e| e.1));
         }
         for j in &leaves {
             if let Some(pos) = active.iter().position(|x| x == j) {
@@ -287,7 +305,7 @@ fn finish(
         let mut r = Vec::with_capacity(p.n());
         sparse_residual(p, p.columns(), &coefs[k], &mut r);
         let mut xtr = vec![0.0; p.d()];
-        p.x.tmul_vec(&r, &mut xtr);
+        p.xt_mul(&r, &mut xtr);
         certificates.push(PathCertificate {
             kkt: kkt_from(p.n(), &xtr, &coefs[k], lambdas[k], false),
             duality_gap: Some(gap_from(p, &r, &xtr, &coefs[k], lambdas[k], false)),
@@ -363,7 +381,7 @@ pub fn lasso_cd(p: &Problem, lambdas: &[f64], opts: CdOptions) -> Result<Path> {
         change
     };
     let mut xtr = vec![0.0; d];
-    p.x.tmul_vec(&r, &mut xtr);
+    p.xt_mul(&r, &mut xtr);
     let mut lam_prev = lambda_max(p, opts.positive);
     for &k in &order {
         let lam = lambdas[k];
@@ -389,7 +407,7 @@ pub fn lasso_cd(p: &Problem, lambdas: &[f64], opts: CdOptions) -> Result<Path> {
             }
             // Refresh the residual (no drift); KKT outside the working set, then the gap.
             sparse_residual(p, xt, &w, &mut r);
-            p.x.tmul_vec(&r, &mut xtr);
+            p.xt_mul(&r, &mut xtr);
             let mut grew = false;
             for j in 0..d {
                 let cj = if opts.positive { xtr[j] } else { xtr[j].abs() };

@@ -38,7 +38,7 @@ pub fn min_l2(p: &Problem) -> Result<Solution> {
     let (w, rank) = pinv_solve(&p.x, &p.y)?;
     let r = p.residual(&w);
     let mut xtr = vec![0.0; p.d()];
-    p.x.tmul_vec(&r, &mut xtr);
+    p.xt_mul(&r, &mut xtr);
     let cert = Certificate {
         normal_residual: Some(linalg::norm2(&xtr)),
         outside_row_space: Some(p.outside_row_space(&w)?),

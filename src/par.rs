@@ -1,0 +1,204 @@
+//! Two cores for one problem's kernels. [`join`]`(a, b)` runs `a` on the calling thread and `b` on a
+//! helper thread that spins between calls, so a split costs well under a microsecond instead of a
+//! thread-pool wake-up (10–20 µs measured for `rayon::join` called from outside its pool, comparable
+//! to a whole 200×2000 mat-vec: BENCHMARKS.md). Inside a rayon worker (sweeps, which already keep
+//! every core busy with independent runs) it is `rayon::join`; while another thread holds the helper,
+//! or with one core, `a` and `b` run one after the other.
+
+use std::cell::UnsafeCell;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread::Thread;
+use std::time::{Duration, Instant};
+
+/// How long the helper spins for the next job before it parks.
+const SPIN: Duration = Duration::from_micros(300);
+
+/// A job handed to the helper: a type- and lifetime-erased `&mut dyn FnMut()`. Only [`join`]
+/// creates one, and it waits for the helper to finish with it before the borrow ends.
+struct Job(*mut (dyn FnMut() + Send));
+// SAFETY: the pointee is `Send`; the pointer is only dereferenced by the helper between the
+// `go` (Release/Acquire) and `done` (Release/Acquire) handshakes of one `join`.
+unsafe impl Send for Job {}
+
+struct Helper {
+    /// Held by the one caller using the helper.
+    busy: AtomicBool,
+    /// Number of jobs handed over / finished.
+    go: AtomicU64,
+    done: AtomicU64,
+    /// The helper is parked (or about to park) and needs an unpark.
+    sleeping: AtomicBool,
+    /// The last job panicked.
+    panicked: AtomicBool,
+    job: UnsafeCell<Option<Job>>,
+    thread: OnceLock<Thread>,
+}
+
+// SAFETY: `job` is written by the caller holding `busy` before it bumps `go` (Release) and read by the
+// helper after it observes the new `go` (Acquire); the caller does not touch it again until `done`.
+unsafe impl Sync for Helper {}
+
+fn helper() -> Option<&'static Helper> {
+    static HELPER: OnceLock<Option<&'static Helper>> = OnceLock::new();
+    *HELPER.get_or_init(|| {
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        if cores < 2 {
+            return None;
+        }
+        let h: &'static Helper = Box::leak(Box::new(Helper {
+            busy: AtomicBool::new(false),
+            go: AtomicU64::new(0),
+            done: AtomicU64::new(0),
+            sleeping: AtomicBool::new(false),
+            panicked: AtomicBool::new(false),
+            job: UnsafeCell::new(None),
+            thread: OnceLock::new(),
+        }));
+        let spawned = std::thread::Builder::new().name("ibias-helper".into()).spawn(move || serve(h));
+        match spawned {
+            Ok(handle) => {
+                let _ = h.thread.set(handle.thread().clone());
+                Some(h)
+            }
+            Err(_) => None,
+        }
+    })
+}
+
+fn serve(h: &'static Helper) {
+    let mut seen = 0u64;
+    loop {
+        let mut since = Instant::now();
+        let mut spins = 0u32;
+        while h.go.load(Ordering::Acquire) == seen {
+            spins = spins.wrapping_add(1);
+            if !spins.is_multiple_of(256) {
+                std::hint::spin_loop();
+                continue;
+            }
+            if since.elapsed() < SPIN {
+                continue;
+            }
+            h.sleeping.store(true, Ordering::SeqCst);
+            if h.go.load(Ordering::SeqCst) == seen {
+                std::thread::park();
+            }
+            h.sleeping.store(false, Ordering::SeqCst);
+            since = Instant::now();
+        }
+        seen = h.go.load(Ordering::Acquire);
+        // SAFETY: see `Helper`: the caller wrote the job before bumping `go` and waits for `done`.
+        let job = unsafe { (*h.job.get()).take() };
+        if let Some(Job(f)) = job {
+            // SAFETY: the closure outlives this call (the caller spins until `done`).
+            let ok = catch_unwind(AssertUnwindSafe(|| unsafe { (*f)() })).is_ok();
+            if !ok {
+                h.panicked.store(true, Ordering::Relaxed);
+            }
+        }
+        h.done.store(seen, Ordering::Release);
+    }
+}
+
+/// Waits for the helper's current job and releases it, also when `a` unwinds.
+struct Release<'h> {
+    h: &'h Helper,
+    ticket: u64,
+}
+
+impl Drop for Release<'_> {
+    fn drop(&mut self) {
+        while self.h.done.load(Ordering::Acquire) < self.ticket {
+            std::hint::spin_loop();
+        }
+        self.h.busy.store(false, Ordering::Release);
+    }
+}
+
+/// Runs `a` here and `b` on a second core, and returns both results (see the module notes).
+pub fn join<RA, RB>(a: impl FnOnce() -> RA + Send, b: impl FnOnce() -> RB + Send) -> (RA, RB)
+where
+    RA: Send,
+    RB: Send,
+{
+    if rayon::current_thread_index().is_some() {
+        return rayon::join(a, b);
+    }
+    let Some(h) =
+        helper().filter(|h| h.busy.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_ok())
+    else {
+        let ra = a();
+        return (ra, b());
+    };
+    let mut b = Some(b);
+    let mut rb: Option<RB> = None;
+    let mut task = || rb = b.take().map(|f| f());
+    let ptr: *mut (dyn FnMut() + Send + '_) = &mut task;
+    // SAFETY: only the lifetime is erased; `Release` below waits until the helper is done with the
+    // closure before `task` (and what it borrows) goes out of scope, on return and on unwind.
+    let ptr: *mut (dyn FnMut() + Send + 'static) = unsafe { std::mem::transmute(ptr) };
+    // SAFETY: we hold `busy`; the helper reads the cell only after the `go` bump below.
+    unsafe { *h.job.get() = Some(Job(ptr)) };
+    let ticket = h.go.fetch_add(1, Ordering::SeqCst) + 1;
+    if h.sleeping.load(Ordering::SeqCst)
+        && let Some(t) = h.thread.get()
+    {
+        t.unpark();
+    }
+    let ra = {
+        let _release = Release { h, ticket };
+        a()
+    };
+    if h.panicked.swap(false, Ordering::Relaxed) {
+        resume_unwind(Box::new("a task on the helper thread panicked"));
+    }
+    (ra, rb.expect("the helper ran the task"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn join_runs_both_sides_and_returns_both_results() {
+        for k in 0..2000u64 {
+            let mut left = vec![0u64; 100];
+            let mut right = vec![0u64; 100];
+            let (a, b) = join(
+                || {
+                    left.iter_mut().for_each(|x| *x = k);
+                    left.iter().sum::<u64>()
+                },
+                || {
+                    right.iter_mut().for_each(|x| *x = 2 * k);
+                    right.iter().sum::<u64>()
+                },
+            );
+            assert_eq!((a, b), (100 * k, 200 * k));
+            assert!(right.iter().all(|&x| x == 2 * k));
+        }
+    }
+
+    #[test]
+    fn concurrent_callers_fall_back_to_one_thread() {
+        let totals: Vec<u64> = std::thread::scope(|s| {
+            let hs: Vec<_> = (0..4u64)
+                .map(|t| s.spawn(move || (0..500u64).map(|k| join(|| k + t, || 2 * k).0 + join(|| 0, || k).1).sum()))
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        for (t, total) in totals.iter().enumerate() {
+            let want: u64 = (0..500u64).map(|k| k + t as u64 + k).sum();
+            assert_eq!(*total, want);
+        }
+    }
+
+    #[test]
+    fn a_panic_on_the_helper_reaches_the_caller_and_the_helper_survives() {
+        let r = catch_unwind(|| join(|| 1, || -> u32 { panic!("boom") }));
+        assert!(r.is_err());
+        assert_eq!(join(|| 1, || 2), (1, 2));
+    }
+}
