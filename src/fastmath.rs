@@ -34,11 +34,14 @@ pub fn exp(x: f64) -> f64 {
 }
 
 /// `c·sinh(θ)` with `lc = ln(c/2)`: the odd Taylor series (to θ¹⁵) for `|θ| < 0.5`, and
-/// `sign(θ)(e^{|θ|+lc} − e^{−|θ|+lc})` otherwise, which does not overflow while the result is finite.
+/// `sign(θ)(P − h·(h/P))` with `P = e^{|θ|+lc}`, `h = c/2` otherwise (one exponential; no overflow
+/// while the result is finite, since `h/P = e^{−|θ|}`).
 #[inline(always)]
 pub fn c_sinh(c: f64, lc: f64, t: f64) -> f64 {
     let a = t.abs();
-    let big = exp(a + lc) - exp(-a + lc);
+    let big_p = exp(a + lc);
+    let h = 0.5 * c;
+    let big = big_p - h * (h / big_p);
     let t2 = t * t;
     let mut p: f64 = 1.0 / 1_307_674_368_000.0;
     p = p.mul_add(t2, 1.0 / 6_227_020_800.0);

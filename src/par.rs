@@ -102,10 +102,12 @@ fn serve(h: &'static Helper) {
     }
 }
 
-/// Waits for the helper's current job and releases it, also when `a` unwinds.
+/// Waits for the helper's current job, collects whether it panicked, and releases the helper;
+/// also when `a` unwinds.
 struct Release<'h> {
     h: &'h Helper,
     ticket: u64,
+    panicked: &'h std::cell::Cell<bool>,
 }
 
 impl Drop for Release<'_> {
@@ -113,6 +115,7 @@ impl Drop for Release<'_> {
         while self.h.done.load(Ordering::Acquire) < self.ticket {
             std::hint::spin_loop();
         }
+        self.panicked.set(self.h.panicked.swap(false, Ordering::Relaxed));
         self.h.busy.store(false, Ordering::Release);
     }
 }
@@ -147,11 +150,12 @@ where
     {
         t.unpark();
     }
+    let helper_panicked = std::cell::Cell::new(false);
     let ra = {
-        let _release = Release { h, ticket };
+        let _release = Release { h, ticket, panicked: &helper_panicked };
         a()
     };
-    if h.panicked.swap(false, Ordering::Relaxed) {
+    if helper_panicked.get() {
         resume_unwind(Box::new("a task on the helper thread panicked"));
     }
     (ra, rb.expect("the helper ran the task"))
