@@ -82,6 +82,17 @@ pub fn standard(p: &Problem, alpha: f64, quick: bool) -> Result<Vec<Timing>> {
         min_s,
     );
     out.push(Timing { name: "lower_bound_two_matvecs".into(), seconds: lb, unit: "step".into() });
+    // The same two products on one core, so the split's gain is read in one run.
+    let t = time_per_call(
+        || {
+            p.residual_into(std::hint::black_box(&w), &mut r);
+            p.x.tmul_vec(&r, &mut g);
+        },
+        batches,
+        min_s,
+    );
+    out.push(Timing { name: "two_matvecs_one_core".into(), seconds: t, unit: "step".into() });
+
     let cfg = steps_cfg(eta, steps);
     let t = time_per_call(|| drop(run_md(p, &pot, &vec![0.0; d], &cfg).unwrap()), batches, min_s);
     out.push(Timing { name: "md_step".into(), seconds: per(t), unit: "step".into() });
@@ -137,5 +148,23 @@ pub fn standard(p: &Problem, alpha: f64, quick: bool) -> Result<Vec<Timing>> {
         );
         out.push(Timing { name: "bregman_projection".into(), seconds: t, unit: "solve".into() });
     }
+    // The hand-over that splits a kernel over two cores: `par::join` against `rayon::join` called from
+    // outside its pool (last, so that the pool's spinning threads do not disturb the other timings).
+    let t = time_per_call(
+        || {
+            std::hint::black_box(crate::par::join(|| 1, || 2));
+        },
+        batches,
+        min_s,
+    );
+    out.push(Timing { name: "empty_join_helper".into(), seconds: t, unit: "call".into() });
+    let t = time_per_call(
+        || {
+            std::hint::black_box(rayon::join(|| 1, || 2));
+        },
+        batches,
+        min_s,
+    );
+    out.push(Timing { name: "empty_join_rayon".into(), seconds: t, unit: "call".into() });
     Ok(out)
 }
