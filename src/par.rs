@@ -8,9 +8,13 @@
 use std::cell::UnsafeCell;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::thread::Thread;
 use std::time::{Duration, Instant};
+
+const IDLE: u8 = 0;
+const POSTED: u8 = 1;
+const TAKEN: u8 = 2;
 
 /// How long the helper spins for the next job before it parks.
 const SPIN: Duration = Duration::from_micros(300);
@@ -32,6 +36,9 @@ struct Helper {
     sleeping: AtomicBool,
     /// The last job panicked.
     panicked: AtomicBool,
+    /// `POSTED` while a job waits in `job`; whoever moves it away (the helper to `TAKEN`, the caller
+    /// back to `IDLE`) runs it, so a helper that is descheduled or parked never delays the caller.
+    state: AtomicU8,
     job: UnsafeCell<Option<Job>>,
     thread: OnceLock<Thread>,
 }
@@ -53,6 +60,7 @@ fn helper() -> Option<&'static Helper> {
             done: AtomicU64::new(0),
             sleeping: AtomicBool::new(false),
             panicked: AtomicBool::new(false),
+            state: AtomicU8::new(IDLE),
             job: UnsafeCell::new(None),
             thread: OnceLock::new(),
         }));
@@ -89,33 +97,42 @@ fn serve(h: &'static Helper) {
             since = Instant::now();
         }
         seen = h.go.load(Ordering::Acquire);
-        // SAFETY: see `Helper`: the caller wrote the job before bumping `go` and waits for `done`.
-        let job = unsafe { (*h.job.get()).take() };
-        if let Some(Job(f)) = job {
-            // SAFETY: the closure outlives this call (the caller spins until `done`).
-            let ok = catch_unwind(AssertUnwindSafe(|| unsafe { (*f)() })).is_ok();
-            if !ok {
-                h.panicked.store(true, Ordering::Relaxed);
+        if h.state.compare_exchange(POSTED, TAKEN, Ordering::Acquire, Ordering::Relaxed).is_ok() {
+            // SAFETY: see `Helper`: the job was written before `POSTED` and the caller waits for `done`.
+            let job = unsafe { (*h.job.get()).take() };
+            if let Some(Job(f)) = job {
+                // SAFETY: the closure outlives this call (the caller spins until `done`).
+                let ok = catch_unwind(AssertUnwindSafe(|| unsafe { (*f)() })).is_ok();
+                if !ok {
+                    h.panicked.store(true, Ordering::Relaxed);
+                }
             }
+            h.state.store(IDLE, Ordering::Relaxed);
         }
         h.done.store(seen, Ordering::Release);
     }
 }
 
-/// Waits for the helper's current job, collects whether it panicked, and releases the helper;
-/// also when `a` unwinds.
+/// Takes the job back if the helper has not started it, otherwise waits for it and collects whether it
+/// panicked; then releases the helper. Also runs when `a` unwinds.
 struct Release<'h> {
     h: &'h Helper,
     ticket: u64,
     panicked: &'h std::cell::Cell<bool>,
+    reclaimed: &'h std::cell::Cell<Option<Job>>,
 }
 
 impl Drop for Release<'_> {
     fn drop(&mut self) {
-        while self.h.done.load(Ordering::Acquire) < self.ticket {
-            std::hint::spin_loop();
+        if self.h.state.compare_exchange(POSTED, IDLE, Ordering::Acquire, Ordering::Relaxed).is_ok() {
+            // SAFETY: the helper touches the cell only after winning `POSTED → TAKEN`, which it lost.
+            self.reclaimed.set(unsafe { (*self.h.job.get()).take() });
+        } else {
+            while self.h.done.load(Ordering::Acquire) < self.ticket {
+                std::hint::spin_loop();
+            }
+            self.panicked.set(self.h.panicked.swap(false, Ordering::Relaxed));
         }
-        self.panicked.set(self.h.panicked.swap(false, Ordering::Relaxed));
         self.h.busy.store(false, Ordering::Release);
     }
 }
@@ -142,8 +159,9 @@ where
     // SAFETY: only the lifetime is erased; `Release` below waits until the helper is done with the
     // closure before `task` (and what it borrows) goes out of scope, on return and on unwind.
     let ptr: *mut (dyn FnMut() + Send + 'static) = unsafe { std::mem::transmute(ptr) };
-    // SAFETY: we hold `busy`; the helper reads the cell only after the `go` bump below.
+    // SAFETY: we hold `busy`; the helper reads the cell only after it wins `POSTED → TAKEN`.
     unsafe { *h.job.get() = Some(Job(ptr)) };
+    h.state.store(POSTED, Ordering::Release);
     let ticket = h.go.fetch_add(1, Ordering::SeqCst) + 1;
     if h.sleeping.load(Ordering::SeqCst)
         && let Some(t) = h.thread.get()
@@ -151,14 +169,20 @@ where
         t.unpark();
     }
     let helper_panicked = std::cell::Cell::new(false);
+    let reclaimed = std::cell::Cell::new(None);
     let ra = {
-        let _release = Release { h, ticket, panicked: &helper_panicked };
+        let _release = Release { h, ticket, panicked: &helper_panicked, reclaimed: &reclaimed };
         a()
     };
     if helper_panicked.get() {
         resume_unwind(Box::new("a task on the helper thread panicked"));
     }
-    (ra, rb.expect("the helper ran the task"))
+    if let Some(Job(f)) = reclaimed.take() {
+        // The helper had not started `b` when `a` finished: run it here.
+        // SAFETY: `task` is alive in this frame and no other thread holds the pointer.
+        unsafe { (*f)() };
+    }
+    (ra, rb.expect("the task ran"))
 }
 
 #[cfg(test)]
@@ -182,6 +206,17 @@ mod tests {
             );
             assert_eq!((a, b), (100 * k, 200 * k));
             assert!(right.iter().all(|&x| x == 2 * k));
+        }
+    }
+
+    #[test]
+    fn a_parked_helper_delays_nothing_and_results_stay_right() {
+        for k in 0..50u64 {
+            // Long enough for the helper to park: `b` is then often taken back by the caller.
+            std::thread::sleep(Duration::from_micros(400));
+            let mut v = vec![0u64; 1000];
+            let (a, b) = join(|| k, || v.iter_mut().map(|x| *x + k).sum::<u64>());
+            assert_eq!((a, b), (k, 1000 * k));
         }
     }
 
