@@ -7,11 +7,12 @@ const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76); // fdlibm ln2_lo
 /// 1.5·2⁵²: adding it rounds a double of magnitude < 2⁵¹ to an integer held in the low mantissa bits.
 const ROUND: f64 = 6_755_399_441_055_744.0;
 
-/// `eˣ` for `x ∈ [−708, 709]` (clamped outside): Cody–Waite reduction by `ln 2`, Taylor polynomial
-/// of degree 13 on `|r| ≤ ln2/2` (truncation below 1e-17 relative), scaling by `2ᵏ` through the exponent bits.
+/// `eˣ`: Cody–Waite reduction by `ln 2`, Taylor polynomial of degree 13 on `|r| ≤ ln2/2` (truncation
+/// below 1e-17 relative), scaling by `2ᵏ` in two exact halves through the exponent bits, so results
+/// overflow to `∞` past `x ≈ 709.8` and underflow gradually to 0 as `std`'s do.
 #[inline(always)]
 pub fn exp(x: f64) -> f64 {
-    let x = x.clamp(-708.0, 709.0);
+    let x = x.clamp(-746.0, 710.0);
     let t = x * LOG2E + ROUND;
     let k = t - ROUND;
     let r = (x - k * LN2_HI) - k * LN2_LO;
@@ -29,8 +30,13 @@ pub fn exp(x: f64) -> f64 {
     p = p.mul_add(r, 0.5);
     p = p.mul_add(r, 1.0);
     p = p.mul_add(r, 1.0);
-    let bits = ((k as i64 + 1023) as u64) << 52;
-    p * f64::from_bits(bits)
+    // `t = ROUND + k` exactly (its ulp is 1), so `k` is the difference of the bit patterns: integer
+    // arithmetic that vectorises (a float-to-int `as` cast would not: it saturates lane by lane).
+    let ki = (t.to_bits() as i64).wrapping_sub(ROUND.to_bits() as i64);
+    let k1 = ki >> 1;
+    let s1 = f64::from_bits(((k1 + 1023) as u64) << 52);
+    let s2 = f64::from_bits(((ki - k1 + 1023) as u64) << 52);
+    p * s1 * s2
 }
 
 /// `c·sinh(θ)` with `lc = ln(c/2)`: the odd Taylor series (to θ¹⁵) for `|θ| < 0.5`, and
@@ -68,10 +74,25 @@ mod tests {
             worst = worst.max(((exp(x) - e) / e).abs());
             x += 0.0137;
         }
-        for x in [-1e-300f64, 0.0, 1e-17, -1e-10, 0.3465, -0.3466, 1.0, 700.0] {
+        for x in [-1e-300f64, 0.0, 1e-17, -1e-10, 0.3465, -0.3466, 1.0, 700.0, 709.7, -708.3] {
             worst = worst.max(((exp(x) - x.exp()) / x.exp()).abs());
         }
         assert!(worst < 4e-16, "worst relative error {worst:e}");
+        // Overflow and gradual underflow as the standard library's.
+        for x in [709.8f64, 710.0, 800.0, f64::INFINITY] {
+            assert_eq!(exp(x), f64::INFINITY, "exp({x})");
+        }
+        for x in [-746.0f64, -800.0, f64::NEG_INFINITY] {
+            assert_eq!(exp(x), 0.0, "exp({x})");
+        }
+        let mut x = -745.0f64;
+        while x < -708.0 {
+            // Subnormal results: within one unit of the smallest subnormal, or relatively close.
+            let (a, b) = (exp(x), x.exp());
+            assert!((a - b).abs() <= 5e-324_f64.max(1e-13 * b), "exp({x}) = {a:e}, std {b:e}");
+            x += 0.0731;
+        }
+        assert!(exp(f64::NAN).is_nan());
     }
 
     #[test]

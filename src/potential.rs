@@ -254,6 +254,11 @@ impl Potential for NegEntropy {
     fn inv_grad_i(&self, _: usize, t: f64) -> f64 {
         t.exp()
     }
+    fn inv_grad_range(&self, _start: usize, theta: &[f64], w: &mut [f64]) {
+        for (wi, &t) in w.iter_mut().zip(theta) {
+            *wi = crate::fastmath::exp(t);
+        }
+    }
     fn hess_i(&self, _: usize, w: f64) -> f64 {
         1.0 / w
     }
