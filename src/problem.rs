@@ -27,7 +27,7 @@ pub struct Problem {
 }
 
 /// `n·d` from which one gradient is split over two cores outside a thread pool: the helper's
-/// hand-over costs 0.15–0.2 µs, against ~6 µs for the half of a gradient at this size (BENCHMARKS.md).
+/// hand-over costs 0.1–0.2 µs, against ~6 µs for the half of a gradient at this size (BENCHMARKS.md).
 const SPLIT_WORK: usize = 50_000;
 /// `n·d` from which a gradient is split inside a rayon worker too (there a split competes with the
 /// sweep's other runs for the cores).
@@ -142,20 +142,25 @@ impl Problem {
         linalg::dot(&r, &r) / self.n() as f64
     }
 
-    /// The row split for two cores, when this call should use it (see [`crate::par`]).
-    fn split_here(&self) -> Option<usize> {
-        self.split.filter(|_| rayon::current_thread_index().is_none() || self.n() * self.d() >= PARALLEL_WORK)
+    /// The row split, for problems large enough to split `Xᵀv` and per-coordinate updates as well.
+    fn split_large(&self) -> Option<usize> {
+        self.split.filter(|_| self.n() * self.d() >= PARALLEL_WORK)
     }
 
-    /// Whether per-coordinate work of a step on this problem is worth splitting over two cores
-    /// (the gradient is split).
+    /// The row split for a gradient, when this call should use it: large problems always, smaller
+    /// ones only outside a thread pool (see [`crate::par`]).
+    fn split_here(&self) -> Option<usize> {
+        self.split_large().or(self.split.filter(|_| rayon::current_thread_index().is_none()))
+    }
+
+    /// Whether per-coordinate work of a step on this problem is worth splitting over two cores.
     pub fn splits(&self) -> bool {
-        self.split_here().is_some() && self.n() * self.d() >= PARALLEL_WORK
+        self.split_large().is_some()
     }
 
     /// `out = Xᵀv` (length `d`), on two cores by halves of the rows for large problems.
     pub fn xt_mul(&self, v: &[f64], out: &mut [f64]) {
-        if let Some(n0) = self.split_here().filter(|_| self.splits()) {
+        if let Some(n0) = self.split_large() {
             let d = self.d();
             let (va, vb) = v.split_at(n0);
             let (da, db) = self.x.data.split_at(n0 * d);
