@@ -34,7 +34,7 @@ const SPLIT_WORK: usize = 50_000;
 const PARALLEL_WORK: usize = 200_000;
 
 thread_local! {
-    /// The second half's share of `Xᵀr` in a split gradient (no allocation per step).
+    /// The second half's share of `Xᵀv` in a split product or gradient (no allocation per call).
     static SCRATCH: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
@@ -164,11 +164,13 @@ impl Problem {
             let d = self.d();
             let (va, vb) = v.split_at(n0);
             let (da, db) = self.x.data.split_at(n0 * d);
-            let mut ob = vec![0.0; d];
-            crate::par::join(|| linalg::tmul_rows(da, d, va, out), || linalg::tmul_rows(db, d, vb, &mut ob));
-            for (o, b) in out.iter_mut().zip(&ob) {
-                *o += b;
-            }
+            SCRATCH.with_borrow_mut(|ob| {
+                ob.resize(d, 0.0);
+                crate::par::join(|| linalg::tmul_rows(da, d, va, out), || linalg::tmul_rows(db, d, vb, ob));
+                for (o, b) in out.iter_mut().zip(ob.iter()) {
+                    *o += b;
+                }
+            });
             return;
         }
         self.x.tmul_vec(v, out);

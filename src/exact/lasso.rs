@@ -172,20 +172,12 @@ pub fn homotopy(p: &Problem) -> Result<(Path, Vec<usize>, Vec<f64>)> {
         // a = (2/n) XᵀX_A v, the rate at which the correlations change as λ decreases, and
         // Xᵀ(y − Xw) = Xᵀy − XᵀX_A w_A at this breakpoint (its correlations and certificate).
         let mut a = vec![0.0; d];
-        let mut xtr = xty.clone();
         for (kk, &j) in active.iter().enumerate() {
-            let col = &xtx[&j];
-            linalg::axpy(2.0 / nf * v[kk], col, &mut a);
-            if w[j] != 0.0 {
-                linalg::axpy(-w[j], col, &mut xtr);
-            }
+            linalg::axpy(2.0 / nf * v[kk], &xtx[&j], &mut a);
         }
-        sparse_residual(p, cols, &w, &mut r);
+        let (xtr, cert) = cached_certificate(p, &xty, &xtx, &active, &w, lam, &mut r);
         let c: Vec<f64> = xtr.iter().map(|v| v * 2.0 / nf).collect();
-        certs.push(PathCertificate {
-            kkt: kkt_from(n, &xtr, &w, lam, false),
-            duality_gap: Some(gap_from(p, &r, &xtr, &w, lam, false)),
-        });
+        certs.push(cert);
         // Joining times, branch-free over all variables so that the divisions vectorise:
         // Δ⁺_j = (λ − c_j)/(1 − a_j) (enters with sign +1), Δ⁻_j = (λ + c_j)/(1 + a_j) (sign −1);
         // INFINITY where there is no event. A join at Δ ≈ λ is the 0/0 of a path that already
@@ -241,16 +233,7 @@ pub fn homotopy(p: &Problem) -> Result<(Path, Vec<usize>, Vec<f64>)> {
         lam = new_lam;
         just_left.clear();
         if lam <= 0.0 || !step.is_finite() {
-            // The end point's certificate from the cached products: Xᵀ(y − Xw) = Xᵀy − Σ_A w_j Xᵀx_j.
-            let mut xtr = xty.clone();
-            for &j in &active {
-                linalg::axpy(-w[j], &xtx[&j], &mut xtr);
-            }
-            sparse_residual(p, cols, &w, &mut r);
-            certs.push(PathCertificate {
-                kkt: kkt_from(n, &xtr, &w, 0.0, false),
-                duality_gap: Some(gap_from(p, &r, &xtr, &w, 0.0, false)),
-            });
+            certs.push(cached_certificate(p, &xty, &xtx, &active, &w, 0.0, &mut r).1);
             lambdas.push(0.0);
             coefs.push(w.clone());
             break;
@@ -290,6 +273,31 @@ pub fn homotopy(p: &Problem) -> Result<(Path, Vec<usize>, Vec<f64>)> {
         }
     }
     Ok((finish(p, lambdas, coefs, certs, t0), active, signs))
+}
+
+/// `Xᵀ(y − Xw) = Xᵀy − Σ_A w_j Xᵀx_j` from the homotopy's cached products (`w` vanishes off the
+/// active set `A`), and the certificate of `(w, λ)`; `r` receives `y − Xw`.
+fn cached_certificate(
+    p: &Problem,
+    xty: &[f64],
+    xtx: &std::collections::HashMap<usize, Vec<f64>>,
+    active: &[usize],
+    w: &[f64],
+    lam: f64,
+    r: &mut Vec<f64>,
+) -> (Vec<f64>, PathCertificate) {
+    let mut xtr = xty.to_vec();
+    for &j in active {
+        if w[j] != 0.0 {
+            linalg::axpy(-w[j], &xtx[&j], &mut xtr);
+        }
+    }
+    sparse_residual(p, p.columns(), w, r);
+    let cert = PathCertificate {
+        kkt: kkt_from(p.n(), &xtr, w, lam, false),
+        duality_gap: Some(gap_from(p, r, &xtr, w, lam, false)),
+    };
+    (xtr, cert)
 }
 
 /// Assembles the path; points without a certificate from the homotopy get one computed afresh.
