@@ -2,22 +2,19 @@
 //! with the two mat-vecs of a step (the lower bound) measured in the same run for ratios.
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use ibias::data::{Entries, GenSpec};
-use ibias::dynamics::md::RunConfig;
-use ibias::dynamics::reparam::run_reparam_alpha;
-use ibias::dynamics::{StepRule, run_md};
+use ibias::dynamics::dual::safe_step;
+use ibias::dynamics::{RunConfig, StopRule, run_md, run_reparam_alpha};
 use ibias::exact::bregman::{BregmanOptions, bregman_projection};
-use ibias::exact::lasso::{CdOptions, default_lasso_grid, lasso_cd, lasso_homotopy};
+use ibias::exact::homotopy::lasso_homotopy;
+use ibias::exact::lasso::{CdOptions, default_lasso_grid, lasso_cd};
 use ibias::exact::{BpMethod, basis_pursuit_with};
 use ibias::potential::Hyperbolic;
+use ibias::problem::generate::{Entries, GenSpec};
+use ibias::problem::{GradPlan, Parallelism};
 use std::hint::black_box;
 
 fn fixed(eta: f64, steps: usize) -> RunConfig {
-    let mut c = RunConfig { step: StepRule::Fixed(eta), checkpoints: 0, ..Default::default() };
-    c.stop.risk_tol = 0.0;
-    c.stop.grad_tol = 0.0;
-    c.stop.max_iter = steps;
-    c
+    RunConfig::fixed(eta).checkpoints(0).stop(StopRule::steps(steps))
 }
 
 fn kernels(c: &mut Criterion) {
@@ -35,13 +32,14 @@ fn kernels(c: &mut Criterion) {
         let d = p.d();
         let pot = Hyperbolic::uniform(1.0, d).unwrap();
         let g0 = p.grad(&vec![0.0; d]);
-        let eta = ibias::dynamics::md::safe_step(p, &pot, &vec![0.0; d], &g0);
+        let plan = GradPlan::new(p, Parallelism::Auto);
+        let eta = safe_step(&plan, &pot, &vec![0.0; d], &g0);
         let mut g = c.benchmark_group(*name);
         g.sample_size(20);
         let w = vec![0.01; d];
         let (mut r, mut gr) = (vec![0.0; p.n()], vec![0.0; d]);
         g.bench_function("lower_bound_two_matvecs", |b| {
-            b.iter(|| black_box(p.grad_into(black_box(&w), &mut r, &mut gr)))
+            b.iter(|| black_box(plan.grad(black_box(&w), &mut r, &mut gr)))
         });
         g.bench_function("md_100_steps", |b| b.iter(|| run_md(p, &pot, &vec![0.0; d], &fixed(eta, 100)).unwrap()));
         g.bench_function("reparam_100_steps", |b| b.iter(|| run_reparam_alpha(p, 1.0, &fixed(eta, 100)).unwrap()));

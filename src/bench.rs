@@ -3,14 +3,14 @@
 //! Times are medians of repeated batches (these machines are noisy: compare ratios within one run).
 
 use crate::Result;
-use crate::dynamics::md::RunConfig;
-use crate::dynamics::reparam::run_reparam_alpha;
-use crate::dynamics::{StepRule, run_eg, run_gd, run_md};
+use crate::dynamics::dual::safe_step;
+use crate::dynamics::{RunConfig, StopRule, run_eg, run_gd, run_md, run_reparam_alpha};
 use crate::exact::bregman::{BregmanOptions, bregman_projection};
-use crate::exact::lasso::{CdOptions, default_lasso_grid, lasso_cd, lasso_homotopy};
+use crate::exact::homotopy::lasso_homotopy;
+use crate::exact::lasso::{CdOptions, default_lasso_grid, lasso_cd};
 use crate::exact::{basis_pursuit, min_l2};
 use crate::potential::Hyperbolic;
-use crate::problem::Problem;
+use crate::problem::{GradPlan, Parallelism, Problem};
 use serde::Serialize;
 use std::time::Instant;
 
@@ -42,11 +42,27 @@ pub fn time_per_call(mut f: impl FnMut(), batches: usize, min_batch_s: f64) -> f
 }
 
 fn steps_cfg(eta: f64, steps: usize) -> RunConfig {
-    let mut cfg = RunConfig { step: StepRule::Fixed(eta), checkpoints: 0, ..Default::default() };
-    cfg.stop.risk_tol = 0.0;
-    cfg.stop.grad_tol = 0.0;
-    cfg.stop.max_iter = steps;
-    cfg
+    RunConfig::fixed(eta).checkpoints(0).stop(StopRule::steps(steps))
+}
+
+/// Times `f` (see [`time_per_call`]); the first error of `f` is returned instead of a timing.
+fn time_result<T>(mut f: impl FnMut() -> Result<T>, batches: usize, min_batch_s: f64) -> Result<f64> {
+    let mut err = None;
+    let t = time_per_call(
+        || {
+            if err.is_none()
+                && let Err(e) = f()
+            {
+                err = Some(e);
+            }
+        },
+        batches,
+        min_batch_s,
+    );
+    match err {
+        Some(e) => Err(e),
+        None => Ok(t),
+    }
 }
 
 /// One timing.
@@ -67,7 +83,8 @@ pub fn standard(p: &Problem, alpha: f64, quick: bool) -> Result<Vec<Timing>> {
     let steps = 2000;
     let pot = Hyperbolic::uniform(alpha, d)?;
     let g0 = p.grad(&vec![0.0; d]);
-    let eta = crate::dynamics::md::safe_step(p, &pot, &vec![0.0; d], &g0);
+    let plan = GradPlan::new(p, Parallelism::Auto);
+    let eta = safe_step(&plan, &pot, &vec![0.0; d], &g0);
     let mut out = Vec::new();
     let per = |x: f64| x / steps as f64;
     // Lower bound: r = Xw − y and g = (2/n)Xᵀr, nothing else.
@@ -76,7 +93,7 @@ pub fn standard(p: &Problem, alpha: f64, quick: bool) -> Result<Vec<Timing>> {
     let mut g = vec![0.0; d];
     let lb = time_per_call(
         || {
-            std::hint::black_box(p.grad_into(std::hint::black_box(&w), &mut r, &mut g));
+            std::hint::black_box(plan.grad(std::hint::black_box(&w), &mut r, &mut g));
         },
         batches,
         min_s,
@@ -86,7 +103,7 @@ pub fn standard(p: &Problem, alpha: f64, quick: bool) -> Result<Vec<Timing>> {
     let t = time_per_call(
         || {
             p.residual_into(std::hint::black_box(&w), &mut r);
-            p.x.tmul_vec(&r, &mut g);
+            p.xt_mul(&r, &mut g);
         },
         batches,
         min_s,
@@ -94,65 +111,59 @@ pub fn standard(p: &Problem, alpha: f64, quick: bool) -> Result<Vec<Timing>> {
     out.push(Timing { name: "two_matvecs_one_core".into(), seconds: t, unit: "step".into() });
 
     let cfg = steps_cfg(eta, steps);
-    let t = time_per_call(|| drop(run_md(p, &pot, &vec![0.0; d], &cfg).unwrap()), batches, min_s);
+    let t = time_result(|| run_md(p, &pot, &vec![0.0; d], &cfg), batches, min_s)?;
     out.push(Timing { name: "md_step".into(), seconds: per(t), unit: "step".into() });
-    let t = time_per_call(|| drop(run_reparam_alpha(p, alpha, &cfg).unwrap()), batches, min_s);
+    let t = time_result(|| run_reparam_alpha(p, alpha, &cfg), batches, min_s)?;
     out.push(Timing { name: "reparam_step".into(), seconds: per(t), unit: "step".into() });
     // 32 runs (α log-spaced, the safe fixed step of each) advanced together vs one after the other.
-    let runs: Vec<(f64, f64)> = crate::linalg::logspace(1e-3, 10.0, 32)
+    let runs: Vec<(f64, f64)> = crate::kernels::linalg::logspace(1e-3, 10.0, 32)
         .into_iter()
-        .map(|a| {
-            let pot = Hyperbolic::uniform(a, d).unwrap();
-            (a, crate::dynamics::md::safe_step(p, &pot, &vec![0.0; d], &g0))
-        })
-        .collect();
+        .map(|a| -> Result<(f64, f64)> { Ok((a, safe_step(&plan, &Hyperbolic::uniform(a, d)?, &vec![0.0; d], &g0))) })
+        .collect::<Result<_>>()?;
     let bsteps = 200;
-    let t =
-        time_per_call(|| drop(crate::dynamics::batch::run_md_batch(p, &runs, 0.0, bsteps).unwrap()), batches, min_s);
+    let t = time_result(|| crate::dynamics::batch::run_md_batch(p, &runs, 0.0, bsteps), batches, min_s)?;
     out.push(Timing { name: "md_step_batched_32".into(), seconds: t / (32 * bsteps) as f64, unit: "run-step".into() });
-    let t = time_per_call(
-        || {
+    let t = time_result(
+        || -> Result<()> {
             for &(a, e) in &runs {
-                let pot = Hyperbolic::uniform(a, d).unwrap();
-                drop(run_md(p, &pot, &vec![0.0; d], &steps_cfg(e, bsteps)).unwrap());
+                run_md(p, &Hyperbolic::uniform(a, d)?, &vec![0.0; d], &steps_cfg(e, bsteps))?;
             }
+            Ok(())
         },
         batches,
         min_s,
-    );
+    )?;
     out.push(Timing {
         name: "md_step_sequential_32".into(),
         seconds: t / (32 * bsteps) as f64,
         unit: "run-step".into(),
     });
-    let cfg_gd = steps_cfg(0.5 / p.smoothness(), steps);
-    let t = time_per_call(|| drop(run_gd(p, &cfg_gd).unwrap()), batches, min_s);
+    let cfg_gd = steps_cfg(0.5 / p.smoothness().max(f64::MIN_POSITIVE), steps);
+    let t = time_result(|| run_gd(p, &cfg_gd), batches, min_s)?;
     out.push(Timing { name: "gd_step".into(), seconds: per(t), unit: "step".into() });
-    let t = time_per_call(|| drop(run_eg(p, &vec![1.0; d], &cfg_gd).unwrap()), batches, min_s);
+    let t = time_result(|| run_eg(p, &vec![1.0; d], &cfg_gd), batches, min_s)?;
     out.push(Timing { name: "eg_step".into(), seconds: per(t), unit: "step".into() });
-    let t = time_per_call(|| drop(min_l2(p).unwrap()), batches, min_s);
+    let t = time_result(|| min_l2(p), batches, min_s)?;
     out.push(Timing { name: "min_l2".into(), seconds: t, unit: "solve".into() });
-    let t = time_per_call(|| drop(lasso_homotopy(p).unwrap()), batches, min_s);
-    out.push(Timing { name: "lasso_exact_path".into(), seconds: t, unit: "path".into() });
-    let grid = default_lasso_grid(p, 100, false);
-    let cd = CdOptions { gap_tol: 1e-10, ..Default::default() };
-    let t = time_per_call(|| drop(lasso_cd(p, &grid, cd).unwrap()), batches, min_s);
-    out.push(Timing { name: "lasso_grid_100".into(), seconds: t, unit: "path".into() });
+    if p.risk_at_zero() > 0.0 && p.grad_zero_inf() > 0.0 {
+        let t = time_result(|| lasso_homotopy(p), batches, min_s)?;
+        out.push(Timing { name: "lasso_exact_path".into(), seconds: t, unit: "path".into() });
+        let grid = default_lasso_grid(p, 100, false);
+        let cd = CdOptions { gap_tol: 1e-10, ..Default::default() };
+        let t = time_result(|| lasso_cd(p, &grid, cd), batches, min_s)?;
+        out.push(Timing { name: "lasso_grid_100".into(), seconds: t, unit: "path".into() });
+    }
     if p.rank() == p.n() {
-        let t = time_per_call(|| drop(basis_pursuit(p).unwrap()), batches.min(3), min_s);
+        let t = time_result(|| basis_pursuit(p), batches.min(3), min_s)?;
         out.push(Timing { name: "basis_pursuit".into(), seconds: t, unit: "solve".into() });
-        let t = time_per_call(
-            || drop(bregman_projection(p, &pot, &vec![0.0; d], BregmanOptions::default()).unwrap()),
-            batches,
-            min_s,
-        );
+        let t = time_result(|| bregman_projection(p, &pot, &vec![0.0; d], BregmanOptions::default()), batches, min_s)?;
         out.push(Timing { name: "bregman_projection".into(), seconds: t, unit: "solve".into() });
     }
     // The hand-over that splits a kernel over two cores: `par::join` against `rayon::join` called from
     // outside its pool (last, so that the pool's spinning threads do not disturb the other timings).
     let t = time_per_call(
         || {
-            std::hint::black_box(crate::par::join(|| 1, || 2));
+            std::hint::black_box(crate::kernels::par::join(|| 1, || 2));
         },
         batches,
         min_s,

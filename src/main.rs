@@ -1,6 +1,7 @@
 //! The `ibias` command-line program: a thin layer over the library.
 
+mod cli;
+
 fn main() {
-    let code = ibias::cli::main_with_args(std::env::args_os());
-    std::process::exit(code);
+    std::process::exit(cli::main());
 }

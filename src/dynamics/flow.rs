@@ -2,12 +2,13 @@
 //! gradient flow `ẇ = −∇R(w)`, mirror flow `θ̇ = −∇R((∇ψ)⁻¹(θ))` (equivalently
 //! `ẇ = −(∇²ψ(w))⁻¹∇R(w)`), and the reparametrised flow `u̇ = −½∇R(w)⊙u`, `v̇ = ½∇R(w)⊙v`.
 
-use super::ode::{OdeOptions, dopri5};
-use super::reparam::{reparam_info, w_of};
-use super::{Checkpoint, RunResult, StopReason, StopRule};
-use crate::linalg::{self, logspace};
-use crate::potential::Potential;
-use crate::problem::Problem;
+use super::config::{MAX_CHECKPOINTS, StopReason, StopRule};
+use super::ode::{OdeOptions, OdeStats, dopri5};
+use super::reparam::{Init, reparam_info, w_of};
+use super::result::{Algorithm, Checkpoint, Integrator, RunResult};
+use crate::kernels::linalg::{self, logspace};
+use crate::potential::{Potential, PotentialKind};
+use crate::problem::{GradPlan, Parallelism, Problem};
 use crate::{Error, Result};
 use std::time::Instant;
 
@@ -24,10 +25,11 @@ pub fn md_flow_stiff<P: Potential + ?Sized>(
     let (n, d) = (p.n(), p.d());
     let gram: Vec<f64> = {
         let xt = p.columns();
+        crate::io::require_memory("the stiff integrator's Jacobian", 8.0 * 4.0 * (d * d) as f64)?;
         let mut g = vec![0.0; d * d];
         for a in 0..d {
             for b in 0..=a {
-                let v = crate::linalg::dot(xt.row(a), xt.row(b));
+                let v = crate::kernels::linalg::dot(xt.row(a), xt.row(b));
                 g[a * d + b] = v;
                 g[b * d + a] = v;
             }
@@ -47,7 +49,7 @@ pub fn md_flow_stiff<P: Potential + ?Sized>(
     };
     let (th, st) = super::ode::ros2(f, jac, 0.0, &theta0, times, opts, |_, _| false)?;
     let w = th.iter().map(|t| pot.inv_grad(t)).collect();
-    Ok(FlowPath { times: times.to_vec(), w, uv: None, steps: st.accepted })
+    Ok(FlowPath { times: times.to_vec(), w, uv: None, stats: st })
 }
 
 /// A flow's trajectory at the requested times.
@@ -59,28 +61,33 @@ pub struct FlowPath {
     pub w: Vec<Vec<f64>>,
     /// `u⊙v` at each time (reparametrised flow only).
     pub uv: Option<Vec<Vec<f64>>>,
-    /// Accepted integrator steps.
-    pub steps: usize,
+    /// The integrator's step and evaluation counts.
+    pub stats: OdeStats,
 }
 
 /// Right-hand side of the gradient flow, `ẇ = −∇R(w)`.
 fn gd_rhs(p: &Problem) -> impl FnMut(f64, &[f64], &mut [f64]) + '_ {
+    let plan = GradPlan::new(p, Parallelism::Auto);
     let mut r = vec![0.0; p.n()];
     move |_t, w, dw| {
-        p.grad_into(w, &mut r, dw);
+        plan.grad_residual(w, &mut r, dw);
         dw.iter_mut().for_each(|v| *v = -*v);
     }
 }
 
 /// Right-hand side of the mirror flow in the dual variable, `θ̇ = −∇R((∇ψ)⁻¹(θ))`.
-fn md_rhs<'a, P: Potential + ?Sized>(p: &'a Problem, pot: &'a P) -> impl FnMut(f64, &[f64], &mut [f64]) + 'a {
+pub(crate) fn md_rhs<'a, P: Potential + ?Sized>(
+    p: &'a Problem,
+    pot: &'a P,
+) -> impl FnMut(f64, &[f64], &mut [f64]) + 'a {
+    let plan = GradPlan::new(p, Parallelism::Auto);
     let mut r = vec![0.0; p.n()];
     let mut w = vec![0.0; p.d()];
     move |_t, th, dth| {
         for i in 0..th.len() {
             w[i] = pot.inv_grad_i(i, th[i]);
         }
-        p.grad_into(&w, &mut r, dth);
+        plan.grad_residual(&w, &mut r, dth);
         dth.iter_mut().for_each(|v| *v = -*v);
     }
 }
@@ -88,11 +95,12 @@ fn md_rhs<'a, P: Potential + ?Sized>(p: &'a Problem, pot: &'a P) -> impl FnMut(f
 /// Right-hand side of the reparametrised flow in `z = (u, v)`: `u̇ = −½∇R(w)⊙u`, `v̇ = ½∇R(w)⊙v`.
 fn reparam_rhs(p: &Problem) -> impl FnMut(f64, &[f64], &mut [f64]) + '_ {
     let d = p.d();
+    let plan = GradPlan::new(p, Parallelism::Auto);
     let (mut r, mut w, mut g) = (vec![0.0; p.n()], vec![0.0; d], vec![0.0; d]);
     move |_t, z, dz| {
         let (u, v) = z.split_at(d);
         w_of(u, v, &mut w);
-        p.grad_into(&w, &mut r, &mut g);
+        plan.grad_residual(&w, &mut r, &mut g);
         for i in 0..d {
             dz[i] = -0.5 * g[i] * u[i];
             dz[d + i] = 0.5 * g[i] * v[i];
@@ -112,7 +120,7 @@ fn split_state(z: &[f64]) -> (Vec<f64>, Vec<f64>) {
 /// `w(t)` of the gradient flow from `w₀` at `times`.
 pub fn gd_flow(p: &Problem, w0: &[f64], times: &[f64], opts: OdeOptions) -> Result<FlowPath> {
     let (w, st) = dopri5(gd_rhs(p), 0.0, w0, times, opts, |_, _| false)?;
-    Ok(FlowPath { times: times.to_vec(), w, uv: None, steps: st.accepted })
+    Ok(FlowPath { times: times.to_vec(), w, uv: None, stats: st })
 }
 
 /// `w(t)` of the mirror flow of `pot` from `w₀`, integrated in the dual variable `θ = ∇ψ(w)`.
@@ -126,15 +134,15 @@ pub fn md_flow<P: Potential + ?Sized>(
     let theta0 = pot.grad(w0);
     let (th, st) = dopri5(md_rhs(p, pot), 0.0, &theta0, times, opts, |_, _| false)?;
     let w = th.iter().map(|t| pot.inv_grad(t)).collect();
-    Ok(FlowPath { times: times.to_vec(), w, uv: None, steps: st.accepted })
+    Ok(FlowPath { times: times.to_vec(), w, uv: None, stats: st })
 }
 
 /// `w(t) = u(t)² − v(t)²` of the reparametrised gradient flow from `(u₀, v₀)`, integrated in `z = (u, v)`.
-pub fn reparam_flow(p: &Problem, u0: &[f64], v0: &[f64], times: &[f64], opts: OdeOptions) -> Result<FlowPath> {
-    let z0: Vec<f64> = u0.iter().chain(v0).copied().collect();
+pub fn reparam_flow(p: &Problem, init: &Init, times: &[f64], opts: OdeOptions) -> Result<FlowPath> {
+    let z0: Vec<f64> = init.u0().iter().chain(init.v0()).copied().collect();
     let (zs, st) = dopri5(reparam_rhs(p), 0.0, &z0, times, opts, |_, _| false)?;
     let (ws, uvs): (Vec<_>, Vec<_>) = zs.iter().map(|z| split_state(z)).unzip();
-    Ok(FlowPath { times: times.to_vec(), w: ws, uv: Some(uvs), steps: st.accepted })
+    Ok(FlowPath { times: times.to_vec(), w: ws, uv: Some(uvs), stats: st })
 }
 
 /// Which flow [`run_flow`] integrates.
@@ -143,8 +151,8 @@ pub enum FlowKind<'a> {
     Gd,
     /// Mirror flow of a potential from `w₀`.
     Md(&'a dyn Potential, Vec<f64>),
-    /// Reparametrised flow from `(u₀, v₀)`.
-    Reparam(Vec<f64>, Vec<f64>),
+    /// Reparametrised flow from an initialisation.
+    Reparam(&'a Init),
 }
 
 /// Integrates a flow on log-spaced times `t ∈ [1e-3/L, stop.max_time]` (`checkpoints` of them,
@@ -157,17 +165,20 @@ pub fn run_flow(
     opts: OdeOptions,
 ) -> Result<RunResult> {
     let start = Instant::now();
-    if !(stop.max_time.is_finite() && stop.max_time > 0.0) {
-        return Err(Error::Param(format!("flow horizon must be finite and > 0, got {}", stop.max_time)));
+    stop.validate()?;
+    if checkpoints > MAX_CHECKPOINTS {
+        return Err(Error::param("--checkpoints", format!("at most {MAX_CHECKPOINTS}, got {checkpoints}")));
     }
+    let count = checkpoints.max(200);
+    crate::io::require_memory("the flow's trajectory", 8.0 * (count * 2 * p.d()) as f64 * 2.0)?;
     let t_lo = (1e-3 / p.smoothness()).min(stop.max_time * 1e-6);
     let mut times = vec![0.0];
-    times.extend(logspace(t_lo, stop.max_time, checkpoints.max(200)));
+    times.extend(logspace(t_lo, stop.max_time, count));
     let risk0 = p.risk_at_zero();
     let d = p.d();
     let mut stopped = None;
     let mut on_time = |t: f64, w: &[f64]| -> bool {
-        if stop.risk_tol > 0.0 && p.risk(w) <= stop.risk_tol * risk0 {
+        if crate::control::cancelled() || stop.risk_tol > 0.0 && p.risk(w) <= stop.risk_tol * risk0 {
             stopped = Some(t);
             return true;
         }
@@ -177,7 +188,7 @@ pub fn run_flow(
         FlowKind::Gd if opts.stiff => FlowKind::Md(&crate::potential::Euclidean, vec![0.0; d]),
         k => k,
     };
-    let (name, pot_name, ws, uvs, steps, info) = match kind {
+    let (name, pot_kind, ws, uvs, stats, info) = match kind {
         FlowKind::Md(pot, w0) if opts.stiff => {
             let path = md_flow_stiff(p, pot, &w0, &times, opts)?;
             let mut ws = path.w;
@@ -185,31 +196,33 @@ pub fn run_flow(
                 ws.truncate(k + 1);
                 stopped = Some(times[k]);
             }
-            ("md-flow", pot.name().to_string(), ws, None, path.steps, None)
+            let alg = if pot.kind() == PotentialKind::Euclidean { Algorithm::GdFlow } else { Algorithm::MdFlow };
+            (alg, pot.kind(), ws, None, path.stats, None)
         }
         FlowKind::Gd => {
             let (w, st) = dopri5(gd_rhs(p), 0.0, &vec![0.0; d], &times, opts, |t, w| on_time(t, w))?;
-            ("gd-flow", "euclidean".to_string(), w, None, st.accepted, None)
+            (Algorithm::GdFlow, PotentialKind::Euclidean, w, None, st, None)
         }
         FlowKind::Md(pot, w0) => {
             let th0 = pot.grad(&w0);
             let (th, st) = dopri5(md_rhs(p, pot), 0.0, &th0, &times, opts, |t, th| on_time(t, &pot.inv_grad(th)))?;
             let ws: Vec<Vec<f64>> = th.iter().map(|t| pot.inv_grad(t)).collect();
-            ("md-flow", pot.name().to_string(), ws, None, st.accepted, None)
+            (Algorithm::MdFlow, pot.kind(), ws, None, st, None)
         }
-        FlowKind::Reparam(u0, v0) => {
-            let z0: Vec<f64> = u0.iter().chain(&v0).copied().collect();
+        FlowKind::Reparam(init) => {
+            let z0: Vec<f64> = init.u0().iter().chain(init.v0()).copied().collect();
             let (zs, st) = dopri5(reparam_rhs(p), 0.0, &z0, &times, opts, |t, z| on_time(t, &split_state(z).0))?;
             let (ws, uvs): (Vec<Vec<f64>>, Vec<Vec<f64>>) = zs.iter().map(|z| split_state(z)).unzip();
             let last = zs.last().cloned().unwrap_or(z0.clone());
-            let info = reparam_info(p, &u0, &v0, &last[..d], &last[d..])?;
-            ("reparam-flow", "hyperbolic".to_string(), ws, Some(uvs), st.accepted, Some(info))
+            let info = reparam_info(p, init.u0(), init.v0(), &last[..d], &last[d..])?;
+            (Algorithm::ReparamFlow, PotentialKind::Hyperbolic, ws, Some(uvs), st, Some(info))
         }
     };
     let m = ws.len();
     let checkpoints: Vec<Checkpoint> = (0..m)
         .map(|k| Checkpoint {
-            t: times[k],
+            iteration: None,
+            time: times[k],
             w: ws[k].clone(),
             risk: p.risk(&ws[k]),
             uv: uvs.as_ref().map(|u| u[k].clone()),
@@ -217,26 +230,49 @@ pub fn run_flow(
         .collect();
     let w = ws.last().cloned().unwrap_or_default();
     let risk = p.risk(&w);
-    let reason = if stopped.is_some() { StopReason::RiskTolerance } else { StopReason::FinalTime };
+    let reason = if crate::control::cancelled() {
+        StopReason::Interrupted
+    } else if stopped.is_some() {
+        StopReason::RiskTolerance
+    } else {
+        StopReason::FinalTime
+    };
+    let mut notes = Vec::new();
+    if reason == StopReason::FinalTime && stop.risk_tol > 0.0 {
+        notes.push(format!(
+            "reached the final time t = {:e} before R ≤ {:e}·R(0): R/R(0) = {:.3e} (raise --t-max)",
+            stop.max_time,
+            stop.risk_tol,
+            risk / risk0
+        ));
+    }
     Ok(RunResult {
-        algorithm: name.into(),
-        potential: pot_name,
+        algorithm: name,
+        potential: pot_kind,
         alpha: None,
-        eta_rule: format!("{}(rtol={:e}, atol={:e})", if opts.stiff { "ros2" } else { "dopri5" }, opts.rtol, opts.atol),
-        eta: 0.0,
-        eta_range: (0.0, 0.0),
-        iterations: steps,
-        grad_evals: 7 * steps,
+        step_rule: None,
+        integrator: Some(Integrator {
+            method: if opts.stiff { "ros2" } else { "dopri5" }.into(),
+            rtol: opts.rtol,
+            atol: opts.atol,
+        }),
+        eta_first: None,
+        eta_min: None,
+        eta_max: None,
+        iterations: stats.accepted,
+        grad_evals: stats.evals,
         converged: reason.converged(),
         stop_reason: reason,
         risk,
-        risk0,
-        l1: linalg::norm1(&w),
-        l2: linalg::norm2(&w),
+        risk_at_zero: risk0,
+        risk_rel: if risk0 > 0.0 { risk / risk0 } else { risk },
+        l1_norm: linalg::norm1(&w),
+        l2_norm: linalg::norm2(&w),
         w,
-        seconds: start.elapsed().as_secs_f64(),
-        time: times[m - 1],
+        wall_seconds: start.elapsed().as_secs_f64(),
+        flow_time: times[m - 1],
         checkpoints,
         reparam: info,
+        notes,
     })
 }

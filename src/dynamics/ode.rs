@@ -2,6 +2,8 @@
 
 use crate::{Error, Result};
 
+// The integrators check `crate::control::cancelled()` between steps, so a long flow stops on Ctrl-C.
+
 /// Tolerances and limits of the integrator.
 #[derive(Debug, Clone, Copy)]
 pub struct OdeOptions {
@@ -28,6 +30,8 @@ pub struct OdeStats {
     pub accepted: usize,
     /// Rejected steps.
     pub rejected: usize,
+    /// Evaluations of the right-hand side (gradients).
+    pub evals: usize,
 }
 
 const C: [f64; 7] = [0.0, 0.2, 0.3, 0.8, 8.0 / 9.0, 1.0, 1.0];
@@ -67,6 +71,7 @@ where
     let mut out = Vec::with_capacity(times.len());
     let mut stats = OdeStats::default();
     f(t, &y, &mut k[0]);
+    stats.evals += 1;
     // Initial step from the size of the derivative.
     let scale0: f64 = y.iter().map(|v| opts.atol + opts.rtol * v.abs()).fold(f64::INFINITY, f64::min);
     let dnorm = k[0].iter().map(|v| v.abs()).fold(0.0, f64::max);
@@ -74,9 +79,12 @@ where
     h = h.max(1e-12 * (times.last().copied().unwrap_or(1.0) - t0).abs()).max(f64::MIN_POSITIVE);
     for &tout in times {
         if tout < t {
-            return Err(Error::Param("output times must be increasing".into()));
+            return Err(Error::param("times", "output times must be increasing"));
         }
         while t < tout {
+            if crate::control::cancelled() {
+                return Err(Error::Interrupted);
+            }
             if stats.accepted + stats.rejected >= opts.max_steps {
                 return Err(Error::Numerical(format!(
                     "ODE integrator exceeded {} steps before t = {tout:e} (reached t = {t:e}); the flow is too stiff for this tolerance",
@@ -93,10 +101,10 @@ where
                     }
                     tmp[i] = y[i] + hs * acc;
                 }
-                let (head, tail) = k.split_at_mut(s);
-                let _ = head;
+                let (_, tail) = k.split_at_mut(s);
                 f(t + C[s] * hs, &tmp, &mut tail[0]);
             }
+            stats.evals += 6;
             // tmp now holds the 5th-order solution (stage 7 is evaluated at it: FSAL).
             ynew.copy_from_slice(&tmp);
             let mut err2 = 0.0;
@@ -174,6 +182,7 @@ where
     let mut out = Vec::with_capacity(times.len());
     let mut stats = OdeStats::default();
     f(t, &y, &mut fy);
+    stats.evals += 1;
     let dnorm = fy.iter().map(|v| v.abs()).fold(0.0, f64::max);
     let ynorm = y.iter().map(|v| v.abs()).fold(0.0, f64::max);
     let mut h = if dnorm > 0.0 {
@@ -184,9 +193,12 @@ where
     let mut fresh = true;
     for &tout in times {
         if tout < t {
-            return Err(Error::Param("output times must be increasing".into()));
+            return Err(Error::param("times", "output times must be increasing"));
         }
         while t < tout {
+            if crate::control::cancelled() {
+                return Err(Error::Interrupted);
+            }
             if stats.accepted + stats.rejected >= opts.max_steps {
                 return Err(Error::Numerical(format!(
                     "ROS2 exceeded {} steps before t = {tout:e} (reached t = {t:e})",
@@ -196,6 +208,7 @@ where
             if fresh {
                 f(t, &y, &mut fy);
                 jac(t, &y, &mut jm);
+                stats.evals += 1;
                 fresh = false;
             }
             let last = t + h >= tout;
@@ -209,6 +222,7 @@ where
                 tmp[i] = y[i] + hs * k1[i];
             }
             f(t + hs, &tmp, &mut f2);
+            stats.evals += 1;
             let rhs2 = faer::Mat::from_fn(m, 1, |i, _| f2[i] - 2.0 * k1[i]);
             let k2m = lu.solve(&rhs2);
             let mut err2 = 0.0;

@@ -1,12 +1,98 @@
-//! Reparametrised gradient descent ("diagonal linear network", SPEC §2): `w = u⊙u − v⊙v`,
-//! `R̃(u, v) = R(w)/4`, `u ← u⊙(1 − η∇R(w)/2)`, `v ← v⊙(1 + η∇R(w)/2)`.
+//! Gradient descent on the reparametrisation `w = u⊙u − v⊙v` ("diagonal linear network", SPEC §2):
+//! `R̃(u, v) = R(w)/4`, `u ← u⊙(1 − η∇R(w)/2)`, `v ← v⊙(1 + η∇R(w)/2)`, from any `(u₀, v₀) > 0`.
+//!
+//! Finite steps (SPEC §8): `uₖvₖ = u₀v₀ Π(1 − η²g²/4)` and `ln(uₖ/vₖ) = ln(u₀/v₀) − 2Σ artanh(ηg/2)`, so
+//! `wₖ = 2aₖ² sinh(θₖ + ln(u₀/v₀))` with `aₖ² = uₖvₖ`: a mirror method whose scale shrinks. The run
+//! reports the effective scale, the drift of `θ` out of `range(Xᵀ)`, and the steps where some
+//! `|ηgᵢ/2| ≥ 1` (then `u` or `v` changes sign and the identity stops holding); on request it tracks
+//! `ln aₖ²` and `θₖ` in log scale (the products underflow at small α).
 
-use super::md::{RunConfig, diverged};
-use super::{Ending, ReparamInfo, RunResult, StepRule, metric_grad};
-use crate::linalg::{self, norm_inf};
-use crate::problem::Problem;
+use super::config::{RunConfig, StepRule, metric_grad};
+use super::driver::{Finish, Method, StepOutcome, check_risk_stop_reachable, drive, require_rule};
+use super::result::{Algorithm, ReparamInfo, RunResult, ScaleTrack};
+use super::step::{Fixed, Safe, ScalarRule};
+use crate::error::num;
+use crate::kernels::linalg::{self, norm_inf};
+use crate::potential::PotentialKind;
+use crate::problem::{GradPlan, Problem};
 use crate::{Error, Result};
-use std::time::Instant;
+
+/// The initialisation `(u₀, v₀)` of GD on `(u, v)`, and whether to track the finite-step identity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Init {
+    u0: Vec<f64>,
+    v0: Vec<f64>,
+    alpha: Option<f64>,
+    track: bool,
+}
+
+impl Init {
+    /// `u₀ = v₀ = α·1` (the sheet's initialisation; `w₀ = 0`, scale `c = 2α²`).
+    pub fn uniform(alpha: f64, d: usize) -> Result<Self> {
+        crate::potential::check_alpha("--alpha", alpha)?;
+        Ok(Init { u0: vec![alpha; d], v0: vec![alpha; d], alpha: Some(alpha), track: false })
+    }
+
+    /// The shape `s ∈ (−1, 1)` of Azulay et al. (2021): `u₀ = α√((1−s)/(1+s))`, `v₀ = α√((1+s)/(1−s))`, so
+    /// `u₀v₀ = α²` and `w₀ = u₀² − v₀² = −4α²s/(1 − s²)`.
+    pub fn shape(alpha: f64, s: f64, d: usize) -> Result<Self> {
+        crate::potential::check_alpha("--alpha", alpha)?;
+        if !(s.is_finite() && s.abs() < 1.0) {
+            return Err(Error::param("--shape", format!("s must lie in (−1, 1), got {}", num(s))));
+        }
+        let (a, b) = (alpha * ((1.0 - s) / (1.0 + s)).sqrt(), alpha * ((1.0 + s) / (1.0 - s)).sqrt());
+        Self::explicit(vec![a; d], vec![b; d]).map(|mut i| {
+            i.alpha = Some(alpha);
+            i
+        })
+    }
+
+    /// Any `(u₀, v₀)` with positive, finite entries.
+    pub fn explicit(u0: Vec<f64>, v0: Vec<f64>) -> Result<Self> {
+        if u0.len() != v0.len() {
+            return Err(Error::param("--u0/--v0", format!("lengths differ ({} and {})", u0.len(), v0.len())));
+        }
+        for (name, v) in [("--u0", &u0), ("--v0", &v0)] {
+            if let Some(i) = v.iter().position(|x| !(x.is_finite() && *x > 0.0)) {
+                return Err(Error::param(
+                    name,
+                    format!("entry {} is {}: every entry must be finite and > 0", i + 1, num(v[i])),
+                ));
+            }
+        }
+        Ok(Init { u0, v0, alpha: None, track: false })
+    }
+
+    /// Tracks `ln aₖ²` and `θₖ` per coordinate along the run (SPEC §8; two transcendental functions per
+    /// coordinate and step).
+    pub fn track_scale(mut self, on: bool) -> Self {
+        self.track = on;
+        self
+    }
+
+    /// `u₀`.
+    pub fn u0(&self) -> &[f64] {
+        &self.u0
+    }
+    /// `v₀`.
+    pub fn v0(&self) -> &[f64] {
+        &self.v0
+    }
+    /// The uniform α, when the initialisation has one.
+    pub fn alpha(&self) -> Option<f64> {
+        self.alpha
+    }
+    /// `w₀ = u₀² − v₀²`.
+    pub fn w0(&self) -> Vec<f64> {
+        self.u0.iter().zip(&self.v0).map(|(u, v)| u * u - v * v).collect()
+    }
+    /// The mirror map of the flow from this initialisation: the hyperbolic entropy with `cᵢ = 2u₀ᵢv₀ᵢ`.
+    pub fn potential(&self) -> crate::potential::Hyperbolic {
+        crate::potential::Hyperbolic::from_ln_half_scales(
+            self.u0.iter().zip(&self.v0).map(|(u, v)| u.ln() + v.ln()).collect(),
+        )
+    }
+}
 
 /// The safe step for `z = (u, v)`: `min(1/(L·maxᵢ(uᵢ² + vᵢ²) + ‖g‖_∞/2), 1/(2‖g‖_∞))`
 /// (a bound on the curvature of `R̃` plus a cap on the multiplicative change of `u`, `v`).
@@ -24,130 +110,164 @@ pub fn w_of(u: &[f64], v: &[f64], w: &mut [f64]) {
     }
 }
 
-/// Reparametrised GD from `u₀ = v₀ = α1`.
-pub fn run_reparam_alpha(p: &Problem, alpha: f64, cfg: &RunConfig) -> Result<RunResult> {
-    crate::potential::check_alpha(alpha)?;
-    let u0 = vec![alpha; p.d()];
-    let mut r = run_reparam(p, &u0, &u0, cfg)?;
-    r.alpha = Some(alpha);
-    Ok(r)
+/// GD on `(u, v)` with a scalar step rule.
+pub struct Reparam<'a, R: ScalarRule> {
+    plan: GradPlan<'a>,
+    rule: R,
+    init: &'a Init,
+    u: Vec<f64>,
+    v: Vec<f64>,
+    w: Vec<f64>,
+    g: Vec<f64>,
+    r: Vec<f64>,
+    risk: f64,
+    safe0: f64,
+    sign_changes: usize,
+    /// `(ln a², θ)` per coordinate, when tracked.
+    track: Option<(Vec<f64>, Vec<f64>)>,
 }
 
-/// Reparametrised GD from `(u₀, v₀)`; `StepRule::Auto` is the safe rule re-evaluated per step.
-pub fn run_reparam(p: &Problem, u0: &[f64], v0: &[f64], cfg: &RunConfig) -> Result<RunResult> {
-    let (n, d) = (p.n(), p.d());
-    if u0.len() != d || v0.len() != d {
-        return Err(Error::Param(format!("u0 and v0 must have length d = {d}")));
+impl<'a, R: ScalarRule> Reparam<'a, R> {
+    fn new(plan: GradPlan<'a>, init: &'a Init, rule: R) -> Self {
+        let p = plan.problem();
+        let d = p.d();
+        let (u, v) = (init.u0.clone(), init.v0.clone());
+        let mut w = vec![0.0; d];
+        w_of(&u, &v, &mut w);
+        let (mut r, mut g) = (vec![0.0; p.n()], vec![0.0; d]);
+        let risk = plan.grad(&w, &mut r, &mut g);
+        let safe0 = safe_step_reparam(p, &u, &v, &g);
+        let track = init.track.then(|| (u.iter().zip(&v).map(|(a, b)| a.ln() + b.ln()).collect(), vec![0.0; d]));
+        Reparam { plan, rule, init, u, v, w, g, r, risk, safe0, sign_changes: 0, track }
     }
-    if !linalg::all_finite(u0) || !linalg::all_finite(v0) {
-        return Err(Error::Param("u0 and v0 must be finite".into()));
-    }
-    let start = Instant::now();
-    let stop = cfg.stop;
-    let (mut u, mut v) = (u0.to_vec(), v0.to_vec());
-    let mut w = vec![0.0; d];
-    w_of(&u, &v, &mut w);
-    let mut r = vec![0.0; n];
-    let mut g = vec![0.0; d];
-    let risk0 = p.risk_at_zero();
-    let g_zero_inf = norm_inf(&p.grad(&vec![0.0; d]));
-    let mut risk = p.grad_step(&w, &mut r, &mut g);
-    let risk_start = risk;
-    let eta_safe0 = safe_step_reparam(p, &u, &v, &g);
-    let mut rec = cfg.recorder();
-    let (mut eta_first, mut eta_min, mut eta_max) = (f64::NAN, f64::INFINITY, 0.0f64);
-    let mut k = 0usize;
-    let mut rise_streak = 0usize;
-    let uv = |u: &[f64], v: &[f64]| -> Vec<f64> { u.iter().zip(v).map(|(a, b)| a * b).collect() };
-    let reason;
-    loop {
-        if rec.wants(k) {
-            rec.record(k, &w, risk, Some(uv(&u, &v)));
-        }
-        if !risk.is_finite() || !linalg::all_finite(&w) {
-            return Err(diverged(k, cfg.step, eta_max, eta_safe0, risk_start, risk));
-        }
-        let mg = || metric_grad(u.iter().zip(&v).map(|(a, b)| a * a + b * b), &g);
-        if let Some(why) = stop.check(k, risk, risk0, mg, g_zero_inf, &start) {
-            reason = why;
-            break;
-        }
-        let eta = match cfg.step {
-            StepRule::Fixed(e) => e,
-            StepRule::Safe | StepRule::Auto | StepRule::Lbfgs => safe_step_reparam(p, &u, &v, &g),
-        };
-        if eta_first.is_nan() {
-            eta_first = eta;
-        }
-        eta_min = eta_min.min(eta);
-        eta_max = eta_max.max(eta);
-        let h = 0.5 * eta;
-        if p.splits() {
-            // Large problems: the two halves of the coordinates on two cores.
-            let m = d / 2;
-            let (ua, ub) = u.split_at_mut(m);
-            let (va, vb) = v.split_at_mut(m);
-            let (wa, wb) = w.split_at_mut(m);
-            let (ga, gb) = g.split_at(m);
-            crate::par::join(|| update(h, ga, ua, va, wa), || update(h, gb, ub, vb, wb));
-        } else {
-            update(h, &g, &mut u, &mut v, &mut w);
-        }
-        let risk_old = risk;
-        risk = p.grad_step(&w, &mut r, &mut g);
-        k += 1;
-        if risk > risk_old * (1.0 + 1e-12) {
-            rise_streak += 1;
-            if rise_streak >= 100 || risk > 1e12 * risk_start.max(risk0) {
-                return Err(diverged(k, cfg.step, eta, eta_safe0, risk_start, risk));
-            }
-        } else {
-            rise_streak = 0;
-        }
-    }
-    rec.record(k, &w, risk, Some(uv(&u, &v)));
-    let info = reparam_info(p, u0, v0, &u, &v)?;
-    Ok(Ending {
-        algorithm: "reparam",
-        potential: "hyperbolic".into(),
-        rule: cfg.step,
-        etas: (eta_first, eta_min, eta_max),
-        iterations: k,
-        grad_evals: k + 1,
-        reason,
-        risk,
-        risk0,
-        w,
-        start,
-        checkpoints: rec.points,
-        reparam: Some(info),
-    }
-    .into())
 }
 
-/// One step `u ← u⊙(1 − h·g)`, `v ← v⊙(1 + h·g)`, `w = u⊙u − v⊙v` with `h = η/2`.
+/// One step `u ← u⊙(1 − h·g)`, `v ← v⊙(1 + h·g)`, `w = u⊙u − v⊙v` with `h = η/2`; returns `max |h·gᵢ|`.
 #[inline]
-fn update(h: f64, g: &[f64], u: &mut [f64], v: &mut [f64], w: &mut [f64]) {
+fn update(h: f64, g: &[f64], u: &mut [f64], v: &mut [f64], w: &mut [f64]) -> f64 {
+    let mut m = 0.0f64;
     for i in 0..g.len() {
         let gi = h * g[i];
+        m = m.max(gi.abs());
         u[i] *= 1.0 - gi;
         v[i] *= 1.0 + gi;
         w[i] = u[i] * u[i] - v[i] * v[i];
     }
+    m
 }
 
-/// Diagnostics of SPEC §8: effective scale `√(u⊙v)` relative to `√(u₀⊙v₀)` and the drift of
-/// `θ = ln(u/v)` out of `range(Xᵀ)`.
+impl<R: ScalarRule> Method for Reparam<'_, R> {
+    fn algorithm(&self) -> Algorithm {
+        Algorithm::Reparam
+    }
+    fn potential(&self) -> PotentialKind {
+        PotentialKind::Hyperbolic
+    }
+    #[inline]
+    fn w(&self) -> &[f64] {
+        &self.w
+    }
+    #[inline]
+    fn risk(&self) -> f64 {
+        self.risk
+    }
+    fn metric_grad(&mut self) -> f64 {
+        metric_grad(self.u.iter().zip(&self.v).map(|(a, b)| a * a + b * b), &self.g)
+    }
+    #[inline]
+    fn step(&mut self) -> Result<StepOutcome> {
+        let p = self.plan.problem();
+        let (u, v, g) = (&self.u, &self.v, &self.g);
+        let eta = self.rule.eta(|| safe_step_reparam(p, u, v, g));
+        let h = 0.5 * eta;
+        if let Some((la, th)) = &mut self.track {
+            for i in 0..self.g.len() {
+                let x = h * self.g[i];
+                la[i] += (-x * x).ln_1p();
+                th[i] -= 2.0 * x.atanh();
+            }
+        }
+        let m = self.plan.coords(
+            (self.g.as_slice(), self.u.as_mut_slice(), self.v.as_mut_slice(), self.w.as_mut_slice()),
+            |_, (g, u, v, w)| update(h, g, u, v, w),
+            f64::max,
+        );
+        if m >= 1.0 {
+            self.sign_changes += 1;
+        }
+        self.risk = self.plan.grad(&self.w, &mut self.r, &mut self.g);
+        Ok(StepOutcome::Moved { eta, grad_evals: 1 })
+    }
+    fn safe_eta(&self) -> f64 {
+        self.safe0
+    }
+    fn uv(&self) -> Option<Vec<f64>> {
+        Some(self.u.iter().zip(&self.v).map(|(a, b)| a * b).collect())
+    }
+    fn finish(self, p: &Problem) -> Result<Finish> {
+        let mut info = reparam_info(p, &self.init.u0, &self.init.v0, &self.u, &self.v)?;
+        info.steps_with_sign_change = self.sign_changes;
+        if let Some((ln_a2, theta)) = self.track {
+            let mut err = 0.0f64;
+            for i in 0..self.w.len() {
+                let t = theta[i] + (self.init.u0[i] / self.init.v0[i]).ln();
+                let pred = ((ln_a2[i] + t.abs()).exp() - (ln_a2[i] - t.abs()).exp()).copysign(t);
+                err = err.max((self.w[i] - pred).abs());
+            }
+            let scale = norm_inf(&self.w).max(f64::MIN_POSITIVE);
+            info.tracked = Some(ScaleTrack { ln_a2, theta, identity_error_rel: err / scale });
+        }
+        let mut notes = Vec::new();
+        if self.sign_changes > 0 {
+            notes.push(format!(
+                "in {} steps some |ηgᵢ/2| ≥ 1: u or v changed sign or hit 0, and w = 2a² sinh θ (SPEC §8) no longer holds",
+                self.sign_changes
+            ));
+        }
+        Ok(Finish { w: self.w, reparam: Some(info), notes })
+    }
+}
+
+/// GD on `(u, v)` from `u₀ = v₀ = α·1`.
+pub fn run_reparam_alpha(p: &Problem, alpha: f64, cfg: &RunConfig) -> Result<RunResult> {
+    run_reparam(p, &Init::uniform(alpha, p.d())?, cfg)
+}
+
+/// GD on `(u, v)` from `init`, with a fixed step or the safe rule.
+pub fn run_reparam(p: &Problem, init: &Init, cfg: &RunConfig) -> Result<RunResult> {
+    let d = p.d();
+    cfg.validate(d)?;
+    if init.u0.len() != d {
+        return Err(Error::param("--u0/--v0", format!("have length {} but d = {d}", init.u0.len())));
+    }
+    require_rule("GD on (u, v)", cfg.step, &["fixed", "safe"])?;
+    check_risk_stop_reachable(p, cfg)?;
+    let plan = GradPlan::new(p, cfg.parallelism);
+    let mut res = match cfg.step {
+        StepRule::Fixed(e) => drive(p, Reparam::new(plan, init, Fixed(e)), cfg)?,
+        _ => drive(p, Reparam::new(plan, init, Safe), cfg)?,
+    };
+    res.alpha = init.alpha;
+    Ok(res)
+}
+
+/// Diagnostics of SPEC §8: effective scale `√(u⊙v)` relative to `√(u₀⊙v₀)` (computed in log scale) and
+/// the drift of `θ = ln(u/v)` out of `range(Xᵀ)`.
 pub fn reparam_info(p: &Problem, u0: &[f64], v0: &[f64], u: &[f64], v: &[f64]) -> Result<ReparamInfo> {
     let d = u.len();
     let uv_final: Vec<f64> = (0..d).map(|i| u[i] * v[i]).collect();
-    let ratios: Vec<f64> = (0..d).map(|i| (uv_final[i] / (u0[i] * v0[i])).abs().sqrt()).collect();
+    let ratio = |i: usize| (0.5 * (u[i].abs().ln() + v[i].abs().ln() - u0[i].abs().ln() - v0[i].abs().ln())).exp();
+    let mut ratios: Vec<f64> = (0..d).map(ratio).collect();
+    ratios.sort_by(f64::total_cmp);
     let dtheta: Vec<f64> = (0..d).map(|i| (u[i] / v[i]).abs().ln() - (u0[i] / v0[i]).abs().ln()).collect();
     let out = if linalg::all_finite(&dtheta) { p.outside_row_space(&dtheta)? } else { f64::NAN };
     Ok(ReparamInfo {
         uv_final,
-        a_ratio_min: ratios.iter().copied().fold(f64::INFINITY, f64::min),
-        a_ratio_max: ratios.iter().copied().fold(0.0, f64::max),
-        theta_outside_range: out,
+        scale_ratio_min: ratios.first().copied().unwrap_or(f64::NAN),
+        scale_ratio_median: ratios.get(d / 2).copied().unwrap_or(f64::NAN),
+        scale_ratio_max: ratios.last().copied().unwrap_or(f64::NAN),
+        theta_outside_range_rel: out,
+        steps_with_sign_change: 0,
+        tracked: None,
     })
 }

@@ -1,125 +1,176 @@
-//! The report: one self-contained HTML page (inline SVG figures, tables, configuration, version,
-//! run time) plus `figures/*.svg` and `data/*.json|csv` holding every plotted series and table.
+//! How results are shown: one self-contained HTML page (answers, tables, inline SVG figures, the
+//! configuration, version and run time) plus `figures/*.svg|png` and `data/*.json|csv` holding every
+//! plotted series and table at full precision. The report folder is written beside its target and
+//! swapped in whole, so an interrupted run never leaves new figures next to old data.
+//!
+//! ```no_run
+//! // The main job: every registered study with its defaults, into report/.
+//! let cfg = ibias::study::Config::default();
+//! let page = ibias::report::run_report(&cfg, std::path::Path::new("report"), &ibias::control::quiet).unwrap();
+//! println!("wrote {}", page.display());
+//! ```
 
 pub mod plot;
 
-use crate::data::write_atomic;
-use crate::study::{Section, Table, ex1, ex2, ex3};
+use crate::control::ProgressFn;
+use crate::io::{StagedDir, write_atomic};
+use crate::study::{Config, Figure, Section, Style, Table, registry};
 use crate::{Error, Result};
-use serde::{Deserialize, Serialize};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
 
-/// Configuration of the whole report (every field overridable from TOML).
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
-#[serde(default, deny_unknown_fields)]
-pub struct ReportConfig {
-    /// Exercise 1.
-    pub ex1: ex1::Ex1Config,
-    /// Exercise 2.
-    pub ex2: ex2::Ex2Config,
-    /// Exercise 3.
-    pub ex3: ex3::Ex3Config,
+/// Runs every study of the registry (report order) and writes the report into `out`; returns the page.
+pub fn run_report(cfg: &Config, out: &Path, progress: ProgressFn<'_>) -> Result<PathBuf> {
+    run_studies(cfg, out, registry().iter().map(|s| s.key()).collect(), progress)
 }
 
-impl ReportConfig {
-    /// Parses a TOML configuration (missing fields keep their defaults; unknown ones are errors).
-    pub fn from_toml(text: &str) -> Result<Self> {
-        toml::from_str(text).map_err(|e| Error::Param(format!("configuration: {e}")))
+/// Runs the studies `keys` and writes their report into `out` (checked to be writable before anything
+/// is computed); returns the page.
+pub fn run_studies(cfg: &Config, out: &Path, keys: Vec<&str>, progress: ProgressFn<'_>) -> Result<PathBuf> {
+    let t = Instant::now();
+    crate::io::check_output_dir(out)?;
+    let mut sections = Vec::new();
+    for key in keys {
+        let study = crate::study::find(key).ok_or_else(|| Error::param("study", format!("unknown study '{key}'")))?;
+        let (_, s) = study.run(cfg.section(key), progress)?;
+        sections.push(s);
     }
+    write(out, cfg, &sections, t.elapsed().as_secs_f64())
 }
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-fn table_html(t: &Table) -> String {
-    let mut h = format!("<table id=\"{}\"><caption>{}</caption><thead><tr>", t.name, esc(&t.title));
-    for c in &t.header {
-        h.push_str(&format!("<th>{}</th>", esc(c)));
+fn table_rows(t: &Table, rows: std::ops::Range<usize>) -> String {
+    let mut h = String::from("<thead><tr>");
+    for c in &t.columns {
+        h.push_str(&format!("<th title=\"{}\">{}</th>", esc(&c.key), esc(&c.label)));
     }
     h.push_str("</tr></thead><tbody>");
-    for r in &t.rows {
+    for i in rows {
         h.push_str("<tr>");
-        for c in r {
-            h.push_str(&format!("<td>{}</td>", esc(c)));
+        for j in 0..t.columns.len() {
+            h.push_str(&format!("<td>{}</td>", esc(&t.display(i, j))));
         }
         h.push_str("</tr>");
     }
-    h.push_str("</tbody></table>\n");
+    h.push_str("</tbody>");
     h
 }
 
-fn table_csv(t: &Table) -> String {
-    let q = |s: &str| {
-        if s.contains(',') || s.contains('"') { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
-    };
-    let mut s = t.header.iter().map(|c| q(c)).collect::<Vec<_>>().join(",");
-    s.push('\n');
-    for r in &t.rows {
-        s.push_str(&r.iter().map(|c| q(c)).collect::<Vec<_>>().join(","));
-        s.push('\n');
+/// A table as HTML: long tables show their first rows, the whole table behind a fold.
+pub fn table_html(t: &Table) -> String {
+    let n = t.rows.len();
+    match t.fold_after {
+        Some(k) if n > k => format!(
+            "<table class=\"preview\"><caption>{}</caption>{}</table>\n<details><summary>all {n} rows</summary><table id=\"{}\">{}</table></details>\n",
+            esc(&t.title),
+            table_rows(t, 0..k),
+            t.name,
+            table_rows(t, 0..n)
+        ),
+        _ => format!("<table id=\"{}\"><caption>{}</caption>{}</table>\n", t.name, esc(&t.title), table_rows(t, 0..n)),
     }
-    s
 }
 
-/// Writes the report for the given sections into `out` and returns the path of the page.
-pub fn write(out: &Path, cfg: &ReportConfig, sections: &[Section], seconds: f64) -> Result<std::path::PathBuf> {
+/// A figure's data as JSON: axes and, per series, its label, style and columns `x`, `y` (and the band).
+pub fn figure_json(f: &Figure) -> String {
+    let series: Vec<serde_json::Value> = f
+        .series
+        .iter()
+        .map(|s| {
+            let mut v = serde_json::json!({
+                "label": s.label,
+                "style": match s.style { Style::Line => "line", Style::Dashed => "dashed", Style::Markers => "markers" },
+                "x": s.points.iter().map(|p| p.0).collect::<Vec<_>>(),
+                "y": s.points.iter().map(|p| p.1).collect::<Vec<_>>(),
+            });
+            if let Some(b) = &s.band {
+                v["band_x"] = b.iter().map(|p| p.0).collect::<Vec<_>>().into();
+                v["band_low"] = b.iter().map(|p| p.1).collect::<Vec<_>>().into();
+                v["band_high"] = b.iter().map(|p| p.2).collect::<Vec<_>>().into();
+            }
+            v
+        })
+        .collect();
+    let v = serde_json::json!({
+        "name": f.name, "title": f.title, "x_label": f.x_label, "y_label": f.y_label,
+        "log_x": f.log_x, "log_y": f.log_y, "series": series,
+    });
+    serde_json::to_string_pretty(&v).unwrap_or_default()
+}
+
+/// Writes the report for `sections` into `out` (staged, then swapped in whole); returns the page.
+pub fn write(out: &Path, cfg: &Config, sections: &[Section], seconds: f64) -> Result<PathBuf> {
+    let stage = StagedDir::new(out)?;
+    let dir = stage.path().to_path_buf();
     let mut body = String::new();
+    let mut part = "";
+    let mut toc = String::new();
     for s in sections {
-        body.push_str(&format!("<section><h2>{}</h2>\n<ul class=\"answers\">", esc(&s.title)));
+        if s.part != part {
+            part = &s.part;
+            body.push_str(&format!("<h1 class=\"part\">{}</h1>\n", esc(part)));
+            toc.push_str(&format!("<li class=\"part\">{}</li>", esc(part)));
+        }
+        toc.push_str(&format!("<li><a href=\"#{}\">{}</a></li>", s.key, esc(&s.title)));
+        body.push_str(&format!("<section id=\"{}\"><h2>{}</h2>\n<ul class=\"answers\">", s.key, esc(&s.title)));
         for a in &s.answers {
             body.push_str(&format!("<li>{}</li>", esc(a)));
         }
         body.push_str("</ul>\n");
         for f in &s.figures {
-            let svg = f.svg.trim_start_matches("<?xml version=\"1.0\" encoding=\"UTF-8\"?>").trim();
+            let svg = plot::render_svg(f).map_err(|m| Error::Numerical(format!("plotting {}: {m}", f.name)))?;
+            let png = plot::render_png(f).map_err(|m| Error::Numerical(format!("plotting {}: {m}", f.name)))?;
+            let inline = svg.trim_start_matches("<?xml version=\"1.0\" encoding=\"UTF-8\"?>").trim();
             body.push_str(&format!(
-                "<figure id=\"fig-{}\">{}<figcaption>{} <a href=\"figures/{}.svg\">SVG</a> · <a href=\"figures/{}.png\">PNG</a> · <a href=\"data/{}.json\">data</a></figcaption></figure>\n",
+                "<figure id=\"fig-{0}\">{1}<figcaption>{2} <a href=\"figures/{0}.svg\">SVG</a> · <a href=\"figures/{0}.png\">PNG</a> · <a href=\"data/{0}.json\">data</a></figcaption></figure>\n",
                 f.name,
-                svg,
-                esc(&f.caption),
-                f.name,
-                f.name,
-                f.name
+                inline,
+                esc(&f.caption)
             ));
-            write_atomic(&out.join("figures").join(format!("{}.svg", f.name)), f.svg.as_bytes())?;
-            write_atomic(&out.join("figures").join(format!("{}.png", f.name)), &f.png)?;
-            let data = serde_json::to_string_pretty(&f.series).map_err(|e| Error::Io(e.to_string()))?;
-            write_atomic(&out.join("data").join(format!("{}.json", f.name)), data.as_bytes())?;
+            write_atomic(&dir.join("figures").join(format!("{}.svg", f.name)), svg.as_bytes())?;
+            write_atomic(&dir.join("figures").join(format!("{}.png", f.name)), &png)?;
+            write_atomic(&dir.join("data").join(format!("{}.json", f.name)), figure_json(f).as_bytes())?;
         }
         for t in &s.tables {
             body.push_str(&table_html(t));
-            write_atomic(&out.join("data").join(format!("{}.csv", t.name)), table_csv(t).as_bytes())?;
+            write_atomic(&dir.join("data").join(format!("{}.csv", t.name)), t.to_csv().as_bytes())?;
         }
         body.push_str("</section>\n");
     }
-    let cfg_toml = toml::to_string_pretty(cfg).map_err(|e| Error::Io(e.to_string()))?;
+    let cfg_toml = cfg.to_toml();
     let page = format!(
         r#"<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>ibias report — implicit bias of gradient methods</title>
 <style>
-body {{ font-family: system-ui, sans-serif; max-width: 980px; margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.45; }}
-h1 {{ font-size: 1.6em; }} h2 {{ border-bottom: 1px solid #ccc; padding-bottom: .2em; margin-top: 2em; }}
+body {{ font-family: system-ui, sans-serif; max-width: 1000px; margin: 2em auto; padding: 0 1em; color: #222; line-height: 1.45; }}
+h1 {{ font-size: 1.6em; }} h1.part {{ margin-top: 2.2em; color: #444; border-bottom: 2px solid #888; }}
+h2 {{ border-bottom: 1px solid #ccc; padding-bottom: .2em; margin-top: 2em; }}
 table {{ border-collapse: collapse; margin: 1em 0; font-size: .85em; width: 100%; }}
 caption {{ text-align: left; font-weight: 600; padding: .3em 0; }}
 th, td {{ border: 1px solid #ddd; padding: .25em .5em; text-align: right; }} th {{ background: #f4f4f4; }}
 td:first-child, th:first-child {{ text-align: left; }}
 figure {{ margin: 1.5em 0; }} figure svg {{ width: 100%; height: auto; }} figcaption {{ font-size: .9em; color: #444; }}
 .answers li {{ margin: .4em 0; }} pre {{ background: #f7f7f7; padding: .8em; overflow-x: auto; font-size: .85em; }}
+nav li.part {{ font-weight: 600; list-style: none; margin-top: .4em; }} details {{ margin: .5em 0 1.5em; }}
 </style></head><body>
 <h1>ibias report — implicit bias of gradient methods on least squares</h1>
-<p>ibias {version}; conventions of SPEC.md: R(w) = (1/n)‖Xw − y‖², Lasso R(w) + λ‖w‖₁ (scikit-learn alpha = λ/2). Data from the ChaCha8 generator with the seeds below. Generated in {seconds:.1} s.</p>
+<p>ibias {version}; conventions of docs/SPEC.md: R(w) = (1/n)‖Xw − y‖², Lasso R(w) + λ‖w‖₁ (scikit-learn alpha = λ/2). Data from the ChaCha8 generator with the seeds below. Generated in {seconds:.1} s. Every table is in <code>data/NAME.csv</code> at full precision; every figure's series in <code>data/NAME.json</code>.</p>
+<nav><ul>{toc}</ul></nav>
 {body}
-<section><h2>Configuration</h2><pre>{cfg}</pre></section>
+<section id="configuration"><h2>Configuration</h2><pre>{cfg}</pre></section>
 </body></html>
 "#,
         version = env!("CARGO_PKG_VERSION"),
         seconds = seconds,
+        toc = toc,
         body = body,
         cfg = esc(&cfg_toml)
     );
-    let path = out.join("index.html");
-    write_atomic(&path, page.as_bytes())?;
-    write_atomic(&out.join("data").join("config.toml"), cfg_toml.as_bytes())?;
-    Ok(path)
+    write_atomic(&dir.join("index.html"), page.as_bytes())?;
+    write_atomic(&dir.join("data").join("config.toml"), cfg_toml.as_bytes())?;
+    let target = stage.commit()?;
+    Ok(target.join("index.html"))
 }

@@ -1,67 +1,22 @@
-//! Figures with `plotters` (SVG): line plots with optional log axes, and paths in the plane.
+//! Draws a study's [`Figure`] with `plotters` as SVG and PNG.
+//!
+//! Choices for figures at a paper's level: log axes are drawn in log₁₀ space with a tick and a label
+//! (`10⁻⁶`) on every decade (every second one past 24 decades); the legend has a panel of its own beside
+//! the plot, so it never covers data; axis ranges are fitted to the data; the SVG is drawn at four times
+//! its displayed size (the backend rounds coordinates to whole pixels, which made smooth paths look like
+//! staircases) and shown at 800×520 through its `viewBox`; bands (10–90% ranges) are shaded behind their
+//! lines.
 
+use crate::study::{Figure, Style};
 use image::ImageEncoder;
+use plotters::coord::ranged1d::{KeyPointHint, KeyPointWeight, NoDefaultFormatting, Ranged, ValueFormatter};
 use plotters::prelude::*;
+use std::ops::Range;
 
-/// One plotted series.
-pub struct Series {
-    /// Legend label.
-    pub label: String,
-    /// Points `(x, y)`.
-    pub points: Vec<(f64, f64)>,
-    /// Palette index.
-    pub color: usize,
-    /// Draw markers instead of a line.
-    pub markers: bool,
-    /// Dashed line.
-    pub dashed: bool,
-}
-
-impl Series {
-    /// A solid line.
-    pub fn line(label: &str, points: Vec<(f64, f64)>, color: usize) -> Self {
-        Series { label: label.into(), points, color, markers: false, dashed: false }
-    }
-    /// Markers only.
-    pub fn markers(label: &str, points: Vec<(f64, f64)>, color: usize) -> Self {
-        Series { label: label.into(), points, color, markers: true, dashed: false }
-    }
-    /// A dashed line.
-    pub fn dashed(label: &str, points: Vec<(f64, f64)>, color: usize) -> Self {
-        Series { label: label.into(), points, color, markers: false, dashed: true }
-    }
-}
-
-/// Axes of a figure.
-pub struct Axes<'a> {
-    /// Title.
-    pub title: &'a str,
-    /// x label.
-    pub xlabel: &'a str,
-    /// y label.
-    pub ylabel: &'a str,
-    /// Log-scale x.
-    pub logx: bool,
-    /// Log-scale y.
-    pub logy: bool,
-    /// Same scale on both axes (paths in the plane).
-    pub equal: bool,
-}
-
-/// Tick label: `1e-6` on log axes, a short decimal on linear ones.
-fn tick(v: f64, log: bool) -> String {
-    if log {
-        let e = v.log10().round();
-        if (v.log10() - e).abs() < 1e-6 { format!("1e{}", e as i32) } else { format!("{v:.0e}") }
-    } else if v.abs() < 1e-12 {
-        "0".into()
-    } else if v.abs() >= 1e4 || v.abs() < 1e-3 {
-        format!("{v:.1e}")
-    } else {
-        let s = format!("{v:.4}");
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    }
-}
+const W: u32 = 800;
+const H: u32 = 520;
+/// Width of the legend panel (at scale 1).
+const LEGEND: u32 = 220;
 
 const PALETTE: [RGBColor; 6] = [
     RGBColor(31, 119, 180),
@@ -71,23 +26,6 @@ const PALETTE: [RGBColor; 6] = [
     RGBColor(255, 127, 14),
     RGBColor(80, 80, 80),
 ];
-
-fn bounds(series: &[Series], log: bool, pick: fn(&(f64, f64)) -> f64) -> (f64, f64) {
-    let vals: Vec<f64> =
-        series.iter().flat_map(|s| s.points.iter().map(pick)).filter(|v| v.is_finite() && (!log || *v > 0.0)).collect();
-    let lo = vals.iter().copied().fold(f64::INFINITY, f64::min);
-    let hi = vals.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    if !lo.is_finite() {
-        return if log { (1e-16, 1.0) } else { (0.0, 1.0) };
-    }
-    if log {
-        let (a, b) = (lo.log10().floor(), hi.log10().ceil());
-        (10f64.powf(a), 10f64.powf(if b > a { b } else { a + 1.0 }))
-    } else {
-        let pad = if hi > lo { 0.05 * (hi - lo) } else { 0.5 * lo.abs().max(1.0) };
-        (lo - pad, hi + pad)
-    }
-}
 
 /// DejaVu Sans (Bitstream Vera licence, see `assets/README.md`), embedded so that figures need no system fonts.
 static FONT: &[u8] = include_bytes!("../../assets/DejaVuSans.ttf");
@@ -101,29 +39,29 @@ fn register_font() -> Result<(), String> {
     .clone()
 }
 
-/// Renders the series as an SVG document (800×520).
-pub fn render(axes: &Axes<'_>, series: &[Series]) -> Result<String, String> {
+/// Renders a figure as an SVG document (displayed 800×520).
+pub fn render_svg(fig: &Figure) -> Result<String, String> {
     register_font()?;
+    let s = 4;
     let mut svg = String::new();
     {
-        let root = SVGBackend::with_string(&mut svg, (800, 520)).into_drawing_area();
-        draw_on(&root, axes, series)?;
+        let root = SVGBackend::with_string(&mut svg, (W * s, H * s)).into_drawing_area();
+        draw_on(&root, fig, s)?;
     }
-    Ok(svg)
+    let big = format!("width=\"{}\" height=\"{}\"", W * s, H * s);
+    Ok(svg.replacen(&big, &format!("width=\"{W}\" height=\"{H}\""), 1))
 }
 
-/// Renders the series as PNG bytes (1600×1040: the SVG layout at twice the scale).
-pub fn render_png(axes: &Axes<'_>, series: &[Series]) -> Result<Vec<u8>, String> {
+/// Renders a figure as PNG bytes (1600×1040).
+pub fn render_png(fig: &Figure) -> Result<Vec<u8>, String> {
     register_font()?;
-    let (w, h) = (1600u32, 1040u32);
+    let s = 2;
+    let (w, h) = (W * s, H * s);
     let mut rgb = vec![0u8; (w * h * 3) as usize];
-    SCALE.with(|s| s.set(2));
-    let res = {
+    {
         let root = BitMapBackend::with_buffer(&mut rgb, (w, h)).into_drawing_area();
-        draw_on(&root, axes, series)
-    };
-    SCALE.with(|s| s.set(1));
-    res?;
+        draw_on(&root, fig, s)?;
+    }
     let mut out = Vec::new();
     image::codecs::png::PngEncoder::new(&mut out)
         .write_image(&rgb, w, h, image::ColorType::Rgb8)
@@ -131,121 +69,269 @@ pub fn render_png(axes: &Axes<'_>, series: &[Series]) -> Result<Vec<u8>, String>
     Ok(out)
 }
 
-thread_local! {
-    static SCALE: std::cell::Cell<u32> = const { std::cell::Cell::new(1) };
+/// A number as a power of ten with Unicode superscripts (`-6` → `10⁻⁶`).
+pub fn decade(k: i32) -> String {
+    let sup = |c: char| match c {
+        '-' => '⁻',
+        '0' => '⁰',
+        '1' => '¹',
+        '2' => '²',
+        '3' => '³',
+        '4' => '⁴',
+        '5' => '⁵',
+        '6' => '⁶',
+        '7' => '⁷',
+        '8' => '⁸',
+        _ => '⁹',
+    };
+    match k {
+        0 => "1".into(),
+        1 => "10".into(),
+        _ => format!("10{}", k.to_string().chars().map(sup).collect::<String>()),
+    }
 }
 
-fn sc(v: u32) -> u32 {
-    SCALE.with(|s| s.get()) * v
+/// Tick label of a linear axis.
+fn tick(v: f64) -> String {
+    if v.abs() < 1e-12 {
+        "0".into()
+    } else if v.abs() >= 1e4 || v.abs() < 1e-3 {
+        format!("{v:.1e}")
+    } else {
+        let s = format!("{v:.4}");
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    }
+}
+
+/// One axis: its range in drawing space (log₁₀ for log axes) and its ticks.
+struct Axis {
+    lo: f64,
+    hi: f64,
+    ticks: Option<Vec<f64>>,
+    log: bool,
+}
+
+fn axis(values: impl Iterator<Item = f64>, log: bool) -> Axis {
+    let v: Vec<f64> =
+        values.filter(|v| v.is_finite() && (!log || *v > 0.0)).map(|v| if log { v.log10() } else { v }).collect();
+    let (lo, hi) = v.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |m, &x| (m.0.min(x), m.1.max(x)));
+    if !lo.is_finite() {
+        return Axis { lo: 0.0, hi: 1.0, ticks: None, log };
+    }
+    if log {
+        let (a, mut b) = (lo.floor(), hi.ceil());
+        if b <= a {
+            b = a + 1.0;
+        }
+        let n = (b - a) as i64;
+        let every = if n > 24 { 2 } else { 1 };
+        let ticks = (0..=n).filter(|k| k % every == 0).map(|k| a + k as f64).collect();
+        Axis { lo: a, hi: b, ticks: Some(ticks), log }
+    } else {
+        let pad = if hi > lo { 0.04 * (hi - lo) } else { 0.5 * lo.abs().max(1.0) };
+        Axis { lo: lo - pad, hi: hi + pad, ticks: None, log }
+    }
 }
 
 fn draw_on<DB: DrawingBackend>(
     root: &DrawingArea<DB, plotters::coord::Shift>,
-    axes: &Axes<'_>,
-    series: &[Series],
+    fig: &Figure,
+    s: u32,
 ) -> Result<(), String>
 where
     DB::ErrorType: 'static,
 {
-    {
-        root.fill(&WHITE).map_err(|e| e.to_string())?;
-        let (mut x0, mut x1) = bounds(series, axes.logx, |p| p.0);
-        let (mut y0, mut y1) = bounds(series, axes.logy, |p| p.1);
-        // Headroom above the data for the legend.
-        if axes.logy {
-            y1 *= 10f64.powf(((y1 / y0).log10() * 0.3).max(1.0).round());
-        } else {
-            y1 += 0.45 * (y1 - y0);
-        }
-        if axes.equal {
-            let (cx, cy) = (0.5 * (x0 + x1), 0.5 * (y0 + y1));
-            let h = 0.5 * (x1 - x0).max((y1 - y0) * 1.3);
-            (x0, x1) = (cx - h, cx + h);
-            (y0, y1) = (cy - h / 1.3, cy + h / 1.3);
-        }
-        macro_rules! draw {
-            ($chart:expr) => {{
-                let mut chart = $chart;
-                chart
-                    .configure_mesh()
-                    .x_desc(axes.xlabel)
-                    .y_desc(axes.ylabel)
-                    .label_style(("sans-serif", sc(15)))
-                    .axis_desc_style(("sans-serif", sc(17)))
-                    .light_line_style(RGBColor(235, 235, 235))
-                    .x_label_formatter(&|v| tick(*v, axes.logx))
-                    .y_label_formatter(&|v| tick(*v, axes.logy))
-                    .draw()
-                    .map_err(|e| e.to_string())?;
-                for s in series {
-                    let c = PALETTE[s.color % PALETTE.len()];
-                    let pts: Vec<(f64, f64)> = s
-                        .points
-                        .iter()
-                        .copied()
-                        .filter(|p| {
-                            p.0.is_finite() && p.1.is_finite() && (!axes.logx || p.0 > 0.0) && (!axes.logy || p.1 > 0.0)
-                        })
-                        .collect();
-                    if s.markers {
-                        chart
-                            .draw_series(pts.iter().map(|&p| Circle::new(p, sc(4), c.filled())))
-                            .map_err(|e| e.to_string())?
-                            .label(s.label.as_str())
-                            .legend(move |(x, y)| Circle::new((x + sc(10) as i32, y), sc(4), c.filled()));
-                    } else if s.dashed {
-                        chart
-                            .draw_series(DashedLineSeries::new(pts, sc(8), sc(5), c.stroke_width(sc(2))))
-                            .map_err(|e| e.to_string())?
-                            .label(s.label.as_str())
-                            .legend(move |(x, y)| {
-                                let (a, b) = (sc(8) as i32, sc(12) as i32);
-                                EmptyElement::at((x, y))
-                                    + PathElement::new(vec![(0, 0), (a, 0)], c.stroke_width(sc(2)))
-                                    + PathElement::new(vec![(b, 0), (b + a, 0)], c.stroke_width(sc(2)))
-                            });
-                    } else {
-                        chart
-                            .draw_series(LineSeries::new(pts, c.stroke_width(sc(2))))
-                            .map_err(|e| e.to_string())?
-                            .label(s.label.as_str())
-                            .legend(move |(x, y)| {
-                                PathElement::new(vec![(x, y), (x + sc(20) as i32, y)], c.stroke_width(sc(2)))
-                            });
-                    }
-                }
-                chart
-                    .configure_series_labels()
-                    .background_style(WHITE.mix(0.85))
-                    .border_style(BLACK)
-                    .label_font(("sans-serif", sc(14)))
-                    .legend_area_size(sc(30))
-                    .position(SeriesLabelPosition::UpperRight)
-                    .draw()
-                    .map_err(|e| e.to_string())?;
-            }};
-        }
-        let mut builder = ChartBuilder::on(root);
-        builder
-            .caption(axes.title, ("sans-serif", sc(20)))
-            .margin(sc(15))
-            .x_label_area_size(sc(50))
-            .y_label_area_size(sc(75));
-        match (axes.logx, axes.logy) {
-            (false, false) => draw!(builder.build_cartesian_2d(x0..x1, y0..y1).map_err(|e| e.to_string())?),
-            (true, false) => {
-                draw!(builder.build_cartesian_2d((x0..x1).log_scale(), y0..y1).map_err(|e| e.to_string())?)
-            }
-            (false, true) => {
-                draw!(builder.build_cartesian_2d(x0..x1, (y0..y1).log_scale()).map_err(|e| e.to_string())?)
-            }
-            (true, true) => {
-                draw!(
-                    builder.build_cartesian_2d((x0..x1).log_scale(), (y0..y1).log_scale()).map_err(|e| e.to_string())?
-                )
-            }
-        }
-        root.present().map_err(|e| e.to_string())?;
+    let e = |x: DrawingAreaErrorKind<DB::ErrorType>| x.to_string();
+    root.fill(&WHITE).map_err(e)?;
+    let (plot_area, legend_area) = root.split_horizontally((W - LEGEND) * s);
+    let tx = |v: f64| if fig.log_x { v.log10() } else { v };
+    let ty = |v: f64| if fig.log_y { v.log10() } else { v };
+    let ok =
+        |p: &(f64, f64)| p.0.is_finite() && p.1.is_finite() && (!fig.log_x || p.0 > 0.0) && (!fig.log_y || p.1 > 0.0);
+    let pts = |sr: &crate::study::Series| -> Vec<(f64, f64)> {
+        sr.points.iter().filter(|p| ok(p)).map(|p| (tx(p.0), ty(p.1))).collect()
+    };
+    let xs = fig.series.iter().flat_map(|sr| sr.points.iter().filter(|p| ok(p)).map(|p| p.0));
+    let ys = fig.series.iter().flat_map(|sr| {
+        sr.points.iter().filter(|p| ok(p)).map(|p| p.1).chain(sr.band.iter().flatten().flat_map(|b| [b.1, b.2]))
+    });
+    let (mut ax, mut ay) = (axis(xs, fig.log_x), axis(ys, fig.log_y));
+    if fig.equal_axes {
+        // Same scale on both axes: widen the shorter range to the plot's aspect ratio.
+        let aspect = (H as f64 - 110.0) / ((W - LEGEND) as f64 - 110.0);
+        let (cx, cy) = (0.5 * (ax.lo + ax.hi), 0.5 * (ay.lo + ay.hi));
+        let hx = 0.5 * (ax.hi - ax.lo).max((ay.hi - ay.lo) / aspect);
+        ax.lo = cx - hx;
+        ax.hi = cx + hx;
+        ay.lo = cy - hx * aspect;
+        ay.hi = cy + hx * aspect;
     }
+    let xrange = ax.lo..ax.hi;
+    let yrange = ay.lo..ay.hi;
+    let many = ax.ticks.as_ref().is_some_and(|t| t.len() > 10);
+    let fmt = |log: bool| move |v: &f64| if log { decade(v.round() as i32) } else { tick(*v) };
+    let mut builder = ChartBuilder::on(&plot_area);
+    builder
+        .caption(&fig.title, ("sans-serif", 19 * s))
+        .margin(12 * s)
+        .x_label_area_size(48 * s)
+        .y_label_area_size(72 * s);
+    let mut chart = builder.build_cartesian_2d(Ticked::new(&ax, xrange), Ticked::new(&ay, yrange)).map_err(e)?;
+    chart
+        .configure_mesh()
+        .x_desc(&fig.x_label)
+        .y_desc(&fig.y_label)
+        .x_label_style(("sans-serif", if many { 12 } else { 14 } * s))
+        .y_label_style(("sans-serif", 14 * s))
+        .axis_desc_style(("sans-serif", 16 * s))
+        .light_line_style(RGBColor(238, 238, 238))
+        .bold_line_style(RGBColor(225, 225, 225).stroke_width(s))
+        .axis_style(BLACK.stroke_width(s))
+        .x_label_formatter(&fmt(ax.log))
+        .y_label_formatter(&fmt(ay.log))
+        .draw()
+        .map_err(e)?;
+    for sr in &fig.series {
+        let c = PALETTE[sr.color % PALETTE.len()];
+        if let Some(band) = &sr.band {
+            let band: Vec<(f64, f64, f64)> = band
+                .iter()
+                .filter(|b| {
+                    b.0.is_finite() && b.1.is_finite() && b.2.is_finite() && (!fig.log_y || (b.1 > 0.0 && b.2 > 0.0))
+                })
+                .map(|b| (tx(b.0), ty(b.1), ty(b.2)))
+                .collect();
+            let mut poly: Vec<(f64, f64)> = band.iter().map(|b| (b.0, b.1)).collect();
+            poly.extend(band.iter().rev().map(|b| (b.0, b.2)));
+            chart.draw_series(std::iter::once(Polygon::new(poly, c.mix(0.18).filled()))).map_err(e)?;
+        }
+        let p = pts(sr);
+        match sr.style {
+            Style::Markers => {
+                chart.draw_series(p.iter().map(|&q| Circle::new(q, 4 * s, c.filled()))).map_err(e)?;
+            }
+            Style::Dashed => {
+                chart.draw_series(DashedLineSeries::new(p, 8 * s, 5 * s, c.stroke_width(2 * s))).map_err(e)?;
+            }
+            Style::Line => {
+                chart.draw_series(LineSeries::new(p, c.stroke_width(2 * s))).map_err(e)?;
+            }
+        }
+    }
+    // The legend, in its own panel: a sample of each series and its label.
+    let font = ("sans-serif", 13 * s).into_font();
+    let row = 22 * s as i32;
+    let top = 48 * s as i32;
+    for (k, sr) in fig.series.iter().enumerate() {
+        let c = PALETTE[sr.color % PALETTE.len()];
+        let y = top + k as i32 * row;
+        let x0 = 6 * s as i32;
+        let x1 = x0 + 26 * s as i32;
+        match sr.style {
+            Style::Markers => legend_area.draw(&Circle::new(((x0 + x1) / 2, y), 4 * s, c.filled())).map_err(e)?,
+            Style::Dashed => {
+                let m = (x0 + x1) / 2;
+                legend_area
+                    .draw(&PathElement::new(vec![(x0, y), (m - 2 * s as i32, y)], c.stroke_width(2 * s)))
+                    .map_err(e)?;
+                legend_area
+                    .draw(&PathElement::new(vec![(m + 2 * s as i32, y), (x1, y)], c.stroke_width(2 * s)))
+                    .map_err(e)?;
+            }
+            Style::Line => {
+                legend_area.draw(&PathElement::new(vec![(x0, y), (x1, y)], c.stroke_width(2 * s))).map_err(e)?
+            }
+        }
+        if sr.band.is_some() {
+            legend_area
+                .draw(&Rectangle::new([(x0, y - 6 * s as i32), (x1, y + 6 * s as i32)], c.mix(0.18).filled()))
+                .map_err(e)?;
+        }
+        let label: String = sr.label.chars().take(30).collect();
+        legend_area
+            .draw(&Text::new(label, (x1 + 6 * s as i32, y - 7 * s as i32), font.clone().color(&BLACK)))
+            .map_err(e)?;
+    }
+    root.present().map_err(e)?;
     Ok(())
+}
+
+/// A linear coordinate (in log₁₀ space for log axes) with our own ticks: every decade (log axes) or
+/// about six round values (linear axes) bold, the minor ticks light.
+struct Ticked {
+    range: Range<f64>,
+    bold: Vec<f64>,
+    light: Vec<f64>,
+}
+
+impl Ticked {
+    fn new(a: &Axis, range: Range<f64>) -> Self {
+        let bold = a.ticks.clone().unwrap_or_else(|| nice_ticks(range.start, range.end));
+        let light = if a.log {
+            let (lo, hi) = (range.start.floor() as i32, range.end.ceil() as i32);
+            (lo..hi)
+                .flat_map(|k| (2..10).map(move |m| k as f64 + (m as f64).log10()))
+                .filter(|v| range.contains(v))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ticked { range, bold, light }
+    }
+}
+
+impl Ranged for Ticked {
+    type FormatOption = NoDefaultFormatting;
+    type ValueType = f64;
+    fn map(&self, v: &f64, limit: (i32, i32)) -> i32 {
+        let span = self.range.end - self.range.start;
+        let r = if span > 0.0 { (v - self.range.start) / span } else { 0.5 };
+        limit.0 + (r * (limit.1 - limit.0) as f64).round() as i32
+    }
+    fn key_points<H: KeyPointHint>(&self, hint: H) -> Vec<f64> {
+        match hint.weight() {
+            KeyPointWeight::Bold => self.bold.clone(),
+            KeyPointWeight::Any => self.bold.iter().chain(&self.light).copied().collect(),
+        }
+    }
+    fn range(&self) -> Range<f64> {
+        self.range.clone()
+    }
+}
+
+impl ValueFormatter<f64> for Ticked {
+    fn format(v: &f64) -> String {
+        tick(*v)
+    }
+}
+
+/// About six round tick positions covering `[lo, hi]`.
+fn nice_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    let span = (hi - lo).abs().max(f64::MIN_POSITIVE);
+    let raw = span / 6.0;
+    let mag = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 2.5, 5.0, 10.0].iter().map(|m| m * mag).find(|s| span / s <= 7.0).unwrap_or(10.0 * mag);
+    let start = (lo / step).ceil() * step;
+    (0..50)
+        .map(|k| start + k as f64 * step)
+        .take_while(|v| *v <= hi + 1e-9 * step)
+        .map(|v| if v.abs() < 1e-12 * step { 0.0 } else { v })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decades_and_ticks_read_well() {
+        assert_eq!(decade(-6), "10⁻⁶");
+        assert_eq!(decade(3), "10³");
+        assert_eq!(decade(0), "1");
+        let t = nice_ticks(-0.13, 1.27);
+        assert!(t.first().unwrap() >= &-0.13 && t.len() >= 4 && t.len() <= 8, "{t:?}");
+        let a = axis([1e-10, 3.0, 1e3].into_iter(), true);
+        assert_eq!((a.lo, a.hi), (-10.0, 3.0));
+        assert_eq!(a.ticks.unwrap().len(), 14, "one label per decade");
+    }
 }

@@ -1,76 +1,247 @@
-//! The exercises of the sheet, each a function from a typed configuration to typed results
-//! (numbers, tables, figures) that the report renders.
+//! The studies: each one file, a typed configuration with defaults (validated once) and a `run` that
+//! returns typed results and a report [`Section`]. One list ([`registry`]) generates the report's
+//! configuration, the `ibias <study>` subcommands and the report's order: a new study is one file plus
+//! one line there.
 
+pub mod artefact;
 pub mod ex1;
 pub mod ex2;
 pub mod ex3;
+pub mod journal;
 pub mod sweep;
 
-use serde::{Deserialize, Serialize};
+pub use artefact::{Cell, Column, Figure, Fmt, Section, Series, Style, Table};
 
-/// A rendered figure (SVG) with the data behind it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Figure {
-    /// File stem (`ex2_alpha_sweep`).
-    pub name: String,
-    /// Caption: what is drawn and how to read it.
-    pub caption: String,
-    /// The SVG document.
-    #[serde(skip)]
-    pub svg: String,
-    /// The same figure as PNG (twice the resolution).
-    #[serde(skip)]
-    pub png: Vec<u8>,
-    /// Every plotted series: label and points.
-    pub series: Vec<(String, Vec<(f64, f64)>)>,
+use crate::control::ProgressFn;
+use crate::{Error, Result};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// A study of the report.
+pub trait Study: Sync + 'static {
+    /// Its configuration (every field has a default; unknown TOML keys are errors).
+    type Config: Serialize + DeserializeOwned + Default + Validate + Clone + Send + Sync;
+    /// Its typed results.
+    type Output: Serialize;
+    /// Key: the TOML section, the subcommand and the HTML id (`ex1`).
+    const KEY: &'static str;
+    /// One line for `--help`.
+    const ABOUT: &'static str;
+    /// Runs the study.
+    fn run(cfg: &Self::Config, progress: ProgressFn<'_>) -> Result<(Self::Output, Section)>;
 }
 
-/// A table of measured numbers.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Table {
-    /// File stem.
-    pub name: String,
-    /// Title.
-    pub title: String,
-    /// Column names.
-    pub header: Vec<String>,
-    /// Rows of cells (already formatted).
-    pub rows: Vec<Vec<String>>,
+/// Validation of a configuration, once, before anything is computed.
+pub trait Validate {
+    /// Checks every field (range, non-empty); errors name the field as `[key] field`.
+    fn validate(&self) -> Result<()>;
 }
 
-/// What a study returns for the report.
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
-pub struct Section {
-    /// Heading.
-    pub title: String,
-    /// Sentences answering the sheet's questions, generated from the numbers.
-    pub answers: Vec<String>,
-    /// Tables.
-    pub tables: Vec<Table>,
-    /// Figures.
-    pub figures: Vec<Figure>,
+/// A study behind a uniform interface (configuration as TOML, results as JSON).
+pub trait DynStudy: Sync {
+    /// Key.
+    fn key(&self) -> &'static str;
+    /// One line for `--help`.
+    fn about(&self) -> &'static str;
+    /// The default configuration as a TOML table.
+    fn default_config(&self) -> toml::Table;
+    /// Parses and validates a configuration section (missing fields keep their defaults).
+    fn check_config(&self, section: &toml::Table) -> Result<toml::Table>;
+    /// Runs with a validated configuration section.
+    fn run(&self, section: &toml::Table, progress: ProgressFn<'_>) -> Result<(serde_json::Value, Section)>;
 }
 
-/// Builds a figure from series, keeping the data alongside the SVG.
-pub fn figure(
-    name: &str,
-    caption: &str,
-    axes: crate::report::plot::Axes<'_>,
-    series: Vec<crate::report::plot::Series>,
-) -> crate::Result<Figure> {
-    let err = |e: String| crate::Error::Io(format!("plotting {name}: {e}"));
-    let svg = crate::report::plot::render(&axes, &series).map_err(err)?;
-    let png = crate::report::plot::render_png(&axes, &series).map_err(err)?;
-    Ok(Figure {
-        name: name.into(),
-        caption: caption.into(),
-        svg,
-        png,
-        series: series.into_iter().map(|s| (s.label, s.points)).collect(),
-    })
+struct Erased<S: Study>(std::marker::PhantomData<S>);
+
+impl<S: Study> Erased<S> {
+    fn parse(section: &toml::Table) -> Result<S::Config> {
+        let cfg: S::Config = toml::Value::Table(section.clone())
+            .try_into()
+            .map_err(|e: toml::de::Error| Error::param(format!("[{}]", S::KEY), e.message().to_string()))?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
 }
 
-/// `{:.3e}` formatting for tables.
-pub fn e3(v: f64) -> String {
-    format!("{v:.3e}")
+fn to_table<T: Serialize>(v: &T) -> toml::Table {
+    toml::Table::try_from(v).unwrap_or_default()
+}
+
+impl<S: Study> DynStudy for Erased<S> {
+    fn key(&self) -> &'static str {
+        S::KEY
+    }
+    fn about(&self) -> &'static str {
+        S::ABOUT
+    }
+    fn default_config(&self) -> toml::Table {
+        to_table(&S::Config::default())
+    }
+    fn check_config(&self, section: &toml::Table) -> Result<toml::Table> {
+        Ok(to_table(&Self::parse(section)?))
+    }
+    fn run(&self, section: &toml::Table, progress: ProgressFn<'_>) -> Result<(serde_json::Value, Section)> {
+        let cfg = Self::parse(section)?;
+        let (out, mut sec) = S::run(&cfg, progress)?;
+        sec.key = S::KEY.into();
+        let json = serde_json::to_value(&out).map_err(|e| Error::Numerical(format!("encoding results: {e}")))?;
+        Ok((json, sec))
+    }
+}
+
+/// Every study, in report order.
+pub fn registry() -> &'static [&'static dyn DynStudy] {
+    static LIST: &[&dyn DynStudy] = &[
+        &Erased::<ex1::Ex1>(std::marker::PhantomData),
+        &Erased::<ex2::Ex2>(std::marker::PhantomData),
+        &Erased::<ex3::Ex3>(std::marker::PhantomData),
+    ];
+    LIST
+}
+
+/// The study with this key.
+pub fn find(key: &str) -> Option<&'static dyn DynStudy> {
+    registry().iter().copied().find(|s| s.key() == key)
+}
+
+/// The configuration of a set of studies: one validated TOML section per study key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    sections: toml::Table,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            sections: registry()
+                .iter()
+                .map(|s| (s.key().to_string(), toml::Value::Table(s.default_config())))
+                .collect(),
+        }
+    }
+}
+
+impl Config {
+    /// Parses a TOML configuration: sections named by study keys (unknown sections and keys are errors);
+    /// missing fields keep their defaults; every section is validated.
+    pub fn from_toml(text: &str) -> Result<Self> {
+        let t: toml::Table = text.parse().map_err(|e: toml::de::Error| Error::param("configuration", e.to_string()))?;
+        let mut cfg = Config::default();
+        for (k, v) in t {
+            let study = find(&k).ok_or_else(|| {
+                Error::param(
+                    format!("[{k}]"),
+                    format!(
+                        "not a study (the studies are {})",
+                        registry().iter().map(|s| s.key()).collect::<Vec<_>>().join(", ")
+                    ),
+                )
+            })?;
+            let section = v.as_table().ok_or_else(|| Error::param(format!("[{k}]"), "must be a table"))?;
+            cfg.sections.insert(k.clone(), toml::Value::Table(study.check_config(section)?));
+        }
+        Ok(cfg)
+    }
+
+    /// Reads a configuration file (see [`Config::from_toml`]).
+    pub fn from_file(path: &std::path::Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Self::from_toml(&text).map_err(|e| match e {
+            Error::Param { name, message } => Error::param(format!("{}: {name}", path.display()), message),
+            other => other,
+        })
+    }
+
+    /// Sets one field from the command line or a test (`key`, `field`, TOML value text), validated.
+    pub fn set(&mut self, key: &str, field: &str, value: &str) -> Result<()> {
+        let text = format!("[{key}]\n{field} = {value}\n");
+        let one = Config::from_toml(&text)?;
+        let mut section = self.section(key).clone();
+        if let Some(v) = one.section(key).get(field) {
+            section.insert(field.into(), v.clone());
+        }
+        let study = find(key).ok_or_else(|| Error::param(key, "not a study"))?;
+        self.sections.insert(key.into(), toml::Value::Table(study.check_config(&section)?));
+        Ok(())
+    }
+
+    /// The section of one study.
+    pub fn section(&self, key: &str) -> &toml::Table {
+        self.sections.get(key).and_then(|v| v.as_table()).expect("every study has a section")
+    }
+
+    /// The typed configuration of study `S`.
+    pub fn get<S: Study>(&self) -> Result<S::Config> {
+        Erased::<S>::parse(self.section(S::KEY))
+    }
+
+    /// The whole configuration as TOML text.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(&self.sections).unwrap_or_default()
+    }
+}
+
+/// Checks that a list is non-empty, naming the field.
+pub fn non_empty<T>(key: &str, field: &str, v: &[T]) -> Result<()> {
+    if v.is_empty() { Err(Error::param(format!("[{key}] {field}"), "must not be empty")) } else { Ok(()) }
+}
+
+/// Checks that a number is finite and in `[lo, hi]`, naming the field.
+pub fn in_range(key: &str, field: &str, v: f64, lo: f64, hi: f64) -> Result<()> {
+    if v.is_finite() && v >= lo && v <= hi {
+        Ok(())
+    } else {
+        Err(Error::param(
+            format!("[{key}] {field}"),
+            format!(
+                "must be a finite number in [{}, {}], got {}",
+                crate::error::num(lo),
+                crate::error::num(hi),
+                crate::error::num(v)
+            ),
+        ))
+    }
+}
+
+/// Checks that an integer is in `[lo, hi]`, naming the field.
+pub fn count_in(key: &str, field: &str, v: usize, lo: usize, hi: usize) -> Result<()> {
+    if (lo..=hi).contains(&v) {
+        Ok(())
+    } else {
+        Err(Error::param(format!("[{key}] {field}"), format!("must be in [{lo}, {hi}], got {v}")))
+    }
+}
+
+/// Median of a sample (NaN when empty).
+pub fn median(v: &[f64]) -> f64 {
+    quantile(v, 0.5)
+}
+
+/// The `q`-quantile of a sample by linear interpolation (NaN when empty).
+pub fn quantile(v: &[f64], q: f64) -> f64 {
+    let mut s: Vec<f64> = v.iter().copied().filter(|x| !x.is_nan()).collect();
+    if s.is_empty() {
+        return f64::NAN;
+    }
+    s.sort_by(f64::total_cmp);
+    let pos = q.clamp(0.0, 1.0) * (s.len() - 1) as f64;
+    let (i, f) = (pos.floor() as usize, pos - pos.floor());
+    if i + 1 < s.len() { s[i] * (1.0 - f) + s[i + 1] * f } else { s[i] }
+}
+
+/// Least-squares slope of `log y` against `log x` over the finite positive pairs (NaN with fewer than 2).
+pub fn loglog_slope(x: &[f64], y: &[f64]) -> f64 {
+    let pts: Vec<(f64, f64)> = x
+        .iter()
+        .zip(y)
+        .filter(|(a, b)| **a > 0.0 && **b > 0.0 && a.is_finite() && b.is_finite())
+        .map(|(a, b)| (a.ln(), b.ln()))
+        .collect();
+    if pts.len() < 2 {
+        return f64::NAN;
+    }
+    let k = pts.len() as f64;
+    let (mx, my) = (pts.iter().map(|p| p.0).sum::<f64>() / k, pts.iter().map(|p| p.1).sum::<f64>() / k);
+    let den = pts.iter().map(|p| (p.0 - mx).powi(2)).sum::<f64>();
+    pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum::<f64>() / den
 }

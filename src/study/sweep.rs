@@ -1,59 +1,80 @@
-//! Certified sweeps over α × η × seed: every run reports its distance to the exact Bregman projection
-//! (its limit), runs are spread over all cores (`rayon`), and finished rows can be appended to a
-//! journal so that an interrupted sweep resumes without redoing them.
+//! Certified sweeps over α × η × seed: every run reports its distance to the exact Bregman projection (its
+//! limit), runs are spread over all cores (`rayon`), and finished rows are appended to a journal
+//! ([`super::journal`]) so that an interrupted sweep resumes without redoing or mixing them.
 
-use crate::data::GenSpec;
-use crate::dynamics::md::RunConfig;
-use crate::dynamics::reparam::run_reparam_alpha;
-use crate::dynamics::{StepRule, run_md};
+use super::journal;
+use crate::control::{Progress, ProgressFn};
+use crate::dynamics::{RunConfig, StepRule, StopReason, StopRule, run_md, run_reparam_alpha};
+use crate::error::{non_negative, num, positive};
 use crate::exact::bregman::{BregmanOptions, bregman_projection};
 use crate::exact::{basis_pursuit, min_l2};
-use crate::linalg::{dist2, norm1, norm2};
+use crate::kernels::linalg::{dist2, norm1, norm2};
 use crate::potential::Hyperbolic;
-use crate::problem::Problem;
+use crate::problem::generate::GenSpec;
+use crate::problem::{Problem, text_hash};
 use crate::{Error, Result};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::io::Write;
+use std::collections::HashSet;
 use std::path::Path;
 
 /// What a sweep runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum SweepMethod {
     /// Mirror descent with the hyperbolic entropy, from 0.
     Md,
-    /// Reparametrised GD from `α·1`.
+    /// GD on (u, v) from `α·1`.
     Reparam,
     /// The exact Bregman projection.
     Bregman,
 }
 
+impl std::str::FromStr for SweepMethod {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        match s {
+            "md" => Ok(SweepMethod::Md),
+            "reparam" => Ok(SweepMethod::Reparam),
+            "bregman" => Ok(SweepMethod::Bregman),
+            _ => Err(format!("unknown sweep method '{s}' (md, reparam or bregman)")),
+        }
+    }
+}
+
 /// One row of a sweep.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Row {
+    /// Hash of the run's resolved parameters and data (the journal key).
+    pub run_id: String,
+    /// Hash of the dataset's content.
+    pub data_hash: String,
     /// Seed of the dataset (`None` for a file).
     pub seed: Option<u64>,
+    /// What ran.
+    pub method: SweepMethod,
     /// α.
     pub alpha: f64,
-    /// Step rule (or `dual Newton`).
-    pub eta: String,
+    /// Step rule (`dual_newton` for the exact limit).
+    pub step_rule: String,
     /// Iterations.
     pub iterations: usize,
-    /// Seconds.
-    pub seconds: f64,
+    /// Wall-clock seconds.
+    pub wall_seconds: f64,
     /// Met its stopping rule.
     pub converged: bool,
+    /// Why it stopped.
+    pub stop_reason: Option<StopReason>,
     /// `‖w‖₁`.
-    pub l1: f64,
+    pub l1_norm: f64,
     /// `‖w‖₂`.
-    pub l2: f64,
-    /// `‖w‖₁ − ‖w₁*‖₁`.
-    pub l1_gap: f64,
-    /// `‖w‖₂ − ‖w₂*‖₂`.
-    pub l2_gap: f64,
-    /// `‖w − w_exact(α)‖₂/‖w_exact(α)‖₂`.
-    pub distance_to_exact: f64,
+    pub l2_norm: f64,
+    /// `‖w‖₁ − ‖w₁*‖₁` (absolute).
+    pub l1_gap_abs: f64,
+    /// `‖w‖₂ − ‖w₂*‖₂` (absolute).
+    pub l2_gap_abs: f64,
+    /// `‖w − w_exact(α)‖₂/‖w_exact(α)‖₂` (relative).
+    pub distance_to_exact_rel: f64,
 }
 
 /// Options of a sweep.
@@ -73,9 +94,57 @@ pub struct SweepOptions {
     pub max_seconds: f64,
 }
 
+impl SweepOptions {
+    /// Checks every option.
+    pub fn validate(&self) -> Result<()> {
+        if self.alphas.is_empty() {
+            return Err(Error::param("--alphas", "is empty"));
+        }
+        for &a in &self.alphas {
+            crate::potential::check_alpha("--alphas", a)?;
+        }
+        if self.method != SweepMethod::Bregman && self.etas.is_empty() {
+            return Err(Error::param("--etas", "is empty"));
+        }
+        if self.method == SweepMethod::Reparam {
+            for e in &self.etas {
+                if matches!(e, StepRule::Auto | StepRule::Lbfgs) {
+                    return Err(Error::param("--etas", format!("GD on (u, v) takes safe or a number, not '{e}'")));
+                }
+            }
+        }
+        non_negative("--tol", self.risk_tol)?;
+        if self.max_iter == 0 {
+            return Err(Error::param("--max-iter", "must be ≥ 1"));
+        }
+        positive("--max-seconds", self.max_seconds)?;
+        Ok(())
+    }
+
+    fn rule_label(&self, e: StepRule) -> String {
+        if self.method == SweepMethod::Bregman { "dual_newton".into() } else { e.label() }
+    }
+
+    /// The run id: a hash of every resolved parameter of one run and of its data's content.
+    pub fn run_id(&self, data_hash: &str, alpha: f64, e: StepRule) -> String {
+        let what = match self.method {
+            SweepMethod::Bregman => format!("bregman|{data_hash}|{:016x}", alpha.to_bits()),
+            m => format!(
+                "{m:?}|{data_hash}|{:016x}|{}|{:016x}|{}|{:016x}",
+                alpha.to_bits(),
+                e.label(),
+                self.risk_tol.to_bits(),
+                self.max_iter,
+                self.max_seconds.to_bits()
+            ),
+        };
+        text_hash(&what)
+    }
+}
+
 /// Parses `LO:HI:K` into `K` log-spaced values, or a comma-separated list.
 pub fn parse_alphas(s: &str) -> Result<Vec<f64>> {
-    let bad = || Error::Param(format!("--alphas '{s}': expected LO:HI:K (log-spaced) or a comma-separated list"));
+    let bad = || Error::param("--alphas", format!("'{s}': expected LO:HI:K (log-spaced) or a comma-separated list"));
     let v: Vec<f64> = if s.contains(':') {
         let parts: Vec<&str> = s.split(':').collect();
         if parts.len() != 3 {
@@ -84,15 +153,15 @@ pub fn parse_alphas(s: &str) -> Result<Vec<f64>> {
         let lo: f64 = parts[0].trim().parse().map_err(|_| bad())?;
         let hi: f64 = parts[1].trim().parse().map_err(|_| bad())?;
         let k: usize = parts[2].trim().parse().map_err(|_| bad())?;
-        if k == 0 || !(lo > 0.0 && hi >= lo) {
-            return Err(Error::Param(format!("--alphas '{s}': need 0 < LO ≤ HI and K ≥ 1")));
+        if k == 0 || k > 100_000 || !(lo > 0.0 && hi >= lo && hi.is_finite()) {
+            return Err(Error::param("--alphas", format!("'{s}': need 0 < LO ≤ HI and 1 ≤ K ≤ 100000")));
         }
-        crate::linalg::logspace(lo, hi, k)
+        crate::kernels::linalg::logspace(lo, hi, k)
     } else {
         s.split(',').map(|x| x.trim().parse::<f64>().map_err(|_| bad())).collect::<Result<_>>()?
     };
     for &a in &v {
-        crate::potential::check_alpha(a)?;
+        crate::potential::check_alpha("--alphas", a)?;
     }
     Ok(v)
 }
@@ -106,129 +175,132 @@ fn one(p: &Problem, refs: &Refs, seed: Option<u64>, alpha: f64, eta: StepRule, o
     let d = p.d();
     let pot = Hyperbolic::uniform(alpha, d)?;
     let exact = bregman_projection(p, &pot, &vec![0.0; d], BregmanOptions::default())?;
-    let (w, eta_s, it, secs, conv) = match o.method {
-        SweepMethod::Bregman => {
-            (exact.w.clone(), "dual Newton".to_string(), exact.certificate.iterations.unwrap_or(0), exact.seconds, true)
-        }
+    let (w, it, secs, reason) = match o.method {
+        SweepMethod::Bregman => (exact.w.clone(), exact.certificate.iterations.unwrap_or(0), exact.wall_seconds, None),
         SweepMethod::Md | SweepMethod::Reparam => {
-            let mut cfg = RunConfig { step: eta, checkpoints: 0, ..Default::default() };
-            cfg.stop.risk_tol = o.risk_tol;
-            cfg.stop.grad_tol = 0.0;
-            cfg.stop.max_iter = o.max_iter;
-            cfg.stop.max_seconds = Some(o.max_seconds);
+            let cfg = RunConfig::new(eta)
+                .checkpoints(0)
+                .stop(StopRule::default().risk_tol(o.risk_tol).max_iter(o.max_iter).max_seconds(Some(o.max_seconds)));
             let r = if o.method == SweepMethod::Md {
                 run_md(p, &pot, &vec![0.0; d], &cfg)?
             } else {
                 run_reparam_alpha(p, alpha, &cfg)?
             };
-            (r.w, eta.label(), r.iterations, r.seconds, r.converged)
+            (r.w, r.iterations, r.wall_seconds, Some(r.stop_reason))
         }
     };
     Ok(Row {
+        run_id: o.run_id(p.data_hash(), alpha, eta),
+        data_hash: p.data_hash().to_string(),
         seed,
+        method: o.method,
         alpha,
-        eta: eta_s,
+        step_rule: o.rule_label(eta),
         iterations: it,
-        seconds: secs,
-        converged: conv,
-        l1: norm1(&w),
-        l2: norm2(&w),
-        l1_gap: norm1(&w) - refs.l1,
-        l2_gap: norm2(&w) - refs.l2,
-        distance_to_exact: dist2(&w, &exact.w) / exact.l2.max(f64::MIN_POSITIVE),
+        wall_seconds: secs,
+        converged: reason.is_none_or(|r| r.converged()),
+        stop_reason: reason,
+        l1_norm: norm1(&w),
+        l2_norm: norm2(&w),
+        l1_gap_abs: norm1(&w) - refs.l1,
+        l2_gap_abs: norm2(&w) - refs.l2,
+        distance_to_exact_rel: dist2(&w, &exact.w) / exact.l2_norm.max(f64::MIN_POSITIVE),
     })
 }
 
-fn key(r: &Row) -> String {
-    format!("{:?}|{:e}|{}", r.seed, r.alpha, r.eta)
+/// What a sweep did besides its rows.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SweepReport {
+    /// Rows taken from the journal.
+    pub resumed: usize,
+    /// Rows computed now.
+    pub computed: usize,
+    /// Journal rows of other requests, left alone.
+    pub foreign_rows: usize,
+    /// Duplicate journal rows dropped.
+    pub duplicate_rows: usize,
+    /// Whether a cut last line was dropped from the journal (its run redone).
+    pub truncated_last_line: bool,
 }
 
-/// Runs the sweep over `problems` (each with its seed), in parallel. With `journal`, rows already in it
-/// are not recomputed and each new row is appended (one JSON object a line) as soon as it finishes.
-pub fn run(problems: &[(Option<u64>, Problem)], o: &SweepOptions, journal: Option<&Path>) -> Result<Vec<Row>> {
-    let mut done: Vec<Row> = Vec::new();
-    if let Some(j) = journal
-        && j.exists()
-    {
-        let text = std::fs::read_to_string(j)?;
-        for (k, line) in text.lines().enumerate() {
-            if line.trim().is_empty() {
-                continue;
-            }
-            // A line cut by an interruption is skipped (its run is redone).
-            if let Ok(r) = serde_json::from_str::<Row>(line) {
-                done.push(r);
-            } else if k + 1 != text.lines().count() {
-                return Err(Error::Data(format!("{}: line {} is not a sweep row", j.display(), k + 1)));
-            }
-        }
-        // Rewrite the journal without a cut last line, so that new rows start on a line of their own.
-        if !text.is_empty()
-            && (!text.ends_with('\n') || done.len() != text.lines().filter(|l| !l.trim().is_empty()).count())
-        {
-            let mut clean = String::new();
-            for r in &done {
-                clean.push_str(&serde_json::to_string(r).map_err(|e| Error::Io(e.to_string()))?);
-                clean.push('\n');
-            }
-            crate::data::write_atomic(j, clean.as_bytes())?;
-        }
-    }
-    let refs: Vec<Refs> = problems
-        .iter()
-        .map(|(_, p)| -> Result<Refs> { Ok(Refs { l1: basis_pursuit(p)?.l1, l2: min_l2(p)?.l2 }) })
-        .collect::<Result<_>>()?;
+/// Runs the sweep over `problems` (each with its seed), in parallel. With `journal`, rows of this request
+/// already in it are not recomputed, and each new row is appended as soon as it finishes.
+pub fn run(
+    problems: &[(Option<u64>, Problem)],
+    o: &SweepOptions,
+    journal_path: Option<&Path>,
+    progress: ProgressFn<'_>,
+) -> Result<(Vec<Row>, SweepReport)> {
+    o.validate()?;
     let etas: Vec<StepRule> = if o.method == SweepMethod::Bregman { vec![StepRule::Auto] } else { o.etas.clone() };
     let mut jobs = Vec::new();
-    for (pi, (seed, _)) in problems.iter().enumerate() {
+    for (pi, (_, p)) in problems.iter().enumerate() {
         for &a in &o.alphas {
             for &e in &etas {
-                let label = if o.method == SweepMethod::Bregman { "dual Newton".to_string() } else { e.label() };
-                let k = format!("{seed:?}|{a:e}|{label}");
-                if !done.iter().any(|r| key(r) == k) {
-                    jobs.push((pi, a, e));
-                }
+                jobs.push((o.run_id(p.data_hash(), a, e), pi, a, e));
             }
         }
     }
-    let file = match journal {
-        Some(j) => Some(std::sync::Mutex::new(
-            std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(j)
-                .map_err(|e| Error::Io(format!("{}: {e}", j.display())))?,
-        )),
+    let wanted: HashSet<String> = jobs.iter().map(|j| j.0.clone()).collect();
+    let mut report = SweepReport::default();
+    let writer = match journal_path {
+        Some(j) => Some(journal::Writer::open(j)?),
         None => None,
     };
+    let mut done: Vec<Row> = Vec::new();
+    if let Some(j) = journal_path {
+        let (rows, rep) = journal::read::<Row>(j, Some(&wanted), |r| &r.run_id)?;
+        done = rows;
+        report.foreign_rows = rep.foreign;
+        report.duplicate_rows = rep.duplicates;
+        report.truncated_last_line = rep.truncated_last_line || writer.as_ref().is_some_and(|w| w.dropped_cut_line());
+    }
+    let have: HashSet<String> = done.iter().map(|r| r.run_id.clone()).collect();
+    let mut seen = HashSet::new();
+    jobs.retain(|j| !have.contains(&j.0) && seen.insert(j.0.clone()));
+    report.resumed = done.len();
+    let refs: Vec<Refs> = problems
+        .iter()
+        .map(|(_, p)| -> Result<Refs> { Ok(Refs { l1: basis_pursuit(p)?.l1_norm, l2: min_l2(p)?.l2_norm }) })
+        .collect::<Result<_>>()?;
+    let total = jobs.len();
+    let count = std::sync::atomic::AtomicUsize::new(0);
     // One job per task: run times differ by orders of magnitude across α, so no static split.
     let new: Vec<Row> = jobs
         .par_iter()
         .with_max_len(1)
-        .map(|&(pi, a, e)| -> Result<Row> {
-            let (seed, p) = &problems[pi];
-            let r = one(p, &refs[pi], *seed, a, e, o)?;
-            if let Some(f) = &file {
-                let mut line = serde_json::to_string(&r).map_err(|e| Error::Io(e.to_string()))?;
-                line.push('\n');
-                let mut f = f.lock().map_err(|_| Error::Io("journal lock poisoned".into()))?;
-                f.write_all(line.as_bytes())?;
-                f.flush()?;
+        .map(|(_, pi, a, e)| -> Result<Row> {
+            crate::control::check()?;
+            let (seed, p) = &problems[*pi];
+            let r = one(p, &refs[*pi], *seed, *a, *e, o)?;
+            if let Some(w) = &writer {
+                w.append(&r)?;
             }
+            let k = count.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+            progress(Progress::Count { done: k, total });
             Ok(r)
         })
         .collect::<Result<_>>()?;
+    if let Some(w) = writer {
+        w.close()?;
+    }
+    report.computed = new.len();
     let mut rows = done;
     rows.extend(new);
-    rows.sort_by(|a, b| a.seed.cmp(&b.seed).then(a.alpha.total_cmp(&b.alpha)).then(a.eta.cmp(&b.eta)));
-    Ok(rows)
+    rows.sort_by(|a, b| a.seed.cmp(&b.seed).then(a.alpha.total_cmp(&b.alpha)).then(a.step_rule.cmp(&b.step_rule)));
+    Ok((rows, report))
 }
 
-/// The datasets of a sweep: one file, or the `ex2`-type preset at several seeds.
+/// The datasets of a sweep: one file, or a preset at several seeds.
 pub fn problems_from(data: Option<&Path>, preset: &str, seeds: &[u64]) -> Result<Vec<(Option<u64>, Problem)>> {
     match data {
-        Some(f) => Ok(vec![(None, crate::data::load_csv(f)?)]),
-        None => seeds.iter().map(|&s| Ok((Some(s), GenSpec::preset(preset, s)?.generate()?.problem))).collect(),
+        Some(f) => Ok(vec![(None, crate::problem::csv::load_csv(f)?)]),
+        None => {
+            if seeds.is_empty() {
+                return Err(Error::param("--seeds", "is empty"));
+            }
+            seeds.iter().map(|&s| Ok((Some(s), GenSpec::preset(preset, s)?.generate()?.problem))).collect()
+        }
     }
 }
 
@@ -238,4 +310,13 @@ pub fn peak_rss_mib() -> Option<f64> {
     let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb / 1024.0)
+}
+
+/// A short description of an α grid for messages.
+pub fn describe_alphas(a: &[f64]) -> String {
+    match a {
+        [] => "none".into(),
+        [x] => num(*x),
+        _ => format!("{} values from {} to {}", a.len(), num(a[0]), num(a[a.len() - 1])),
+    }
 }

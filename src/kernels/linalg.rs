@@ -291,6 +291,108 @@ pub fn spd_solve(a: &Dense, b: &[f64], shift: f64) -> Option<Vec<f64>> {
     all_finite(&out).then_some(out)
 }
 
+/// A factorisation of a symmetric positive semi-definite matrix `G` for repeated solves: Cholesky when
+/// every pivot keeps at least `1e-10` of its diagonal entry, otherwise (a numerically singular `G`, as
+/// from duplicated or collinear columns) the pseudo-inverse from an SVD with the threshold
+/// `k·1e-13·σ_max`, whose solves are the minimum-norm least-squares solutions.
+pub enum SymFactor {
+    /// `G = LLᵀ`, `L` lower triangular (row-major `k × k`).
+    Cholesky(Dense),
+    /// `G⁺ = Σ_{σ > tol} uuᵀ/σ`: the retained eigenvectors (columns of `u`) and `1/σ`.
+    Pinv {
+        /// Eigenvectors (`k × r`).
+        u: Dense,
+        /// Reciprocals of the retained eigenvalues.
+        inv: Vec<f64>,
+    },
+}
+
+impl SymFactor {
+    /// Factorises `g` (`k × k`, symmetric).
+    pub fn new(g: &Dense) -> crate::Result<Self> {
+        let k = g.rows;
+        let mut l = Dense::zeros(k, k);
+        let mut ok = true;
+        'outer: for i in 0..k {
+            for j in 0..=i {
+                let mut s = g.get(i, j);
+                for m in 0..j {
+                    s -= l.data[i * k + m] * l.data[j * k + m];
+                }
+                if i == j {
+                    let gii = g.get(i, i);
+                    if !(s > 1e-10 * gii) || !s.is_finite() {
+                        ok = false;
+                        break 'outer;
+                    }
+                    l.data[i * k + i] = s.sqrt();
+                } else {
+                    l.data[i * k + j] = s / l.data[j * k + j];
+                }
+            }
+        }
+        if ok {
+            return Ok(SymFactor::Cholesky(l));
+        }
+        let svd = svd(g)?;
+        let smax = svd.s.first().copied().unwrap_or(0.0);
+        let tol = (k.max(1) as f64) * 1e-13 * smax;
+        let keep: Vec<usize> = (0..svd.s.len()).filter(|&c| svd.s[c] > tol).collect();
+        let u = Dense::from_fn(k, keep.len(), |i, c| svd.u.get(i, keep[c]));
+        let inv = keep.iter().map(|&c| 1.0 / svd.s[c]).collect();
+        Ok(SymFactor::Pinv { u, inv })
+    }
+
+    /// `G⁻¹b` (Cholesky) or `G⁺b` (pseudo-inverse).
+    pub fn solve(&self, b: &[f64]) -> Vec<f64> {
+        match self {
+            SymFactor::Cholesky(l) => {
+                let k = l.rows;
+                let mut x = b.to_vec();
+                for i in 0..k {
+                    let mut s = x[i];
+                    for m in 0..i {
+                        s -= l.data[i * k + m] * x[m];
+                    }
+                    x[i] = s / l.data[i * k + i];
+                }
+                for i in (0..k).rev() {
+                    let mut s = x[i];
+                    for m in i + 1..k {
+                        s -= l.data[m * k + i] * x[m];
+                    }
+                    x[i] = s / l.data[i * k + i];
+                }
+                x
+            }
+            SymFactor::Pinv { u, inv } => {
+                let (k, r) = (u.rows, u.cols);
+                let mut x = vec![0.0; k];
+                for c in 0..r {
+                    let coef = (0..k).map(|i| u.get(i, c) * b[i]).sum::<f64>() * inv[c];
+                    for i in 0..k {
+                        x[i] += coef * u.get(i, c);
+                    }
+                }
+                x
+            }
+        }
+    }
+
+    /// The numerical rank.
+    pub fn rank(&self) -> usize {
+        match self {
+            SymFactor::Cholesky(l) => l.rows,
+            SymFactor::Pinv { inv, .. } => inv.len(),
+        }
+    }
+
+    /// Whether `G` was numerically singular (the pseudo-inverse is used).
+    pub fn degenerate(&self) -> bool {
+        matches!(self, SymFactor::Pinv { .. })
+    }
+}
+
 /// Singular value decomposition `A = U diag(s) Vᵀ` (thin), singular values in decreasing order.
 pub struct Svd {
     /// Left singular vectors, `rows × k`.
@@ -309,6 +411,31 @@ pub fn svd(a: &Dense) -> crate::Result<Svd> {
     Ok(Svd { u: Dense::from_faer(svd.U()), s, v: Dense::from_faer(svd.V()) })
 }
 
+/// `X⁺y` (minimum-norm least squares) from a thin SVD, with the numerical rank (singular values above
+/// `max(rows, cols)·ε·σ_max`).
+pub fn pinv_solve(x: &Dense, y: &[f64]) -> crate::Result<(Vec<f64>, usize)> {
+    let svd = svd(x)?;
+    let smax = svd.s.first().copied().unwrap_or(0.0);
+    let tol = x.rows.max(x.cols) as f64 * f64::EPSILON * smax;
+    let mut w = vec![0.0; x.cols];
+    let mut rank = 0;
+    for k in 0..svd.s.len() {
+        if svd.s[k] <= tol {
+            continue;
+        }
+        rank += 1;
+        let mut uty = 0.0;
+        for i in 0..x.rows {
+            uty += svd.u.get(i, k) * y[i];
+        }
+        let c = uty / svd.s[k];
+        for j in 0..x.cols {
+            w[j] += c * svd.v.get(j, k);
+        }
+    }
+    Ok((w, rank))
+}
+
 /// Singular values of `a`, decreasing.
 pub fn singular_values(a: &Dense) -> crate::Result<Vec<f64>> {
     let m = a.to_faer();
@@ -323,4 +450,26 @@ pub fn logspace(lo: f64, hi: f64, k: usize) -> Vec<f64> {
     }
     let (a, b) = (lo.ln(), hi.ln());
     (0..k).map(|i| if i == k - 1 { hi } else { (a + (b - a) * i as f64 / (k - 1) as f64).exp() }).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sym_factor_solves_regular_and_singular_systems() {
+        let g = Dense { rows: 3, cols: 3, data: vec![4.0, 1.0, 0.5, 1.0, 3.0, 0.2, 0.5, 0.2, 2.0] };
+        let f = SymFactor::new(&g).unwrap();
+        assert!(!f.degenerate());
+        let x = f.solve(&[1.0, 2.0, 3.0]);
+        let mut gx = vec![0.0; 3];
+        g.mul_vec(&x, &mut gx);
+        assert!(dist2(&gx, &[1.0, 2.0, 3.0]) < 1e-14);
+        // Two identical columns: G singular; the consistent system gets the minimum-norm (equal) split.
+        let g = Dense { rows: 2, cols: 2, data: vec![2.0, 2.0, 2.0, 2.0] };
+        let f = SymFactor::new(&g).unwrap();
+        assert!(f.degenerate() && f.rank() == 1);
+        let x = f.solve(&[4.0, 4.0]);
+        assert!((x[0] - 1.0).abs() < 1e-14 && (x[1] - 1.0).abs() < 1e-14, "{x:?}");
+    }
 }

@@ -1,0 +1,67 @@
+//! Argument types: clap value parsers that check once, name the problem with the text the user gave
+//! (`'1e400' is not a finite number`), and print numbers readably.
+
+use ibias::dynamics::StepRule;
+
+/// A finite number.
+pub fn finite(s: &str) -> Result<f64, String> {
+    let v: f64 = s.trim().parse().map_err(|_| format!("'{s}' is not a number"))?;
+    if !v.is_finite() {
+        return Err(format!("'{s}' is not a finite number"));
+    }
+    Ok(v)
+}
+
+/// A finite number `> 0`.
+pub fn positive(s: &str) -> Result<f64, String> {
+    let v = finite(s)?;
+    if v > 0.0 { Ok(v) } else { Err(format!("'{s}' must be > 0")) }
+}
+
+/// A finite number `≥ 0`.
+pub fn non_negative(s: &str) -> Result<f64, String> {
+    let v = finite(s)?;
+    if v >= 0.0 { Ok(v) } else { Err(format!("'{s}' must be ≥ 0")) }
+}
+
+/// An initialisation scale α in the supported range.
+pub fn alpha(s: &str) -> Result<f64, String> {
+    let v = finite(s)?;
+    ibias::potential::check_alpha("α", v).map_err(|e| match e {
+        ibias::Error::Param { message, .. } => message,
+        other => other.to_string(),
+    })
+}
+
+/// A step rule: `auto`, `safe`, `lbfgs` or a positive number.
+pub fn step_rule(s: &str) -> Result<StepRule, String> {
+    s.parse()
+}
+
+/// A memory size (`512M`, `4G`, bytes).
+pub fn memory(s: &str) -> Result<u64, String> {
+    ibias::io::parse_memory(s).map_err(|e| match e {
+        ibias::Error::Param { message, .. } => message,
+        other => other.to_string(),
+    })
+}
+
+/// A thread count between 1 and 4× the cores (at least 64).
+pub fn threads(s: &str) -> Result<usize, String> {
+    let v: usize = s.trim().parse().map_err(|_| format!("'{s}' is not a count"))?;
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let cap = (4 * cores).max(64);
+    if v == 0 || v > cap {
+        return Err(format!("{v} threads: give 1 to {cap} ({cores} cores here)"));
+    }
+    Ok(v)
+}
+
+/// A count of checkpoints (at most 100,000).
+pub fn checkpoints(s: &str) -> Result<usize, String> {
+    let v: usize = s.trim().parse().map_err(|_| format!("'{s}' is not a count"))?;
+    if v > ibias::dynamics::config::MAX_CHECKPOINTS {
+        return Err(format!("{v} checkpoints: at most {}", ibias::dynamics::config::MAX_CHECKPOINTS));
+    }
+    Ok(v)
+}

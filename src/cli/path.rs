@@ -1,0 +1,132 @@
+//! `ibias path ridge|lasso`: regularisation paths with a certificate per point.
+
+use super::{args, out};
+use ibias::exact::Path;
+use ibias::exact::lasso::{CdOptions, default_lasso_grid, lasso_cd, lasso_path};
+use ibias::exact::ridge::{default_ridge_grid, ridge_path};
+use ibias::exact::uniqueness::lasso_uniqueness;
+use ibias::kernels::linalg;
+use ibias::problem::csv::load_csv;
+use ibias::{Error, Result};
+use std::path::PathBuf;
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq)]
+pub enum PathKind {
+    /// R(w) + λ‖w‖₂².
+    Ridge,
+    /// R(w) + λ‖w‖₁.
+    Lasso,
+}
+
+/// λ is in the sheet's convention R(w) + λ·pen(w) with R(w) = (1/n)‖Xw − y‖²; scikit-learn's Lasso
+/// minimises (1/(2n))‖y − Xw‖² + a‖w‖₁, so its `alpha` is a = λ/2 (fit_intercept=False).
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "λ convention: R(w) + λ·pen(w), R(w) = (1/n)‖Xw − y‖². scikit-learn's Lasso alpha is a = λ/2 (fit_intercept=False); its Ridge alpha is n·λ."
+)]
+pub struct PathArgs {
+    /// ridge or lasso.
+    kind: PathKind,
+    /// CSV file (last column y).
+    #[arg(long)]
+    data: PathBuf,
+    /// Comma-separated λ values (each finite and ≥ 0).
+    #[arg(long, value_delimiter = ',', value_parser = args::non_negative, num_args = 1..)]
+    lambdas: Option<Vec<f64>>,
+    /// Number of λ values of the default grid.
+    #[arg(long, default_value_t = 100)]
+    n_lambdas: usize,
+    /// Lasso: the exact homotopy path (every breakpoint, decreasing λ).
+    #[arg(long, conflicts_with_all = ["lambdas", "positive"])]
+    exact: bool,
+    /// Lasso: constrain w ≥ 0 (coordinate descent).
+    #[arg(long)]
+    positive: bool,
+    /// Lasso: report for every point whether it is the unique solution at its λ.
+    #[arg(long)]
+    uniqueness: bool,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run(a: PathArgs) -> Result<i32> {
+    if a.kind == PathKind::Ridge && (a.exact || a.positive || a.uniqueness) {
+        return Err(Error::param(
+            "--exact/--positive/--uniqueness",
+            "are options of the Lasso path; the ridge path is computed exactly from one SVD",
+        ));
+    }
+    if a.n_lambdas == 0 || a.n_lambdas > 100_000 {
+        return Err(Error::param("--n-lambdas", format!("must be in [1, 100000], got {}", a.n_lambdas)));
+    }
+    let p = load_csv(&a.data)?;
+    let path: Path = match a.kind {
+        PathKind::Ridge => {
+            let grid = match a.lambdas {
+                Some(l) => l,
+                None => default_ridge_grid(&p, a.n_lambdas)?,
+            };
+            ridge_path(&p, &grid)?
+        }
+        PathKind::Lasso if a.exact => lasso_path(&p)?,
+        PathKind::Lasso => {
+            let grid = match a.lambdas {
+                Some(l) => l,
+                None => default_lasso_grid(&p, a.n_lambdas, a.positive),
+            };
+            lasso_cd(&p, &grid, CdOptions { positive: a.positive, ..Default::default() })?
+        }
+    };
+    let unique: Option<Vec<String>> = if a.uniqueness {
+        Some(
+            path.lambdas
+                .iter()
+                .zip(&path.coefs)
+                .map(|(&l, w)| {
+                    lasso_uniqueness(&p, w, l).map(|u| {
+                        serde_json::to_value(u).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+                    })
+                })
+                .collect::<Result<_>>()?,
+        )
+    } else {
+        None
+    };
+    if a.json {
+        let mut v = serde_json::to_value(&path).map_err(|e| Error::Numerical(e.to_string()))?;
+        if let Some(u) = unique {
+            v["unique"] = u.into();
+        }
+        out::json(&v)?;
+        return Ok(0);
+    }
+    out::line(format!(
+        "{:?} path ({}), {} values of λ, {:.4} s",
+        path.kind,
+        path.method,
+        path.lambdas.len(),
+        path.wall_seconds
+    ))?;
+    for (k, (l, (w, c))) in path.lambdas.iter().zip(path.coefs.iter().zip(&path.certificates)).enumerate() {
+        let u = unique.as_ref().map(|u| format!(", unique: {}", u[k])).unwrap_or_default();
+        match a.kind {
+            PathKind::Ridge => out::line(format!(
+                "λ = {l:.6e}: ‖w‖₂ = {:.6e}, KKT violation {:.1e}",
+                linalg::norm2(w),
+                c.kkt_violation
+            ))?,
+            PathKind::Lasso => {
+                let t = 1e-9 * linalg::norm_inf(w);
+                let nz = w.iter().filter(|v| v.abs() > t).count();
+                out::line(format!(
+                    "λ = {l:.6e}: ‖w‖₁ = {:.6e}, non-zeros {nz}, KKT violation {:.1e}, duality gap {:.1e}{u}",
+                    linalg::norm1(w),
+                    c.kkt_violation,
+                    c.duality_gap_abs.unwrap_or(f64::NAN)
+                ))?
+            }
+        }
+    }
+    Ok(0)
+}

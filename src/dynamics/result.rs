@@ -1,0 +1,166 @@
+//! What a run returns: the final iterate with its norms, why and when it stopped, the steps used, the
+//! recorded checkpoints and, for GD on `(u, v)`, the finite-step diagnostics of SPEC §8.
+
+use super::config::{StepRule, StopReason};
+use crate::potential::PotentialKind;
+use serde::{Deserialize, Serialize};
+
+/// Which algorithm produced a result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Algorithm {
+    /// Gradient descent from 0.
+    Gd,
+    /// Heavy-ball (momentum) gradient descent from 0.
+    HeavyBall,
+    /// Mirror descent.
+    Md,
+    /// Exponentiated gradient (mirror descent with the negative entropy).
+    Eg,
+    /// Gradient descent on `(u, v)`, `w = u⊙u − v⊙v`.
+    Reparam,
+    /// Mirror descent on several runs at once.
+    MdBatch,
+    /// Gradient flow.
+    GdFlow,
+    /// Mirror flow.
+    MdFlow,
+    /// Exponentiated-gradient flow.
+    EgFlow,
+    /// Gradient flow on `(u, v)`.
+    ReparamFlow,
+}
+
+impl Algorithm {
+    /// The name used in outputs (`gd`, `heavy_ball`, `md_flow`, …).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Algorithm::Gd => "gd",
+            Algorithm::HeavyBall => "heavy_ball",
+            Algorithm::Md => "md",
+            Algorithm::Eg => "eg",
+            Algorithm::Reparam => "reparam",
+            Algorithm::MdBatch => "md_batch",
+            Algorithm::GdFlow => "gd_flow",
+            Algorithm::MdFlow => "md_flow",
+            Algorithm::EgFlow => "eg_flow",
+            Algorithm::ReparamFlow => "reparam_flow",
+        }
+    }
+
+    /// Whether this is a continuous-time flow.
+    pub fn is_flow(&self) -> bool {
+        matches!(self, Algorithm::GdFlow | Algorithm::MdFlow | Algorithm::EgFlow | Algorithm::ReparamFlow)
+    }
+}
+
+/// One recorded point of a trajectory.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Checkpoint {
+    /// Iteration index (discrete runs; `None` for flows).
+    pub iteration: Option<usize>,
+    /// Time: `Σ_{j<k} η_j` for discrete runs (the mirror flow's clock), `t` for flows.
+    pub time: f64,
+    /// Iterate `w`.
+    pub w: Vec<f64>,
+    /// Risk `R(w)`.
+    pub risk: f64,
+    /// `u⊙v` (reparametrisation only): constant along the flow, shrinking in discrete GD.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub uv: Option<Vec<f64>>,
+}
+
+/// The integrator of a flow.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Integrator {
+    /// `dopri5` (explicit Dormand–Prince 5(4)) or `ros2` (L-stable Rosenbrock, stiff flows).
+    pub method: String,
+    /// Relative tolerance per component.
+    pub rtol: f64,
+    /// Absolute tolerance per component.
+    pub atol: f64,
+}
+
+/// What the reparametrisation leaves behind (SPEC §8): the effective scale and the drift of `θ` out of
+/// `range(Xᵀ)`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ReparamInfo {
+    /// `u⊙v` at the end (initially `u₀⊙v₀`): per step multiplied by `1 − η²gᵢ²/4`.
+    pub uv_final: Vec<f64>,
+    /// `minᵢ a_∞,ᵢ/αᵢ` with `a² = u⊙v`, `αᵢ² = u₀ᵢv₀ᵢ`: the effective initialisation scale, relative.
+    pub scale_ratio_min: f64,
+    /// Median of `a_∞,ᵢ/αᵢ`.
+    pub scale_ratio_median: f64,
+    /// `maxᵢ a_∞,ᵢ/αᵢ`.
+    pub scale_ratio_max: f64,
+    /// `‖(I − P)(θ_∞ − θ_0)‖/‖θ_∞ − θ_0‖` (relative), `θ = ln(u/v)`, `P` the projector onto `range(Xᵀ)`.
+    pub theta_outside_range_rel: f64,
+    /// Steps in which some `|ηgᵢ/2| ≥ 1`: `u` or `v` changed sign or hit 0, and the identity
+    /// `w = 2a² sinh θ` of SPEC §8 stops holding from there on.
+    pub steps_with_sign_change: usize,
+    /// The log-scale tracking of SPEC §8, when it was asked for: `ln(aᵢ²)` and `θᵢ` per coordinate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tracked: Option<ScaleTrack>,
+}
+
+/// `ln aₖ² = ln α² + Σ ln(1 − η²g²/4)` and `θₖ = −2Σ artanh(ηg/2)` per coordinate (SPEC §8).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ScaleTrack {
+    /// `ln aᵢ²` at the end.
+    pub ln_a2: Vec<f64>,
+    /// `θᵢ` at the end (so that `w = 2a² sinh(θ + ln(u₀/v₀))`).
+    pub theta: Vec<f64>,
+    /// `maxᵢ |wᵢ − 2aᵢ² sinh(θᵢ + ln(u₀ᵢ/v₀ᵢ))| / ‖w‖_∞` at the end (relative): the identity's residual.
+    pub identity_error_rel: f64,
+}
+
+/// The result of one run (discrete or flow).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunResult {
+    /// Which algorithm.
+    pub algorithm: Algorithm,
+    /// Potential used.
+    pub potential: PotentialKind,
+    /// Initialisation scale α, where there is one.
+    pub alpha: Option<f64>,
+    /// Step rule (discrete runs).
+    pub step_rule: Option<StepRule>,
+    /// Integrator (flows).
+    pub integrator: Option<Integrator>,
+    /// Step size of the first iteration (discrete runs that moved).
+    pub eta_first: Option<f64>,
+    /// Smallest step used.
+    pub eta_min: Option<f64>,
+    /// Largest step used.
+    pub eta_max: Option<f64>,
+    /// Iterations done (flows: accepted integrator steps).
+    pub iterations: usize,
+    /// Gradient evaluations (including line-search trials that needed one).
+    pub grad_evals: usize,
+    /// Whether a convergence criterion was met.
+    pub converged: bool,
+    /// Why it stopped.
+    pub stop_reason: StopReason,
+    /// Final risk `R(w)`.
+    pub risk: f64,
+    /// `R(0)`, the scale of the risk tolerance.
+    pub risk_at_zero: f64,
+    /// `R(w)/R(0)` (relative).
+    pub risk_rel: f64,
+    /// Final iterate.
+    pub w: Vec<f64>,
+    /// `‖w‖₁`.
+    pub l1_norm: f64,
+    /// `‖w‖₂`.
+    pub l2_norm: f64,
+    /// Wall-clock seconds.
+    pub wall_seconds: f64,
+    /// Time reached: `Σ η` for discrete runs, `t` for flows.
+    pub flow_time: f64,
+    /// Recorded checkpoints.
+    pub checkpoints: Vec<Checkpoint>,
+    /// Reparametrisation diagnostics (GD on `(u, v)` and its flow).
+    pub reparam: Option<ReparamInfo>,
+    /// What a reader should know about this run (a cap hit, no interpolator, a sign change, …).
+    pub notes: Vec<String>,
+}

@@ -1,0 +1,13 @@
+//! Integration tests: one executable, one module per area, shared helpers.
+
+mod architecture;
+mod cli;
+mod degenerate;
+mod dynamics;
+mod exact;
+mod helpers;
+mod potentials;
+mod readme;
+mod robustness;
+mod study;
+mod sweep;

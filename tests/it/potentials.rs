@@ -1,0 +1,41 @@
+//! The potentials at the extremes users hit (α from 1e-100 to 1e3), through their exact limits.
+
+use crate::helpers::{ex2, rel};
+use ibias::exact::bregman::{BregmanOptions, bregman_projection};
+use ibias::exact::{basis_pursuit, min_l2};
+use ibias::potential::{Hyperbolic, check_potential};
+
+#[test]
+fn every_potential_meets_its_contract_at_the_extremes() {
+    for alpha in [1e-100, 1e-30, 1e-10, 1e-3, 1.0, 1e3] {
+        let pot = Hyperbolic::uniform(alpha, 1).unwrap();
+        for w in [-1e3, -1.0, -1e-12, 1e-30, 1e-12, 0.5, 1e3] {
+            check_potential(&pot, 0, w).unwrap();
+        }
+    }
+    for w in [1e-300, 1e-8, 1.0, 1e300] {
+        check_potential(&ibias::potential::NegEntropy, 0, w).unwrap();
+    }
+}
+
+#[test]
+fn bregman_limits_cover_alpha_from_1e_100_to_1e3() {
+    let p = ex2(1);
+    let d = p.d();
+    let bp = basis_pursuit(&p).unwrap();
+    let w2 = min_l2(&p).unwrap();
+    for alpha in [1e-100, 1e-30] {
+        let s =
+            bregman_projection(&p, &Hyperbolic::uniform(alpha, d).unwrap(), &vec![0.0; d], BregmanOptions::default())
+                .unwrap();
+        assert!((s.l1_norm - bp.l1_norm).abs() <= 1e-9 * bp.l1_norm, "α = {alpha}: {} vs {}", s.l1_norm, bp.l1_norm);
+        assert!(s.certificate.residual_rel <= 1e-12);
+    }
+    let big = bregman_projection(&p, &Hyperbolic::uniform(1e3, d).unwrap(), &vec![0.0; d], BregmanOptions::default())
+        .unwrap();
+    assert!(rel(&big.w, &w2.w) <= 1e-8);
+    // Below α ≈ 1e-154 (c = 2α² underflows) the log-scale form is used.
+    let tiny = Hyperbolic::uniform_ln(-1000.0, d).unwrap();
+    let s = bregman_projection(&p, &tiny, &vec![0.0; d], BregmanOptions::default()).unwrap();
+    assert!((s.l1_norm - bp.l1_norm).abs() <= 1e-9 * bp.l1_norm);
+}

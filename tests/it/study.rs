@@ -1,0 +1,158 @@
+//! The studies at small size, checked against exact references; their configurations validated; the
+//! report's files checked against its page, at full precision.
+
+use crate::helpers::Tmp;
+use ibias::Error;
+use ibias::control::quiet;
+use ibias::report::run_report;
+use ibias::study::ex1::Ex1;
+use ibias::study::ex2::{Ex2, SweepMethod};
+use ibias::study::ex3::{Ex3, Pair};
+use ibias::study::{Config, Study};
+
+fn small() -> Config {
+    Config::from_toml(
+        "[ex1]\nflow_alphas = [0.1, 1.0]\n[ex2]\nn_alphas = 5\nmd_seconds = 5.0\nreparam_max_iter = 20000\nn_etas = 4\n[ex3]\nrepeats = 6\nn_lambdas = 60\n",
+    )
+    .unwrap()
+}
+
+#[test]
+fn ex1_verdicts_hold() {
+    let (r, s) = Ex1::run(&small().get::<Ex1>().unwrap(), &quiet).unwrap();
+    assert!(r.gd_distance_to_min_l2_rel < 1e-8 && r.gd_outside_row_space_rel < 1e-12);
+    assert!(r.velocity_identity_error_rel < 1e-12);
+    assert!(r.flow_gap_rel.iter().all(|g| g.1 < 1e-6));
+    assert!(r.limits.first().unwrap().1 / r.l1_star < 1e-6);
+    assert!(r.limits.last().unwrap().2 < 1e-6);
+    assert_eq!(s.answers.len(), 5);
+}
+
+#[test]
+fn ex2_verdicts_match_exact_references() {
+    let (r, s) = Ex2::run(&small().get::<Ex2>().unwrap(), &quiet).unwrap();
+    assert!((0.8..=1.2).contains(&r.eta_slope), "slope {}", r.eta_slope);
+    let exact: Vec<_> = r.rows.iter().filter(|x| x.method == SweepMethod::Exact).collect();
+    assert_eq!(exact.len(), 5);
+    assert!(exact[0].l1_gap_abs / r.l1_star < 1e-6 && exact[4].l2_gap_abs / r.l2_star < 1e-6);
+    for row in r.rows.iter().filter(|x| x.method == SweepMethod::Md) {
+        assert!(
+            row.converged && row.distance_to_exact_rel < 1e-8,
+            "α = {:e}: {:e}",
+            row.alpha,
+            row.distance_to_exact_rel
+        );
+    }
+    assert!(r.alpha_l1_regime.unwrap() < r.alpha_l2_regime.unwrap());
+    assert_eq!(s.figures.len(), 4);
+}
+
+#[test]
+fn ex3_best_points_are_exact_and_the_lasso_path_wins_on_seed_0() {
+    let (r, s) = Ex3::run(&small().get::<Ex3>().unwrap(), &quiet).unwrap();
+    // On seed 0 the exact Lasso path passes through w* = (1, 0): its best point is w* itself.
+    let lasso = r.pairs.iter().find(|p| p.pair == Pair::LassoEg).unwrap();
+    assert!(lasso.reg_best_distance < 1e-12, "{}", lasso.reg_best_distance);
+    assert!(lasso.reg_best_distance < lasso.opt_best_distance);
+    assert!(
+        s.answers.iter().any(|a| a.starts_with("Lasso vs EG:") && a.contains("so the regularisation path gets closer"))
+    );
+    // Every best point is at most the best sampled vertex of its series.
+    let ws = (1.0, 0.0);
+    for (pair, fig) in r.pairs.iter().take(2).zip(&s.figures) {
+        let dist = |pts: &[(f64, f64)]| {
+            pts.iter().map(|p| ((p.0 - ws.0).powi(2) + (p.1 - ws.1).powi(2)).sqrt()).fold(f64::INFINITY, f64::min)
+        };
+        assert!(pair.reg_best_distance <= dist(&fig.series[0].points) + 1e-15);
+        assert!((pair.opt_best_distance - dist(&fig.series[1].points)).abs() < 1e-12);
+    }
+    assert_eq!(r.repeat.len(), 3);
+    assert!(r.repeat.iter().all(|x| (0.0..=1.0).contains(&x.1)));
+    assert!(s.answers.iter().any(|a| a.contains("w > 0") && a.contains("EG±")));
+}
+
+#[test]
+fn nonsense_configurations_are_refused_before_computing() {
+    for (toml, field) in [
+        ("[ex1]\nflow_alphas = []\n", "flow_alphas"),
+        ("[ex1]\nlimit_alphas = []\n", "limit_alphas"),
+        ("[ex2]\nhorizon_l = -1.0\n", "horizon_l"),
+        ("[ex2]\nmd_seconds = -1.0\n", "md_seconds"),
+        ("[ex2]\nn_alphas = 0\n", "n_alphas"),
+        ("[ex2]\nn_etas = 40\n", "n_etas"),
+        ("[ex2]\nalpha_min = 10.0\nalpha_max = 1.0\n", "alpha_max"),
+        ("[ex2]\nmd_step = \"fast\"\n", "ex2"),
+        ("[ex3]\nrepeats = 0\n", "repeats"),
+        ("[ex3]\neta_fraction = nan\n", "eta_fraction"),
+        ("[ex2]\nbogus = 1\n", "bogus"),
+        ("[ex9]\nseed = 1\n", "ex9"),
+    ] {
+        match Config::from_toml(toml) {
+            Err(e @ Error::Param { .. }) => assert!(e.to_string().contains(field), "{toml}: {e}"),
+            other => panic!("{toml}: expected a parameter error, got {other:?}"),
+        }
+    }
+    // Requests that would exhaust memory are refused with the estimate.
+    let e = Config::from_toml("[ex2]\nn_etas = 16\nhorizon_l = 1e6\n").unwrap_err().to_string();
+    assert!(e.contains("MiB") || e.contains("horizon_l"), "{e}");
+    let e = Config::from_toml("[ex2]\nhorizon_l = 1e9\n").unwrap_err().to_string();
+    assert!(e.contains("horizon_l"), "{e}");
+}
+
+#[test]
+fn report_files_match_the_page_at_full_precision() {
+    let dir = Tmp::new("report");
+    let out = dir.path("report");
+    let page = run_report(&small(), &out, &quiet).unwrap();
+    let html = std::fs::read_to_string(&page).unwrap();
+    for f in
+        ["ex2_trajectories_raw", "ex2_trajectories", "ex2_eta_gap", "ex2_alpha_sweep", "ex3_ridge_gd", "ex3_lasso_eg"]
+    {
+        assert!(html.contains(&format!("id=\"fig-{f}\"")), "figure {f} missing from the page");
+        assert!(std::fs::read_to_string(out.join("figures").join(format!("{f}.svg"))).unwrap().contains("<svg"));
+        assert_eq!(&std::fs::read(out.join("figures").join(format!("{f}.png"))).unwrap()[..8], b"\x89PNG\r\n\x1a\n");
+        let data: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(out.join("data").join(format!("{f}.json"))).unwrap())
+                .unwrap();
+        assert!(data["x_label"].is_string() && data["y_label"].is_string());
+        for s in data["series"].as_array().unwrap() {
+            let l = s["label"].as_str().unwrap().replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+            assert!(html.contains(&l), "legend '{l}' of {f} not on the page");
+            assert_eq!(s["x"].as_array().unwrap().len(), s["y"].as_array().unwrap().len());
+        }
+    }
+    for t in ["ex1_claims", "ex1_limits", "ex2_eta", "ex2_sweep", "ex3_paths", "ex3_repeat"] {
+        let text = std::fs::read_to_string(out.join("data").join(format!("{t}.csv"))).unwrap();
+        let mut rd = csv::Reader::from_reader(text.as_bytes());
+        let header: Vec<String> = rd.headers().unwrap().iter().map(String::from).collect();
+        assert!(
+            header.iter().all(|h| h.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')),
+            "{t}: {header:?}"
+        );
+        let rows: Vec<csv::StringRecord> = rd.records().map(|r| r.unwrap()).collect();
+        let start = html.find(&format!("<table id=\"{t}\">")).unwrap_or_else(|| panic!("table {t} missing"));
+        let end = start + html[start..].find("</table>").unwrap();
+        assert_eq!(rows.len(), html[start..end].matches("<tr>").count() - 1, "table {t}");
+    }
+    // Full precision: the CSV numbers are the study's numbers, bit for bit.
+    let (r1, _) = Ex1::run(&small().get::<Ex1>().unwrap(), &quiet).unwrap();
+    let text = std::fs::read_to_string(out.join("data").join("ex1_limits.csv")).unwrap();
+    let mut rd = csv::Reader::from_reader(text.as_bytes());
+    for (rec, lim) in rd.records().zip(&r1.limits) {
+        let rec = rec.unwrap();
+        let vals: Vec<f64> = rec.iter().map(|c| c.parse().unwrap()).collect();
+        assert_eq!((vals[0], vals[1], vals[2]), (lim.0, lim.1, lim.2));
+    }
+    // The configuration on the page is the full one, and reads back to itself.
+    let cfg_text = std::fs::read_to_string(out.join("data").join("config.toml")).unwrap();
+    assert_eq!(Config::from_toml(&cfg_text).unwrap(), small());
+}
+
+#[test]
+fn an_unwritable_output_fails_before_computing() {
+    let dir = Tmp::new("unwritable");
+    std::fs::write(dir.path("file"), b"").unwrap();
+    let t = std::time::Instant::now();
+    assert!(run_report(&Config::default(), &dir.path("file"), &quiet).is_err());
+    assert!(t.elapsed().as_secs_f64() < 2.0, "the check comes first");
+}
