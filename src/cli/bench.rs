@@ -10,7 +10,7 @@ pub struct BenchArgs {
     #[arg(long)]
     data: PathBuf,
     /// α of the hyperbolic entropy for the MD/reparam steps.
-    #[arg(long, default_value_t = 1.0, value_parser = args::alpha)]
+    #[arg(long, default_value = "1.0", value_parser = args::alpha)]
     alpha: f64,
     /// Fewer, shorter batches.
     #[arg(long)]

@@ -31,7 +31,7 @@ pub struct RunArgs {
     #[arg(long)]
     data: PathBuf,
     /// Initialisation scale α: md/reparam start from u0 = v0 = α (c = 2α²), eg from w0 = α·1.
-    #[arg(long, default_value_t = 1.0, value_parser = args::alpha)]
+    #[arg(long, default_value = "1.0", value_parser = args::alpha)]
     alpha: f64,
     /// Potential of md.
     #[arg(long, default_value = "hyperbolic", value_parser = ["euclidean", "hyperbolic", "entropy"])]
@@ -50,10 +50,10 @@ pub struct RunArgs {
     #[arg(long)]
     track_scale: bool,
     /// Stop when R(w) ≤ tol·R(0); 0 disables the risk stop (then --max-iter runs exactly N iterations).
-    #[arg(long, default_value_t = 1e-16, value_parser = args::non_negative)]
+    #[arg(long, default_value = "1e-16", value_parser = args::non_negative)]
     tol: f64,
     /// Stop when the local-metric gradient ≤ grad_tol·‖∇R(0)‖∞; 0 disables it.
-    #[arg(long, default_value_t = 0.0, value_parser = args::non_negative)]
+    #[arg(long, default_value = "0.0", value_parser = args::non_negative)]
     grad_tol: f64,
     /// Iteration cap.
     #[arg(long, default_value_t = 1_000_000)]
@@ -71,7 +71,7 @@ pub struct RunArgs {
     #[arg(long, requires = "flow")]
     stiff: bool,
     /// Flow horizon (with --flow).
-    #[arg(long, default_value_t = 1e4, value_parser = args::positive, requires = "flow")]
+    #[arg(long, default_value = "1e4", value_parser = args::positive, requires = "flow")]
     t_max: f64,
     /// Print one JSON object.
     #[arg(long)]

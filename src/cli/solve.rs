@@ -30,13 +30,13 @@ pub struct SolveArgs {
     #[arg(long, default_value = "hyperbolic", value_parser = ["euclidean", "hyperbolic", "entropy"])]
     potential: String,
     /// α of the hyperbolic entropy (c = 2α²), from w0 = 0.
-    #[arg(long, default_value_t = 1.0, value_parser = args::alpha)]
+    #[arg(long, default_value = "1.0", value_parser = args::alpha)]
     alpha: f64,
     /// Basis pursuit method: auto (homotopy, LP fallback), lp (clarabel) or homotopy.
     #[arg(long, default_value = "auto", value_parser = ["auto", "lp", "homotopy"])]
     bp_method: String,
     /// Starting point w0 for the entropy potential: w0 = this value in every coordinate (must be > 0).
-    #[arg(long, default_value_t = 1.0, value_parser = args::positive)]
+    #[arg(long, default_value = "1.0", value_parser = args::positive)]
     w0: f64,
     /// Stop the solver after this many seconds (with an error).
     #[arg(long, value_parser = args::positive)]

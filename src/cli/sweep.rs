@@ -27,13 +27,13 @@ pub struct SweepArgs {
     #[arg(long, value_delimiter = ',', value_parser = args::step_rule)]
     etas: Option<Vec<StepRule>>,
     /// Stop each run when R ≤ tol·R(0).
-    #[arg(long, default_value_t = 1e-24, value_parser = args::non_negative)]
+    #[arg(long, default_value = "1e-24", value_parser = args::non_negative)]
     tol: f64,
     /// Iteration cap per run.
     #[arg(long, default_value_t = 10_000_000)]
     max_iter: usize,
     /// Seconds cap per run.
-    #[arg(long, default_value_t = 60.0, value_parser = args::positive)]
+    #[arg(long, default_value = "60.0", value_parser = args::positive)]
     max_seconds: f64,
     /// Journal of finished rows (JSON lines): an interrupted sweep resumes from it; rows of other
     /// requests in it are left alone.

@@ -13,7 +13,7 @@
 //! let cfg = RunConfig::fixed(1.0 / p.smoothness()).stop(StopRule::default().risk_tol(1e-28).max_iter(100_000));
 //! let r = run_gd(&p, &cfg).unwrap();
 //! let w2 = ibias::exact::min_l2(&p).unwrap();       // GD from 0 reaches X⁺y
-//! assert!(ibias::kernels::linalg::dist2(&r.w, &w2.w) < 1e-8 * w2.l2);
+//! assert!(ibias::kernels::linalg::dist2(&r.w, &w2.w) < 1e-8 * w2.l2_norm);
 //! ```
 
 pub mod batch;

@@ -17,8 +17,16 @@ use crate::problem::{GradPlan, Parallelism, Problem};
 use crate::{Error, Result};
 use std::collections::HashMap;
 
-/// The KKT tolerance of a certified breakpoint, relative to `λ_max`.
+/// The KKT tolerance of a certified breakpoint, relative to `λ_max` (plus the rounding floor of
+/// [`kkt_tolerance`]).
 pub const KKT_REL: f64 = 1e-9;
+
+/// The KKT tolerance of a Lasso point: `KKT_REL·λ_max` plus the rounding of the gradient itself,
+/// `1e3·ε·(2/n)·σ_max·‖y‖` (which dominates only when `λ_max` is at rounding level).
+pub fn kkt_tolerance(p: &Problem, lambda_max: f64) -> f64 {
+    let smax = p.sigma().first().copied().unwrap_or(0.0);
+    KKT_REL * lambda_max + 1e3 * f64::EPSILON * 2.0 / p.n() as f64 * smax * linalg::norm2(p.y())
+}
 
 /// The homotopy's end state: the path, and the active set and signs of its last segment (for basis
 /// pursuit: as λ → 0 on that segment, `μ = X_A G_A⁺ s_A` is a dual certificate with `‖Xᵀμ‖_∞ ≤ 1`).
@@ -37,18 +45,18 @@ pub struct Homotopy {
 /// its KKT check (see [`super::lasso::lasso_path`] for the version that falls back).
 pub fn lasso_homotopy(p: &Problem) -> Result<Path> {
     let h = homotopy(p)?;
-    certified(&h.path)?;
+    certified(p, &h.path)?;
     Ok(h.path)
 }
 
-/// Checks every breakpoint's KKT violation against `KKT_REL·λ_max`.
-pub fn certified(path: &Path) -> Result<()> {
-    let tol = KKT_REL * path.lambdas.first().copied().unwrap_or(0.0).max(f64::MIN_POSITIVE);
+/// Checks every breakpoint's KKT violation against [`kkt_tolerance`].
+pub fn certified(p: &Problem, path: &Path) -> Result<()> {
+    let tol = kkt_tolerance(p, path.lambdas.first().copied().unwrap_or(0.0));
     if let Some(k) = path.certificates.iter().position(|c| !(c.kkt_violation <= tol)) {
         return Err(Error::CertificateFailed {
             solver: "Lasso homotopy".into(),
             detail: format!(
-                "at λ = {:e} the KKT violation is {:.3e} > {:.1e}·λ_max = {tol:.3e}",
+                "at λ = {:e} the KKT violation is {:.3e} > {tol:.3e} ({:.0e}·λ_max and the rounding floor)",
                 path.lambdas[k], path.certificates[k].kkt_violation, KKT_REL
             ),
         });

@@ -5,7 +5,7 @@
 //! starts, an active set with the sequential strong rule, and a duality-gap stop (optionally `w ≥ 0`).
 //! Every point carries its KKT violation and duality gap ([`super::penalty`]).
 
-use super::homotopy::{self, KKT_REL};
+use super::homotopy;
 use super::path::{Path, PathCertificate, PathKind, check_lambdas};
 use super::penalty::{L1, Penalty, duality_gap_from, kkt_from_xtr};
 use crate::kernels::linalg;
@@ -53,7 +53,7 @@ pub fn default_lasso_grid(p: &Problem, k: usize, positive: bool) -> Vec<f64> {
 /// each point certified by its duality gap, and the method says so. Fails if neither certifies.
 pub fn lasso_path(p: &Problem) -> Result<Path> {
     let h = homotopy::homotopy(p)?;
-    let why = match homotopy::certified(&h.path) {
+    let why = match homotopy::certified(p, &h.path) {
         Ok(()) => return Ok(h.path),
         Err(e) => e.brief(),
     };
@@ -192,9 +192,4 @@ pub fn lasso_cd(p: &Problem, lambdas: &[f64], opts: CdOptions) -> Result<Path> {
         ),
         wall_seconds: t0.elapsed().as_secs_f64(),
     })
-}
-
-/// The KKT tolerance used to certify Lasso points (`KKT_REL·λ_max`).
-pub fn kkt_tolerance(p: &Problem) -> f64 {
-    KKT_REL * lambda_max(p, false)
 }

@@ -5,7 +5,7 @@
 use crate::helpers::{ex2, make, problem, rel};
 use ibias::Error;
 use ibias::exact::bregman::{BregmanOptions, bregman_projection};
-use ibias::exact::homotopy::KKT_REL;
+use ibias::exact::homotopy::kkt_tolerance;
 use ibias::exact::lasso::{CdOptions, lasso_cd, lasso_path};
 use ibias::exact::penalty::{L1, Penalty, kkt_violation};
 use ibias::exact::uniqueness::lasso_uniqueness;
@@ -30,7 +30,7 @@ fn lasso_path_on_negated_and_duplicated_columns_is_certified_and_optimal() {
     for sign in [-1.0, 1.0] {
         let p = with_copy(sign, 20, 4, 0, 1, 7);
         let path = lasso_path(&p).unwrap();
-        let tol = KKT_REL * path.lambdas[0];
+        let tol = kkt_tolerance(&p, path.lambdas[0]);
         for (k, (&l, w)) in path.lambdas.iter().zip(&path.coefs).enumerate() {
             let kkt = kkt_violation(&L1::default(), &p, w, l);
             assert!(
@@ -97,7 +97,7 @@ fn ties_and_collinear_columns_never_return_a_failed_certificate() {
         let p = problem(15, 6, x, base.y().to_vec());
         match lasso_path(&p) {
             Ok(path) => {
-                let tol = KKT_REL * path.lambdas[0];
+                let tol = kkt_tolerance(&p, path.lambdas[0]);
                 for (&l, w) in path.lambdas.iter().zip(&path.coefs) {
                     assert!(kkt_violation(&L1::default(), &p, w, l) <= 10.0 * tol, "seed {seed}, λ = {l:e}");
                 }

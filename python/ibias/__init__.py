@@ -1,0 +1,353 @@
+"""ibias — the implicit bias of gradient methods on least squares, simulated, certified and drawn.
+
+Conventions (the exercise sheet's, not scikit-learn's): the risk is ``R(w) = (1/n)‖Xw − y‖²``; the Lasso is
+``R(w) + λ‖w‖₁`` (scikit-learn's ``alpha = λ/2``); ridge ``R(w) + λ‖w‖₂²`` (scikit-learn's ``Ridge(alpha=n·λ)``).
+Mirror descent with the hyperbolic entropy of scale ``c = 2α²`` is gradient descent on ``w = u⊙u − v⊙v`` from
+``u = v = α`` (in the flow limit); its limit is the Bregman projection, which ``bregman`` computes exactly.
+
+Every function takes ``(X, y)`` as array-likes (float64, C- or F-ordered) or a prebuilt :class:`Problem`
+(build it once to reuse the singular values and caches across calls). Long calls release the GIL, run on
+another thread and stop on Ctrl-C (``KeyboardInterrupt``) within a fraction of a second. Exact solvers return
+only certified answers: a failed certificate raises :class:`CertificateError`.
+
+Quick start::
+
+    import ibias
+    X, y, w_star = ibias.generate("ex2", seed=0)         # 40 × 100, 5-sparse, noiseless
+    r = ibias.md(X, y, alpha=1e-3)                       # mirror descent, hyperbolic entropy
+    limit = ibias.bregman(X, y, alpha=1e-3)              # its exact limit, certified
+    bp = ibias.min_l1(X, y)                              # basis pursuit: dual certificate, uniqueness
+    path = ibias.lasso_path(X, y)                        # every breakpoint; path.coefs is (d, k)
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from . import _ibias
+from ._ibias import (
+    CertificateError,
+    DivergenceError,
+    IbiasError,
+    InfeasibleError,
+    Path,
+    Potential,
+    Problem as _Problem,
+    RunResult,
+    Solution,
+)
+
+__version__: str = _ibias.__version__
+
+__all__ = [
+    "Problem", "Potential", "RunResult", "Solution", "Path", "Euclidean", "Hyperbolic", "NegEntropy",
+    "gd", "md", "reparam", "eg", "flow", "min_l2", "min_l1", "bregman", "lasso_path", "ridge_path",
+    "sweep", "generate", "load_csv", "report", "study", "set_max_memory",
+    "IbiasError", "DivergenceError", "CertificateError", "InfeasibleError",
+]
+
+ArrayLike = Any
+Eta = Union[str, float]
+ProgressCallback = Callable[[str, int, int], None]
+
+
+def _matrix(X: ArrayLike, name: str = "X") -> np.ndarray:
+    try:
+        a = np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{name} must be a numeric array convertible to float64: {e}") from None
+    if a.ndim != 2:
+        raise ValueError(f"{name} must be 2-dimensional (n × d), got shape {a.shape}")
+    if a.size == 0:
+        raise ValueError(f"{name} is empty (shape {a.shape})")
+    return a
+
+
+def _vector(v: ArrayLike, name: str) -> np.ndarray:
+    try:
+        a = np.asarray(v, dtype=np.float64)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"{name} must be a numeric array convertible to float64: {e}") from None
+    if a.ndim != 1:
+        raise ValueError(f"{name} must be 1-dimensional, got shape {a.shape}")
+    return a
+
+
+class Problem(_Problem):
+    """A least-squares problem ``(X, y)`` with ``R(w) = (1/n)‖Xw − y‖²``.
+
+    ``X`` is any array-like convertible to float64 (C- or F-ordered), ``y`` a vector of length ``n``. Raises
+    ``ValueError`` for a shape mismatch, NaN or infinite entries, an empty array or a non-numeric dtype.
+    Attributes: ``n``, ``d``, ``rank``, ``sigma`` (singular values), ``smoothness`` (L = 2σ_max²/n),
+    ``risk_at_zero``, ``data_hash``; methods ``risk(w)``, ``grad(w)``, ``describe()``.
+    """
+
+    def __new__(cls, X: ArrayLike, y: ArrayLike) -> "Problem":
+        Xa = _matrix(X)
+        ya = _vector(y, "y")
+        if ya.shape[0] != Xa.shape[0]:
+            raise ValueError(f"y has length {ya.shape[0]} but X has {Xa.shape[0]} rows")
+        return super().__new__(cls, Xa, ya)
+
+
+def _problem(X: Union[ArrayLike, _Problem], y: Optional[ArrayLike]) -> _Problem:
+    if isinstance(X, _Problem):
+        if y is not None:
+            raise ValueError("give a Problem, or X and y, not both")
+        return X
+    if y is None:
+        raise ValueError("y is missing (give a Problem, or X and y)")
+    return Problem(X, y)
+
+
+def Euclidean() -> Potential:
+    """The Euclidean potential ψ(w) = ‖w‖²/2 (mirror descent is gradient descent)."""
+    return Potential.euclidean()
+
+
+def Hyperbolic(alpha: Optional[float] = None, *, scales: Optional[Sequence[float]] = None, ln_alpha: Optional[float] = None) -> Potential:
+    """The hyperbolic entropy ψ(w) = Σ w·arcsinh(w/c) − √(w² + c²): uniform scale c = 2α² (``alpha``, or
+    ``ln_alpha`` for α below 1e-300), or per-coordinate scales ``c`` (``scales``)."""
+    return Potential.hyperbolic(alpha=alpha, scales=None if scales is None else [float(c) for c in scales], ln_alpha=ln_alpha)
+
+
+def NegEntropy() -> Potential:
+    """The negative entropy ψ(w) = Σ w log w − w on w > 0 (mirror descent is exponentiated gradient)."""
+    return Potential.entropy()
+
+
+def _eta(eta: Optional[Eta]) -> Optional[str]:
+    if eta is None:
+        return None
+    if isinstance(eta, str):
+        return eta
+    return repr(float(eta))
+
+
+def _run(algorithm: str, X: Any, y: Any, **kw: Any) -> RunResult:
+    p = _problem(X, y)
+    for k in ("w0", "u0", "v0"):
+        if kw.get(k) is not None:
+            kw[k] = _vector(kw[k], k)
+    kw["eta"] = _eta(kw.get("eta"))
+    return _ibias.run(p, algorithm, **kw)
+
+
+def gd(X: Any, y: Optional[ArrayLike] = None, *, eta: Optional[Eta] = None, momentum: Optional[float] = None, tol: float = 1e-16,
+       grad_tol: float = 0.0, max_iter: int = 1_000_000, max_seconds: Optional[float] = None, checkpoints: int = 40,
+       record_every: bool = False) -> RunResult:
+    """Gradient descent from w₀ = 0 (→ X⁺y); with ``momentum`` β ∈ [0, 1), heavy-ball GD.
+
+    ``eta``: a number, ``"safe"`` or ``"auto"`` (default; ``"safe"`` with momentum). Stops when
+    R(w) ≤ tol·R(0), or the local-metric gradient ≤ grad_tol·‖∇R(0)‖∞, or at ``max_iter`` / ``max_seconds``.
+    Raises :class:`DivergenceError` (with a safe step in the message) when a step diverges.
+    """
+    return _run("gd", X, y, eta=eta, momentum=momentum, tol=tol, grad_tol=grad_tol, max_iter=max_iter,
+                max_seconds=max_seconds, checkpoints=checkpoints, record_every=record_every)
+
+
+def md(X: Any, y: Optional[ArrayLike] = None, *, alpha: float = 1.0, potential: Optional[Potential] = None,
+       w0: Optional[ArrayLike] = None, eta: Optional[Eta] = "auto", max_iter: int = 1_000_000, tol: float = 1e-16,
+       grad_tol: float = 0.0, max_seconds: Optional[float] = None, checkpoints: int = 40,
+       record_every: bool = False) -> RunResult:
+    """Mirror descent θ ← θ − η∇R(w), w = (∇ψ)⁻¹(θ), from ``w0`` (default 0; α·1 for the entropy).
+
+    The potential defaults to the hyperbolic entropy with c = 2α². ``eta``: a number, ``"safe"``, ``"auto"``
+    (Barzilai–Borwein on the dual, keeps the implicit bias exactly) or ``"lbfgs"`` (dual L-BFGS: same limit,
+    far faster at small α; needs an interpolator).
+    """
+    return _run("md", X, y, alpha=alpha, potential=potential, w0=w0, eta=eta, tol=tol, grad_tol=grad_tol,
+                max_iter=max_iter, max_seconds=max_seconds, checkpoints=checkpoints, record_every=record_every)
+
+
+def reparam(X: Any, y: Optional[ArrayLike] = None, *, alpha: float = 1.0, shape: Optional[float] = None,
+            u0: Optional[ArrayLike] = None, v0: Optional[ArrayLike] = None, eta: Optional[Eta] = "safe",
+            track_scale: bool = False, tol: float = 1e-16, grad_tol: float = 0.0, max_iter: int = 1_000_000,
+            max_seconds: Optional[float] = None, checkpoints: int = 40, record_every: bool = False) -> RunResult:
+    """Gradient descent on (u, v) with w = u⊙u − v⊙v and R̃ = R(w)/4, from u₀ = v₀ = α (or a ``shape`` s ∈ (−1, 1),
+    or explicit positive ``u0``, ``v0``). ``eta``: a number or ``"safe"``. ``track_scale`` tracks ln a² and θ of
+    the finite-step identity w = 2a² sinh θ (see ``result.reparam``)."""
+    return _run("reparam", X, y, alpha=alpha, shape=shape, u0=u0, v0=v0, eta=eta, track_scale=track_scale, tol=tol,
+                grad_tol=grad_tol, max_iter=max_iter, max_seconds=max_seconds, checkpoints=checkpoints,
+                record_every=record_every)
+
+
+def eg(X: Any, y: Optional[ArrayLike] = None, *, alpha: float = 1.0, w0: Optional[ArrayLike] = None,
+       eta: Optional[Eta] = "auto", tol: float = 1e-16, grad_tol: float = 0.0, max_iter: int = 1_000_000,
+       max_seconds: Optional[float] = None, checkpoints: int = 40, record_every: bool = False) -> RunResult:
+    """Exponentiated gradient w ← w⊙exp(−η∇R(w)) from w₀ = α·1 (or ``w0`` > 0)."""
+    return _run("eg", X, y, alpha=alpha, w0=w0, eta=eta, tol=tol, grad_tol=grad_tol, max_iter=max_iter,
+                max_seconds=max_seconds, checkpoints=checkpoints, record_every=record_every)
+
+
+def flow(X: Any, y: Optional[ArrayLike] = None, *, method: str = "md", alpha: float = 1.0,
+         potential: Optional[Potential] = None, t_max: float = 1e4, stiff: bool = False, tol: float = 1e-16,
+         checkpoints: int = 200) -> RunResult:
+    """The continuous-time flow of ``method`` (``gd``, ``md``, ``eg``, ``reparam``) up to ``t_max``, by adaptive
+    Dormand–Prince 5(4) (``stiff``: L-stable Rosenbrock ROS2). ``result.t`` are times, ``result.W`` the iterates."""
+    return _run(method, X, y, alpha=alpha, potential=potential, flow=True, stiff=stiff, t_max=t_max, tol=tol,
+                checkpoints=checkpoints)
+
+
+def min_l2(X: Any, y: Optional[ArrayLike] = None) -> Solution:
+    """The minimum-ℓ2 least-squares solution X⁺y (SVD), with its normal-equations certificate."""
+    return _ibias.min_l2(_problem(X, y))
+
+
+def min_l1(X: Any, y: Optional[ArrayLike] = None, *, method: str = "auto") -> Solution:
+    """Basis pursuit min ‖w‖₁ s.t. Xw = y (``auto``: homotopy, then LP; ``lp``; ``homotopy``), certified by a dual
+    μ with ‖Xᵀμ‖∞ ≤ 1; ``solution.unique`` says whether it is the only solution."""
+    return _ibias.min_l1(_problem(X, y), method)
+
+
+def bregman(X: Any, y: Optional[ArrayLike] = None, *, alpha: Optional[float] = None, potential: Optional[Potential] = None,
+            w0: Optional[ArrayLike] = None) -> Solution:
+    """The Bregman projection argmin_{Xw=y} D_ψ(w, w0): the exact limit of mirror descent. The potential is the
+    hyperbolic entropy at ``alpha`` (c = 2α²) unless ``potential`` is given."""
+    if potential is None:
+        potential = Hyperbolic(1.0 if alpha is None else alpha)
+    elif alpha is not None:
+        raise ValueError("give alpha or potential, not both")
+    return _ibias.bregman(_problem(X, y), potential, None if w0 is None else _vector(w0, "w0"))
+
+
+def lasso_path(X: Any, y: Optional[ArrayLike] = None, *, exact: bool = True, lambdas: Optional[Sequence[float]] = None,
+               alphas: Optional[Sequence[float]] = None, positive: bool = False, n_lambdas: int = 100) -> Path:
+    """The Lasso path of R(w) + λ‖w‖₁. ``exact`` (default): every breakpoint by homotopy, each certified;
+    otherwise coordinate descent on ``lambdas`` — or on scikit-learn's ``alphas`` (λ = 2·alpha). Returns ``.lambdas``
+    (decreasing), ``.alphas`` (= λ/2) and ``.coefs`` of shape (n_features, n_lambdas) as ``lars_path``."""
+    if lambdas is not None and alphas is not None:
+        raise ValueError("give lambdas or alphas, not both")
+    if alphas is not None:
+        lambdas = [2.0 * float(a) for a in alphas]
+    if lambdas is not None:
+        exact = False
+        lambdas = [float(v) for v in lambdas]
+    return _ibias.lasso_path(_problem(X, y), exact=exact, lambdas=lambdas, positive=positive, n_lambdas=n_lambdas)
+
+
+def ridge_path(X: Any, y: Optional[ArrayLike] = None, *, lambdas: Optional[Sequence[float]] = None,
+               alphas: Optional[Sequence[float]] = None, n_lambdas: int = 100) -> Path:
+    """The ridge path of R(w) + λ‖w‖₂² from one SVD, on ``lambdas`` — or scikit-learn's ``Ridge`` ``alphas``
+    (λ = alpha/n). ``.coefs`` has shape (n_features, n_lambdas)."""
+    p = _problem(X, y)
+    if lambdas is not None and alphas is not None:
+        raise ValueError("give lambdas or alphas, not both")
+    if alphas is not None:
+        lambdas = [float(a) / p.n for a in alphas]
+    return _ibias.ridge_path(p, lambdas=None if lambdas is None else [float(v) for v in lambdas], n_lambdas=n_lambdas)
+
+
+def _progress(progress: Union[bool, ProgressCallback, None]) -> Optional[ProgressCallback]:
+    if progress is None or progress is False:
+        return None
+    if callable(progress):
+        return progress
+    try:
+        from tqdm.auto import tqdm  # type: ignore[import-not-found]
+    except ImportError:
+        return None
+    bar = tqdm(total=0)
+
+    def update(stage: str, done: int, total: int) -> None:
+        if stage:
+            bar.set_description(stage)
+        if total:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+    return update
+
+
+class SweepResult(dict):  # type: ignore[type-arg]
+    """The rows of a sweep as columns (a dict of lists); ``to_pandas()`` gives a DataFrame."""
+
+    def to_pandas(self) -> Any:
+        import pandas as pd  # type: ignore[import-untyped]
+
+        return pd.DataFrame(dict(self))
+
+
+def sweep(X: Any = None, y: Optional[ArrayLike] = None, *, preset: str = "ex2", seeds: Sequence[int] = (0,), method: str = "md",
+          alphas: Union[str, Sequence[float]] = "1e-10:1e3:27", etas: Sequence[Eta] = ("lbfgs",), tol: float = 1e-24,
+          max_iter: int = 10_000_000, max_seconds: float = 60.0, threads: Optional[int] = None,
+          journal: Optional[str] = None, progress: Union[bool, ProgressCallback, None] = None) -> SweepResult:
+    """A certified α × η × seed sweep on all cores (the GIL released): every run against its exact limit.
+
+    Data: ``(X, y)`` or a Problem, or the ``preset`` at each of ``seeds``. ``alphas``: a list, or ``"LO:HI:K"``
+    (log-spaced). ``method``: ``md``, ``reparam`` or ``bregman``. ``journal``: a JSON-lines file to resume from.
+    Returns the columns (``alpha``, ``seed``, ``distance_to_exact_rel``, …); ``.to_pandas()`` for a DataFrame.
+    """
+    if isinstance(alphas, str):
+        lo, hi, k = alphas.split(":")
+        grid = list(np.logspace(np.log10(float(lo)), np.log10(float(hi)), int(k)))
+        grid[0], grid[-1] = float(lo), float(hi)
+    else:
+        grid = [float(a) for a in alphas]
+    if X is None:
+        problems = [(int(s), Problem(*generate(preset, seed=int(s))[:2])) for s in seeds]
+    else:
+        problems = [(None, _problem(X, y))]
+    etas_s = ["lbfgs"] if method == "bregman" else [_eta(e) or "auto" for e in etas]
+    if method == "reparam" and tuple(etas) == ("lbfgs",):
+        etas_s = ["safe"]
+    cols = _ibias.sweep(problems, method, grid, etas_s, tol=tol, max_iter=max_iter, max_seconds=max_seconds,
+                        threads=threads, journal=journal, progress=_progress(progress))
+    return SweepResult(cols)
+
+
+def generate(preset: Optional[str] = None, *, seed: int = 0, n: Optional[int] = None, d: Optional[int] = None,
+             sparsity: Optional[int] = None, entries: str = "signs", noise: float = 0.0) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A seeded dataset (ChaCha8, the same on every machine): a ``preset`` (``ex2``, ``ex3``, ``woodworth``) or
+    ``n``, ``d``, ``sparsity``, ``entries`` (signs, gaussian, constant), ``noise``. Returns ``(X, y, w_star)``."""
+    return _ibias.generate(preset=preset, seed=seed, n=n, d=d, sparsity=sparsity, entries=entries, noise=noise)
+
+
+def load_csv(path: str) -> Tuple[np.ndarray, np.ndarray]:
+    """Loads a numeric CSV file (last column y, optional header): ``(X, y)``."""
+    return _ibias.load_csv(str(path))
+
+
+def _config_toml(config: Union[None, str, Dict[str, Any]]) -> Optional[str]:
+    if config is None or isinstance(config, str):
+        if isinstance(config, str) and "\n" not in config and config.endswith(".toml"):
+            with open(config, encoding="utf-8") as f:
+                return f.read()
+        return config
+    lines: List[str] = []
+    for section, fields in config.items():
+        lines.append(f"[{section}]")
+        for k, v in fields.items():
+            lines.append(f"{k} = {_toml_value(v)}")
+    return "\n".join(lines) + "\n"
+
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, np.integer)):
+        return str(int(v))
+    if isinstance(v, (float, np.floating)):
+        return repr(float(v))
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+
+
+def report(out: str = "report", *, config: Union[None, str, Dict[str, Any]] = None, only: Optional[Sequence[str]] = None,
+           progress: Union[bool, ProgressCallback, None] = None) -> str:
+    """Writes the report (every study, or ``only`` these) into ``out``; ``config``: a dict of sections
+    (``{"ex2": {"n_alphas": 9}}``), TOML text or a ``.toml`` path. Returns the page's path."""
+    return _ibias.report(str(out), config_toml=_config_toml(config), only=None if only is None else list(only),
+                         progress=_progress(progress))
+
+
+def set_max_memory(nbytes: int) -> None:
+    """Sets the memory budget in bytes that large requests are checked against (0: half of physical memory)."""
+    _ibias.set_max_memory(int(nbytes))
+
+
+from . import study  # noqa: E402

@@ -1,0 +1,50 @@
+"""The studies of the report, callable one by one: ``ibias.study.ex2({"n_alphas": 9})`` returns the measured
+results (a dict) with the section's title and answers. The list of studies comes from the library's registry."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Dict, List, Optional, Union
+
+from . import _config_toml, _ibias, _progress
+
+
+class StudyResult(dict):  # type: ignore[type-arg]
+    """A study's measured results (a dict), with ``title`` and ``answers`` (the generated sentences)."""
+
+    title: str
+    answers: List[str]
+
+
+def run(key: str, config: Optional[Dict[str, Any]] = None, *, progress: Union[bool, Callable[[str, int, int], None], None] = None) -> StudyResult:
+    """Runs study ``key`` with the fields of ``config`` overriding its defaults."""
+    toml = _config_toml({key: config}) if config else None
+    results, title, answers = _ibias.run_study(key, config_toml=toml, progress=_progress(progress))
+    out = StudyResult(results)
+    out.title = title
+    out.answers = list(answers)
+    return out
+
+
+def keys() -> List[str]:
+    """The registered studies, in report order."""
+    return list(_ibias.study_keys())
+
+
+def default_config(key: str) -> str:
+    """A study's default configuration as TOML text."""
+    return str(_ibias.default_config(key))
+
+
+def ex1(config: Optional[Dict[str, Any]] = None, **kw: Any) -> StudyResult:
+    """Exercise 1: the claims of the theory, measured."""
+    return run("ex1", config, **kw)
+
+
+def ex2(config: Optional[Dict[str, Any]] = None, **kw: Any) -> StudyResult:
+    """Exercise 2: discrete GD on z vs mirror descent, and the α sweep."""
+    return run("ex2", config, **kw)
+
+
+def ex3(config: Optional[Dict[str, Any]] = None, **kw: Any) -> StudyResult:
+    """Exercise 3: regularisation paths vs optimisation paths."""
+    return run("ex3", config, **kw)

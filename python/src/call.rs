@@ -1,0 +1,114 @@
+//! Running library calls from Python: off the GIL, on a pooled worker thread, with the calling (main)
+//! thread checking for Ctrl-C every 50 ms (Python delivers signals to the main thread only). On a signal
+//! the library's cancellation flag stops the computation at its next check and `KeyboardInterrupt` is
+//! raised. Panics become `RuntimeError`; library errors become the exceptions of the error's kind.
+
+use pyo3::exceptions::{PyKeyboardInterrupt, PyMemoryError, PyOSError, PyRuntimeError, PyValueError};
+use pyo3::prelude::*;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Mutex;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, channel};
+use std::time::Duration;
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// Idle workers (each a thread waiting on its channel); a call takes one or starts one.
+static IDLE: Mutex<Vec<Sender<Job>>> = Mutex::new(Vec::new());
+
+fn worker() -> Sender<Job> {
+    if let Some(tx) = IDLE.lock().ok().and_then(|mut v| v.pop()) {
+        return tx;
+    }
+    let (tx, rx): (Sender<Job>, Receiver<Job>) = channel();
+    std::thread::Builder::new()
+        .name("ibias-py-worker".into())
+        .spawn(move || {
+            while let Ok(job) = rx.recv() {
+                job();
+            }
+        })
+        .expect("cannot start a worker thread");
+    tx
+}
+
+/// Turns a library error into the Python exception of its kind.
+pub fn to_py(e: ibias::Error) -> PyErr {
+    use ibias::Error as E;
+    let m = e.to_string();
+    match e {
+        E::Data(_) | E::Parse { .. } | E::Param { .. } => PyValueError::new_err(m),
+        E::Diverged { .. } => crate::DivergenceError::new_err(m),
+        E::CertificateFailed { .. } => crate::CertificateError::new_err(m),
+        E::Infeasible(_) => crate::InfeasibleError::new_err(m),
+        E::Io { .. } => PyOSError::new_err(m),
+        E::ResourceLimit { .. } => PyMemoryError::new_err(m),
+        E::Interrupted => PyKeyboardInterrupt::new_err(m),
+        _ => crate::IbiasError::new_err(m),
+    }
+}
+
+/// Runs `f` off the GIL on a worker thread, checking for Ctrl-C; returns its result as a Python result.
+pub fn run<T: Send + 'static>(py: Python<'_>, f: impl FnOnce() -> ibias::Result<T> + Send + 'static) -> PyResult<T> {
+    ibias::control::reset();
+    let (tx, rx) = channel::<std::thread::Result<ibias::Result<T>>>();
+    let job: Job = Box::new(move || {
+        let r = catch_unwind(AssertUnwindSafe(f));
+        let _ = tx.send(r);
+    });
+    let w = worker();
+    if w.send(job).is_err() {
+        return Err(PyRuntimeError::new_err("ibias: cannot hand the call to a worker thread"));
+    }
+    let give_back = |w: Sender<Job>| {
+        if let Ok(mut v) = IDLE.lock() {
+            v.push(w);
+        }
+    };
+    let mut rx = rx;
+    loop {
+        let (back, got) = py.detach(move || {
+            let r = rx.recv_timeout(Duration::from_millis(50));
+            (rx, r)
+        });
+        rx = back;
+        match got {
+            Ok(r) => {
+                give_back(w);
+                return match r {
+                    Ok(Ok(v)) => Ok(v),
+                    Ok(Err(e)) => Err(to_py(e)),
+                    Err(p) => Err(PyRuntimeError::new_err(format!("ibias panicked (a bug): {}", panic_text(&p)))),
+                };
+            }
+            Err(RecvTimeoutError::Timeout) => {
+                if let Err(sig) = py.check_signals() {
+                    ibias::control::cancel();
+                    // The computation stops at its next cancellation check; wait for it, then raise.
+                    let _ = py.detach(move || rx.recv().is_ok());
+                    give_back(w);
+                    ibias::control::reset();
+                    return Err(sig);
+                }
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err(PyRuntimeError::new_err("ibias: the worker thread ended without an answer"));
+            }
+        }
+    }
+}
+
+fn panic_text(p: &Box<dyn std::any::Any + Send>) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "?".into())
+}
+
+/// Runs a quick call on this thread, converting errors and panics (no GIL release, no thread hand-over).
+pub fn quick<T>(f: impl FnOnce() -> ibias::Result<T>) -> PyResult<T> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(to_py(e)),
+        Err(p) => Err(PyRuntimeError::new_err(format!("ibias panicked (a bug): {}", panic_text(&p)))),
+    }
+}

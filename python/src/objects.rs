@@ -1,0 +1,901 @@
+//! The Python-visible classes and functions: each converts its arguments, calls the library, and wraps
+//! the library's result.
+
+use crate::call;
+use crate::convert::{array1, array2, array2_t, dense, json_obj, vector};
+use ibias::control::Progress;
+use ibias::dynamics::flow::{FlowKind, run_flow};
+use ibias::dynamics::ode::OdeOptions;
+use ibias::dynamics::{Init, RunConfig, StepRule, StopRule};
+use numpy::{PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use std::sync::Arc;
+
+fn value_err(m: impl Into<String>) -> PyErr {
+    PyValueError::new_err(m.into())
+}
+
+/// A progress callback for the library that calls a Python function `f(stage, done, total)`.
+fn progress_fn(cb: Option<Py<PyAny>>) -> impl Fn(Progress<'_>) + Sync + Send {
+    move |p| {
+        if let Some(cb) = &cb {
+            Python::attach(|py| {
+                let _ = match p {
+                    Progress::Stage(s) => cb.call1(py, (s, 0usize, 0usize)),
+                    Progress::Count { done, total } => cb.call1(py, ("", done, total)),
+                };
+            });
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Problem
+
+/// A least-squares problem `(X, y)`: `R(w) = (1/n)‖Xw − y‖²`. Built once (it computes the singular values of
+/// X and keeps the column copy and Gram form the kernels use) and reused by every call.
+#[pyclass(module = "ibias._ibias", frozen, subclass)]
+pub struct Problem {
+    pub inner: Arc<ibias::problem::Problem>,
+}
+
+#[pymethods]
+impl Problem {
+    #[new]
+    fn new(py: Python<'_>, x: PyReadonlyArray2<'_, f64>, y: PyReadonlyArray1<'_, f64>) -> PyResult<Self> {
+        let (xd, yv) = (dense(&x), vector(&y));
+        let p = call::run(py, move || ibias::problem::Problem::new(xd, yv))?;
+        Ok(Problem { inner: Arc::new(p) })
+    }
+    /// Number of samples n.
+    #[getter]
+    fn n(&self) -> usize {
+        self.inner.n()
+    }
+    /// Number of features d.
+    #[getter]
+    fn d(&self) -> usize {
+        self.inner.d()
+    }
+    /// Numerical rank of X.
+    #[getter]
+    fn rank(&self) -> usize {
+        self.inner.rank()
+    }
+    /// Smoothness L = 2σ_max²/n.
+    #[getter]
+    fn smoothness(&self) -> f64 {
+        self.inner.smoothness()
+    }
+    /// R(0) = ‖y‖²/n.
+    #[getter]
+    fn risk_at_zero(&self) -> f64 {
+        self.inner.risk_at_zero()
+    }
+    /// Hash of the data (shape and every bit of X and y).
+    #[getter]
+    fn data_hash(&self) -> String {
+        self.inner.data_hash().to_string()
+    }
+    /// Singular values of X, decreasing.
+    #[getter]
+    fn sigma<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        array1(py, self.inner.sigma().to_vec())
+    }
+    /// X (a copy).
+    #[getter]
+    fn x<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray2<f64>> {
+        let x = self.inner.x();
+        let rows: Vec<Vec<f64>> = (0..x.rows).map(|i| x.row(i).to_vec()).collect();
+        array2(py, &rows, x.cols)
+    }
+    /// y (a copy).
+    #[getter]
+    fn y<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        array1(py, self.inner.y().to_vec())
+    }
+    /// R(w).
+    fn risk(&self, w: PyReadonlyArray1<'_, f64>) -> PyResult<f64> {
+        let w = vector(&w);
+        self.check_len(&w)?;
+        Ok(self.inner.risk(&w))
+    }
+    /// ∇R(w) = (2/n)Xᵀ(Xw − y).
+    fn grad<'py>(&self, py: Python<'py>, w: PyReadonlyArray1<'_, f64>) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        let w = vector(&w);
+        self.check_len(&w)?;
+        Ok(array1(py, self.inner.grad(&w)))
+    }
+    /// Shape, rank, conditioning, smoothness, R(0) and data hash as a dict.
+    fn describe(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        json_obj(py, &serde_json::to_value(self.inner.describe()).unwrap_or_default())
+    }
+    fn __repr__(&self) -> String {
+        format!("Problem(n={}, d={}, rank={})", self.inner.n(), self.inner.d(), self.inner.rank())
+    }
+}
+
+impl Problem {
+    fn check_len(&self, w: &[f64]) -> PyResult<()> {
+        if w.len() != self.inner.d() {
+            return Err(value_err(format!("w has length {} but d = {}", w.len(), self.inner.d())));
+        }
+        Ok(())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Potentials
+
+#[derive(Clone)]
+enum Pot {
+    Euclidean,
+    Hyperbolic(ibias::potential::Hyperbolic),
+    Entropy,
+}
+
+/// A mirror map ψ (separable): Euclidean, hyperbolic entropy (scales c = 2α², per coordinate if given) or
+/// negative entropy.
+#[pyclass(module = "ibias._ibias", frozen)]
+pub struct Potential {
+    pot: Pot,
+}
+
+impl Potential {
+    fn with<T>(&self, d: usize, f: impl FnOnce(&dyn ibias::potential::Potential) -> T) -> PyResult<T> {
+        match &self.pot {
+            Pot::Euclidean => Ok(f(&ibias::potential::Euclidean)),
+            Pot::Entropy => Ok(f(&ibias::potential::NegEntropy)),
+            Pot::Hyperbolic(h) => {
+                let c = h.ln_half_scales();
+                if c.len() == d {
+                    Ok(f(h))
+                } else if c.len() == 1 {
+                    Ok(f(&ibias::potential::Hyperbolic::from_ln_half_scales(vec![c[0]; d])))
+                } else {
+                    Err(value_err(format!("the potential has {} scales but the vector has length {d}", c.len())))
+                }
+            }
+        }
+    }
+}
+
+#[pymethods]
+impl Potential {
+    /// ψ(w) = ‖w‖²/2.
+    #[staticmethod]
+    fn euclidean() -> Self {
+        Potential { pot: Pot::Euclidean }
+    }
+    /// ψ(w) = Σ w log w − w on w > 0.
+    #[staticmethod]
+    fn entropy() -> Self {
+        Potential { pot: Pot::Entropy }
+    }
+    /// The hyperbolic entropy: uniform from `alpha` (c = 2α²) or `ln_alpha`, or per coordinate from `scales` (c).
+    #[staticmethod]
+    #[pyo3(signature = (alpha=None, scales=None, ln_alpha=None))]
+    fn hyperbolic(alpha: Option<f64>, scales: Option<Vec<f64>>, ln_alpha: Option<f64>) -> PyResult<Self> {
+        let h = match (alpha, scales, ln_alpha) {
+            (Some(a), None, None) => call::quick(|| ibias::potential::Hyperbolic::uniform(a, 1))?,
+            (None, Some(c), None) => call::quick(|| ibias::potential::Hyperbolic::with_scales(c))?,
+            (None, None, Some(l)) => call::quick(|| ibias::potential::Hyperbolic::uniform_ln(l, 1))?,
+            _ => return Err(value_err("give exactly one of alpha, scales, ln_alpha")),
+        };
+        Ok(Potential { pot: Pot::Hyperbolic(h) })
+    }
+    /// `euclidean`, `hyperbolic` or `entropy`.
+    #[getter]
+    fn kind(&self) -> &'static str {
+        match self.pot {
+            Pot::Euclidean => "euclidean",
+            Pot::Hyperbolic(_) => "hyperbolic",
+            Pot::Entropy => "entropy",
+        }
+    }
+    /// ψ(w).
+    fn value(&self, w: PyReadonlyArray1<'_, f64>) -> PyResult<f64> {
+        let w = vector(&w);
+        self.with(w.len(), |p| p.value(&w))
+    }
+    /// ∇ψ(w).
+    fn grad<'py>(&self, py: Python<'py>, w: PyReadonlyArray1<'_, f64>) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        let w = vector(&w);
+        Ok(array1(py, self.with(w.len(), |p| p.grad(&w))?))
+    }
+    /// (∇ψ)⁻¹(θ).
+    fn inv_grad<'py>(&self, py: Python<'py>, theta: PyReadonlyArray1<'_, f64>) -> PyResult<Bound<'py, PyArray1<f64>>> {
+        let t = vector(&theta);
+        Ok(array1(py, self.with(t.len(), |p| p.inv_grad(&t))?))
+    }
+    /// D_ψ(w, w_ref), without cancellation.
+    fn bregman(&self, w: PyReadonlyArray1<'_, f64>, w_ref: PyReadonlyArray1<'_, f64>) -> PyResult<f64> {
+        let (w, r) = (vector(&w), vector(&w_ref));
+        if w.len() != r.len() {
+            return Err(value_err("w and w_ref differ in length"));
+        }
+        self.with(w.len(), |p| p.bregman(&w, &r))
+    }
+    fn __repr__(&self) -> String {
+        match &self.pot {
+            Pot::Hyperbolic(h) => format!("Hyperbolic(c={:?})", h.scales()),
+            _ => format!("{}()", self.kind()),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Runs
+
+/// The result of a run: the final iterate, why and when it stopped, the steps used and the recorded
+/// trajectory (`t`, `k`, `W`, `risks`), ready for matplotlib.
+#[pyclass(module = "ibias._ibias", frozen)]
+pub struct RunResult {
+    r: ibias::dynamics::RunResult,
+}
+
+#[pymethods]
+impl RunResult {
+    /// Final iterate.
+    #[getter]
+    fn w<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        array1(py, self.r.w.clone())
+    }
+    /// Whether a convergence criterion was met.
+    #[getter]
+    fn converged(&self) -> bool {
+        self.r.converged
+    }
+    /// Why it stopped (`risk_tolerance`, `max_iterations`, …).
+    #[getter]
+    fn stop_reason(&self) -> String {
+        serde_json::to_value(self.r.stop_reason).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+    }
+    /// Iterations done (flows: accepted integrator steps).
+    #[getter]
+    fn iterations(&self) -> usize {
+        self.r.iterations
+    }
+    /// Gradient evaluations.
+    #[getter]
+    fn grad_evals(&self) -> usize {
+        self.r.grad_evals
+    }
+    /// R(w) at the end.
+    #[getter]
+    fn risk(&self) -> f64 {
+        self.r.risk
+    }
+    /// R(w)/R(0).
+    #[getter]
+    fn risk_rel(&self) -> f64 {
+        self.r.risk_rel
+    }
+    /// ‖w‖₁.
+    #[getter]
+    fn l1_norm(&self) -> f64 {
+        self.r.l1_norm
+    }
+    /// ‖w‖₂.
+    #[getter]
+    fn l2_norm(&self) -> f64 {
+        self.r.l2_norm
+    }
+    /// First, smallest and largest step size (None for flows).
+    #[getter]
+    fn eta(&self) -> (Option<f64>, Option<f64>, Option<f64>) {
+        (self.r.eta_first, self.r.eta_min, self.r.eta_max)
+    }
+    /// Wall-clock seconds.
+    #[getter]
+    fn wall_seconds(&self) -> f64 {
+        self.r.wall_seconds
+    }
+    /// Σ η for discrete runs, t for flows.
+    #[getter]
+    fn flow_time(&self) -> f64 {
+        self.r.flow_time
+    }
+    /// Algorithm name.
+    #[getter]
+    fn algorithm(&self) -> &'static str {
+        self.r.algorithm.name()
+    }
+    /// Notes for the reader (a cap hit, a sign change, …).
+    #[getter]
+    fn notes(&self) -> Vec<String> {
+        self.r.notes.clone()
+    }
+    /// Times of the checkpoints (Σ η for discrete runs, t for flows).
+    #[getter]
+    fn t<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        array1(py, self.r.checkpoints.iter().map(|c| c.time).collect())
+    }
+    /// Iteration indices of the checkpoints (−1 for flows).
+    #[getter]
+    fn k<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        array1(py, self.r.checkpoints.iter().map(|c| c.iteration.map_or(-1.0, |k| k as f64)).collect())
+    }
+    /// The checkpoints' iterates, shape (k, d).
+    #[getter(W)]
+    fn w_matrix<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray2<f64>> {
+        let rows: Vec<Vec<f64>> = self.r.checkpoints.iter().map(|c| c.w.clone()).collect();
+        array2(py, &rows, self.r.w.len())
+    }
+    /// The checkpoints' risks.
+    #[getter]
+    fn risks<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        array1(py, self.r.checkpoints.iter().map(|c| c.risk).collect())
+    }
+    /// u⊙v at the checkpoints, shape (k, d), for GD on (u, v); None otherwise.
+    #[getter]
+    fn uv<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyArray2<f64>>> {
+        let rows: Option<Vec<Vec<f64>>> = self.r.checkpoints.iter().map(|c| c.uv.clone()).collect();
+        rows.map(|r| array2(py, &r, self.r.w.len()))
+    }
+    /// The reparametrisation diagnostics (effective scale, θ off range(Xᵀ), tracked identity) as a dict.
+    #[getter]
+    fn reparam(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        self.r.reparam.as_ref().map(|i| json_obj(py, &serde_json::to_value(i).unwrap_or_default())).transpose()
+    }
+    /// Everything as a dict (the JSON of `ibias run --json`).
+    fn to_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        json_obj(py, &serde_json::to_value(&self.r).unwrap_or_default())
+    }
+    fn __repr__(&self) -> String {
+        format!(
+            "RunResult({}, converged={}, iterations={}, risk_rel={:.3e}, l1_norm={:.6})",
+            self.r.algorithm.name(),
+            if self.r.converged { "True" } else { "False" },
+            self.r.iterations,
+            self.r.risk_rel,
+            self.r.l1_norm
+        )
+    }
+}
+
+/// Runs one algorithm (see the Python wrappers `gd`, `md`, `reparam`, `eg`, `flow`).
+#[pyfunction]
+#[pyo3(signature = (problem, algorithm, *, alpha=1.0, potential=None, w0=None, eta=None, momentum=None, shape=None,
+    u0=None, v0=None, track_scale=false, tol=1e-16, grad_tol=0.0, max_iter=1_000_000, max_seconds=None,
+    checkpoints=40, record_every=false, flow=false, stiff=false, t_max=1e4))]
+#[allow(clippy::too_many_arguments)]
+pub fn run(
+    py: Python<'_>,
+    problem: &Problem,
+    algorithm: &str,
+    alpha: f64,
+    potential: Option<&Potential>,
+    w0: Option<PyReadonlyArray1<'_, f64>>,
+    eta: Option<String>,
+    momentum: Option<f64>,
+    shape: Option<f64>,
+    u0: Option<PyReadonlyArray1<'_, f64>>,
+    v0: Option<PyReadonlyArray1<'_, f64>>,
+    track_scale: bool,
+    tol: f64,
+    grad_tol: f64,
+    max_iter: usize,
+    max_seconds: Option<f64>,
+    checkpoints: usize,
+    record_every: bool,
+    flow: bool,
+    stiff: bool,
+    t_max: f64,
+) -> PyResult<RunResult> {
+    let p = problem.inner.clone();
+    let d = p.d();
+    let rule = match &eta {
+        Some(s) => s.parse::<StepRule>().map_err(|m| value_err(format!("eta: {m}")))?,
+        None if algorithm == "reparam" || momentum.is_some() => StepRule::Safe,
+        None => StepRule::Auto,
+    };
+    let stop = StopRule::default()
+        .risk_tol(tol)
+        .grad_tol(grad_tol)
+        .max_iter(max_iter)
+        .max_seconds(max_seconds)
+        .max_time(t_max);
+    let mut cfg = RunConfig::new(rule).checkpoints(checkpoints).stop(stop);
+    if record_every {
+        cfg = cfg.record_every();
+    }
+    let w0 = w0.map(|v| vector(&v));
+    let (u0, v0) = (u0.map(|v| vector(&v)), v0.map(|v| vector(&v)));
+    let pot = potential.map(|p| p.pot.clone());
+    let algorithm = algorithm.to_string();
+    if flow && eta.is_some() {
+        return Err(value_err("flows have no step size: drop eta"));
+    }
+    let r = call::run(py, move || -> ibias::Result<ibias::dynamics::RunResult> {
+        let init = || -> ibias::Result<Init> {
+            let i = match (&u0, &v0, shape) {
+                (Some(u), Some(v), None) => Init::explicit(u.clone(), v.clone())?,
+                (None, None, Some(s)) => Init::shape(alpha, s, d)?,
+                (None, None, None) => Init::uniform(alpha, d)?,
+                _ => return Err(ibias::Error::param("u0/v0/shape", "give u0 and v0 together, or shape, not both")),
+            };
+            Ok(i.track_scale(track_scale))
+        };
+        let hyper = |pot: &Option<Pot>| -> ibias::Result<Box<dyn ibias::potential::Potential>> {
+            Ok(match pot {
+                None => Box::new(ibias::potential::Hyperbolic::uniform(alpha, d)?),
+                Some(Pot::Euclidean) => Box::new(ibias::potential::Euclidean),
+                Some(Pot::Entropy) => Box::new(ibias::potential::NegEntropy),
+                Some(Pot::Hyperbolic(h)) => {
+                    let c = h.ln_half_scales();
+                    Box::new(if c.len() == 1 {
+                        ibias::potential::Hyperbolic::from_ln_half_scales(vec![c[0]; d])
+                    } else {
+                        h.clone()
+                    })
+                }
+            })
+        };
+        let md_w0 = |pot: &dyn ibias::potential::Potential| {
+            w0.clone().unwrap_or_else(|| {
+                if pot.kind() == ibias::potential::PotentialKind::Entropy { vec![alpha; d] } else { vec![0.0; d] }
+            })
+        };
+        let mut res = if flow {
+            let opts = if stiff {
+                OdeOptions { rtol: 1e-8, atol: 1e-12, stiff: true, ..Default::default() }
+            } else {
+                OdeOptions::default()
+            };
+            let init = init()?;
+            let pot = hyper(&pot)?;
+            let ent = ibias::potential::NegEntropy;
+            let kind = match algorithm.as_str() {
+                "gd" => FlowKind::Gd,
+                "md" => FlowKind::Md(pot.as_ref(), md_w0(pot.as_ref())),
+                "eg" => FlowKind::Md(&ent, w0.clone().unwrap_or_else(|| vec![alpha; d])),
+                "reparam" => FlowKind::Reparam(&init),
+                other => return Err(ibias::Error::param("algorithm", format!("unknown algorithm '{other}'"))),
+            };
+            run_flow(&p, kind, &stop, checkpoints, opts)?
+        } else {
+            match algorithm.as_str() {
+                "gd" => match momentum {
+                    Some(b) => ibias::dynamics::run_heavy_ball(&p, b, &cfg)?,
+                    None => ibias::dynamics::run_gd(&p, &cfg)?,
+                },
+                "md" => {
+                    let pot = hyper(&pot)?;
+                    ibias::dynamics::run_md(&p, pot.as_ref(), &md_w0(pot.as_ref()), &cfg)?
+                }
+                "eg" => ibias::dynamics::run_eg(&p, &w0.clone().unwrap_or_else(|| vec![alpha; d]), &cfg)?,
+                "reparam" => ibias::dynamics::run_reparam(&p, &init()?, &cfg)?,
+                other => return Err(ibias::Error::param("algorithm", format!("unknown algorithm '{other}'"))),
+            }
+        };
+        if res.alpha.is_none() && algorithm != "gd" {
+            res.alpha = Some(alpha);
+        }
+        Ok(res)
+    })?;
+    Ok(RunResult { r })
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Exact solvers and paths
+
+/// A reference solution with its certificate.
+#[pyclass(module = "ibias._ibias", frozen)]
+pub struct Solution {
+    s: ibias::exact::Solution,
+}
+
+#[pymethods]
+impl Solution {
+    /// The solution.
+    #[getter]
+    fn w<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        array1(py, self.s.w.clone())
+    }
+    /// ‖w‖₁.
+    #[getter]
+    fn l1_norm(&self) -> f64 {
+        self.s.l1_norm
+    }
+    /// ‖w‖₂.
+    #[getter]
+    fn l2_norm(&self) -> f64 {
+        self.s.l2_norm
+    }
+    /// How it was computed.
+    #[getter]
+    fn method(&self) -> String {
+        self.s.method.clone()
+    }
+    /// The certificate as a dict (residual_norm, residual_rel, duality_gap_rel, …).
+    #[getter]
+    fn certificate(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        json_obj(py, &serde_json::to_value(&self.s.certificate).unwrap_or_default())
+    }
+    /// Indices with |wⱼ| > support_threshold (basis pursuit), else None.
+    #[getter]
+    fn support(&self) -> Option<Vec<usize>> {
+        self.s.support.clone()
+    }
+    /// The support's threshold 1e-9·‖w‖∞.
+    #[getter]
+    fn support_threshold(&self) -> Option<f64> {
+        self.s.support_threshold
+    }
+    /// `unique`, `not_unique` or `unknown` (basis pursuit), else None.
+    #[getter]
+    fn unique(&self) -> Option<String> {
+        self.s.certificate.unique.and_then(|u| serde_json::to_value(u).ok()).and_then(|v| v.as_str().map(String::from))
+    }
+    /// The certificate's dual vector μ ∈ Rⁿ, where there is one.
+    #[getter]
+    fn dual<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyArray1<f64>>> {
+        self.s.dual.clone().map(|v| array1(py, v))
+    }
+    /// Wall-clock seconds.
+    #[getter]
+    fn wall_seconds(&self) -> f64 {
+        self.s.wall_seconds
+    }
+    /// Every returned solution passed its certificate (a failed one raises CertificateError): always True.
+    #[getter]
+    fn converged(&self) -> bool {
+        true
+    }
+    /// Solver iterations.
+    #[getter]
+    fn iterations(&self) -> Option<usize> {
+        self.s.certificate.iterations
+    }
+    /// Everything as a dict (the JSON of `ibias solve --json`).
+    fn to_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        json_obj(py, &serde_json::to_value(&self.s).unwrap_or_default())
+    }
+    fn __repr__(&self) -> String {
+        format!("Solution({}, l1_norm={:.9}, l2_norm={:.9})", self.s.method, self.s.l1_norm, self.s.l2_norm)
+    }
+}
+
+/// X⁺y with its certificate.
+#[pyfunction]
+pub fn min_l2(py: Python<'_>, problem: &Problem) -> PyResult<Solution> {
+    let p = problem.inner.clone();
+    Ok(Solution { s: call::run(py, move || ibias::exact::min_l2(&p))? })
+}
+
+/// Basis pursuit (`auto`, `lp` or `homotopy`) with its certificate and uniqueness verdict.
+#[pyfunction]
+#[pyo3(signature = (problem, method="auto"))]
+pub fn min_l1(py: Python<'_>, problem: &Problem, method: &str) -> PyResult<Solution> {
+    let m: ibias::exact::BpMethod = method.parse().map_err(value_err)?;
+    let p = problem.inner.clone();
+    Ok(Solution { s: call::run(py, move || ibias::exact::basis_pursuit_with(&p, m))? })
+}
+
+/// The Bregman projection of `w0` (default 0; 1 for the entropy) onto {Xw = y}.
+#[pyfunction]
+#[pyo3(signature = (problem, potential, w0=None))]
+pub fn bregman(
+    py: Python<'_>,
+    problem: &Problem,
+    potential: &Potential,
+    w0: Option<PyReadonlyArray1<'_, f64>>,
+) -> PyResult<Solution> {
+    let p = problem.inner.clone();
+    let d = p.d();
+    let pot = potential.pot.clone();
+    let w0 = w0.map(|v| vector(&v));
+    let s = call::run(py, move || {
+        ibias::exact::min_l2::require_interpolator(&p, "the Bregman projection")?;
+        let opts = ibias::exact::bregman::BregmanOptions::default();
+        match pot {
+            Pot::Euclidean => {
+                ibias::exact::bregman_projection(&p, &ibias::potential::Euclidean, &w0.unwrap_or(vec![0.0; d]), opts)
+            }
+            Pot::Entropy => {
+                ibias::exact::bregman_projection(&p, &ibias::potential::NegEntropy, &w0.unwrap_or(vec![1.0; d]), opts)
+            }
+            Pot::Hyperbolic(h) => {
+                let c = h.ln_half_scales();
+                let h = if c.len() == 1 {
+                    ibias::potential::Hyperbolic::from_ln_half_scales(vec![c[0]; d])
+                } else {
+                    h.clone()
+                };
+                ibias::exact::bregman_projection(&p, &h, &w0.unwrap_or(vec![0.0; d]), opts)
+            }
+        }
+    })?;
+    Ok(Solution { s })
+}
+
+/// A regularisation path: `lambdas` (sheet's convention, decreasing for the Lasso) and `coefs` of shape
+/// (n_features, n_lambdas) as scikit-learn's `lars_path`.
+#[pyclass(module = "ibias._ibias", frozen)]
+pub struct Path {
+    p: ibias::exact::Path,
+    /// Samples (scikit-learn's ridge alpha is n·λ).
+    n: usize,
+}
+
+#[pymethods]
+impl Path {
+    /// λ values (R(w) + λ·pen(w)).
+    #[getter]
+    fn lambdas<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        array1(py, self.p.lambdas.clone())
+    }
+    /// scikit-learn's alphas: λ/2 for the Lasso, n·λ for ridge.
+    #[getter]
+    fn alphas<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        let f = match self.p.kind {
+            ibias::exact::PathKind::Lasso => 0.5,
+            ibias::exact::PathKind::Ridge => self.n as f64,
+        };
+        array1(py, self.p.lambdas.iter().map(|l| f * l).collect())
+    }
+    /// Coefficients, shape (n_features, n_lambdas).
+    #[getter]
+    fn coefs<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray2<f64>> {
+        let d = self.p.coefs.first().map_or(0, |c| c.len());
+        array2_t(py, &self.p.coefs, d)
+    }
+    /// KKT violation per λ.
+    #[getter]
+    fn kkt<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        array1(py, self.p.certificates.iter().map(|c| c.kkt_violation).collect())
+    }
+    /// Duality gap per λ (NaN for ridge).
+    #[getter]
+    fn gaps<'py>(&self, py: Python<'py>) -> Bound<'py, PyArray1<f64>> {
+        array1(py, self.p.certificates.iter().map(|c| c.duality_gap_abs.unwrap_or(f64::NAN)).collect())
+    }
+    /// How the path was computed.
+    #[getter]
+    fn method(&self) -> String {
+        self.p.method.clone()
+    }
+    /// `lasso` or `ridge`.
+    #[getter]
+    fn kind(&self) -> &'static str {
+        match self.p.kind {
+            ibias::exact::PathKind::Lasso => "lasso",
+            ibias::exact::PathKind::Ridge => "ridge",
+        }
+    }
+    /// Wall-clock seconds.
+    #[getter]
+    fn wall_seconds(&self) -> f64 {
+        self.p.wall_seconds
+    }
+    /// The exact (piecewise-linear) path at any λ (Lasso breakpoints).
+    fn at<'py>(&self, py: Python<'py>, lam: f64) -> Bound<'py, PyArray1<f64>> {
+        array1(py, self.p.at(lam))
+    }
+    fn __repr__(&self) -> String {
+        format!("Path({}, {} values of λ, {})", self.kind(), self.p.lambdas.len(), self.p.method)
+    }
+}
+
+/// The Lasso path: exact breakpoints (homotopy) or coordinate descent on `lambdas` / `n_lambdas`.
+#[pyfunction]
+#[pyo3(signature = (problem, exact=true, lambdas=None, positive=false, n_lambdas=100))]
+pub fn lasso_path(
+    py: Python<'_>,
+    problem: &Problem,
+    exact: bool,
+    lambdas: Option<Vec<f64>>,
+    positive: bool,
+    n_lambdas: usize,
+) -> PyResult<Path> {
+    let p = problem.inner.clone();
+    let n = p.n();
+    if exact && (lambdas.is_some() || positive) {
+        return Err(value_err(
+            "exact=True computes the unconstrained breakpoints: it takes no lambdas and no positive",
+        ));
+    }
+    let path = call::run(py, move || {
+        if exact {
+            ibias::exact::lasso::lasso_path(&p)
+        } else {
+            let grid = lambdas.unwrap_or_else(|| ibias::exact::lasso::default_lasso_grid(&p, n_lambdas, positive));
+            ibias::exact::lasso::lasso_cd(&p, &grid, ibias::exact::lasso::CdOptions { positive, ..Default::default() })
+        }
+    })?;
+    Ok(Path { p: path, n })
+}
+
+/// The ridge path on `lambdas` (default grid: `n_lambdas` values down to 0).
+#[pyfunction]
+#[pyo3(signature = (problem, lambdas=None, n_lambdas=100))]
+pub fn ridge_path(py: Python<'_>, problem: &Problem, lambdas: Option<Vec<f64>>, n_lambdas: usize) -> PyResult<Path> {
+    let p = problem.inner.clone();
+    let n = p.n();
+    let path = call::run(py, move || {
+        let grid = match lambdas {
+            Some(l) => l,
+            None => ibias::exact::ridge::default_ridge_grid(&p, n_lambdas)?,
+        };
+        ibias::exact::ridge::ridge_path(&p, &grid)
+    })?;
+    Ok(Path { p: path, n })
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Sweeps, data, studies
+
+/// A certified α × η × seed sweep on all cores; returns the rows as columns (dict of lists).
+#[pyfunction]
+#[pyo3(signature = (problems, method, alphas, etas, tol=1e-24, max_iter=10_000_000, max_seconds=60.0, threads=None, journal=None, progress=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn sweep(
+    py: Python<'_>,
+    problems: Vec<(Option<u64>, PyRef<'_, Problem>)>,
+    method: &str,
+    alphas: Vec<f64>,
+    etas: Vec<String>,
+    tol: f64,
+    max_iter: usize,
+    max_seconds: f64,
+    threads: Option<usize>,
+    journal: Option<String>,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<Py<PyAny>> {
+    let method: ibias::study::sweep::SweepMethod = method.parse().map_err(value_err)?;
+    let etas: Vec<StepRule> =
+        etas.iter().map(|s| s.parse::<StepRule>()).collect::<Result<_, _>>().map_err(value_err)?;
+    let probs: Vec<(Option<u64>, ibias::problem::Problem)> =
+        problems.iter().map(|(s, p)| (*s, (*p.inner).clone())).collect();
+    let o = ibias::study::sweep::SweepOptions { method, alphas, etas, risk_tol: tol, max_iter, max_seconds };
+    let cb = progress_fn(progress);
+    let rows = call::run(py, move || {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.unwrap_or(0))
+            .build()
+            .map_err(|e| ibias::Error::param("threads", e.to_string()))?;
+        pool.install(|| ibias::study::sweep::run(&probs, &o, journal.as_deref().map(std::path::Path::new), &cb))
+            .map(|r| r.0)
+    })?;
+    let v = serde_json::to_value(&rows).unwrap_or_default();
+    let cols = PyDict::new(py);
+    let keys = [
+        "run_id",
+        "data_hash",
+        "seed",
+        "method",
+        "alpha",
+        "step_rule",
+        "iterations",
+        "wall_seconds",
+        "converged",
+        "stop_reason",
+        "l1_norm",
+        "l2_norm",
+        "l1_gap_abs",
+        "l2_gap_abs",
+        "distance_to_exact_rel",
+    ];
+    for k in keys {
+        let col: Vec<serde_json::Value> =
+            v.as_array().map(|a| a.iter().map(|r| r[k].clone()).collect()).unwrap_or_default();
+        cols.set_item(k, json_obj(py, &serde_json::Value::Array(col))?)?;
+    }
+    Ok(cols.into_any().unbind())
+}
+
+/// A seeded dataset: a preset (`ex2`, `ex3`, `woodworth`) or n, d, sparsity, entries, noise. Returns (X, y, w*).
+#[pyfunction]
+#[pyo3(signature = (preset=None, seed=0, n=None, d=None, sparsity=None, entries="signs", noise=0.0))]
+#[allow(clippy::type_complexity, clippy::too_many_arguments)]
+pub fn generate<'py>(
+    py: Python<'py>,
+    preset: Option<&str>,
+    seed: u64,
+    n: Option<usize>,
+    d: Option<usize>,
+    sparsity: Option<usize>,
+    entries: &str,
+    noise: f64,
+) -> PyResult<(Bound<'py, PyArray2<f64>>, Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>)> {
+    use ibias::problem::generate::{Entries, GenSpec};
+    let spec = match (preset, n, d) {
+        (Some(p), None, None) => call::quick(|| GenSpec::preset(p, seed))?,
+        (None, Some(n), Some(d)) => {
+            let entries = match entries {
+                "signs" => Entries::Signs,
+                "gaussian" => Entries::Gaussian,
+                "constant" => Entries::Constant,
+                e => return Err(value_err(format!("entries: '{e}' (signs, gaussian or constant)"))),
+            };
+            GenSpec { n, d, sparsity, entries, w_star: None, noise, seed }
+        }
+        _ => return Err(value_err("give a preset, or n and d")),
+    };
+    let g = call::run(py, move || spec.generate())?;
+    let x = g.problem.x();
+    let rows: Vec<Vec<f64>> = (0..x.rows).map(|i| x.row(i).to_vec()).collect();
+    Ok((array2(py, &rows, x.cols), array1(py, g.problem.y().to_vec()), array1(py, g.w_star)))
+}
+
+/// X and y as NumPy arrays.
+type Arrays<'py> = (Bound<'py, PyArray2<f64>>, Bound<'py, PyArray1<f64>>);
+
+/// Loads a CSV file (last column y): (X, y).
+#[pyfunction]
+pub fn load_csv<'py>(py: Python<'py>, path: String) -> PyResult<Arrays<'py>> {
+    let p = call::run(py, move || ibias::problem::csv::load_csv(std::path::Path::new(&path)))?;
+    let x = p.x();
+    let rows: Vec<Vec<f64>> = (0..x.rows).map(|i| x.row(i).to_vec()).collect();
+    Ok((array2(py, &rows, x.cols), array1(py, p.y().to_vec())))
+}
+
+fn config(toml_text: Option<String>) -> ibias::Result<ibias::study::Config> {
+    match toml_text {
+        Some(t) => ibias::study::Config::from_toml(&t),
+        None => Ok(ibias::study::Config::default()),
+    }
+}
+
+/// Writes the report into `out` (every study, or `only`); returns the page's path.
+#[pyfunction]
+#[pyo3(signature = (out="report".to_string(), config_toml=None, only=None, progress=None))]
+pub fn report(
+    py: Python<'_>,
+    out: String,
+    config_toml: Option<String>,
+    only: Option<Vec<String>>,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<String> {
+    let cb = progress_fn(progress);
+    call::run(py, move || {
+        let cfg = config(config_toml)?;
+        let keys: Vec<String> =
+            only.unwrap_or_else(|| ibias::study::registry().iter().map(|s| s.key().to_string()).collect());
+        let keys: Vec<&str> = keys.iter().map(|s| s.as_str()).collect();
+        ibias::report::run_studies(&cfg, std::path::Path::new(&out), keys, &cb)
+            .map(|p| p.to_string_lossy().into_owned())
+    })
+}
+
+/// Runs one study with a TOML configuration; returns (results as a dict, title, answers).
+#[pyfunction]
+#[pyo3(signature = (key, config_toml=None, progress=None))]
+pub fn run_study(
+    py: Python<'_>,
+    key: String,
+    config_toml: Option<String>,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<(Py<PyAny>, String, Vec<String>)> {
+    let cb = progress_fn(progress);
+    let (json, title, answers) = call::run(py, move || {
+        let cfg = config(config_toml)?;
+        let study =
+            ibias::study::find(&key).ok_or_else(|| ibias::Error::param("study", format!("unknown study '{key}'")))?;
+        let (j, s) = study.run(cfg.section(&key), &cb)?;
+        Ok((j, s.title, s.answers))
+    })?;
+    Ok((json_obj(py, &json)?, title, answers))
+}
+
+/// The registered studies, in report order.
+#[pyfunction]
+pub fn study_keys() -> Vec<String> {
+    ibias::study::registry().iter().map(|s| s.key().to_string()).collect()
+}
+
+/// A study's default configuration as TOML.
+#[pyfunction]
+pub fn default_config(key: &str) -> PyResult<String> {
+    let s = ibias::study::find(key).ok_or_else(|| value_err(format!("unknown study '{key}'")))?;
+    toml::to_string_pretty(&s.default_config()).map_err(|e| value_err(e.to_string()))
+}
+
+/// Sets the memory budget in bytes (0: half of physical memory).
+#[pyfunction]
+pub fn set_max_memory(bytes: u64) {
+    ibias::io::set_max_memory(bytes);
+}

@@ -1,0 +1,241 @@
+"""Every binding called; results equal the CLI's on the same data to 1e-12; cross-checks against
+scikit-learn, SciPy (HiGHS) and a plain NumPy loop; bad inputs raise the documented exceptions."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+import ibias
+from conftest import write_csv
+
+
+def rel(a, b):
+    return np.linalg.norm(np.asarray(a) - np.asarray(b)) / max(np.linalg.norm(b), 1e-300)
+
+
+def test_problem_from_any_array_like(ex2):
+    X, y, _ = ex2
+    for Xv in (X, np.asfortranarray(X), X.tolist(), X.astype(np.float32)):
+        p = ibias.Problem(Xv, y)
+        assert (p.n, p.d, p.rank) == (40, 100, 40)
+    p = ibias.Problem(X, y)
+    assert np.allclose(p.x, X) and np.allclose(p.y, y)
+    assert abs(p.risk(np.zeros(100)) - p.risk_at_zero) < 1e-15
+    g = p.grad(np.zeros(100))
+    assert np.allclose(g, -2.0 / 40 * X.T @ y)
+    assert p.describe()["rank"] == 40 and len(p.data_hash) == 16
+    assert np.allclose(p.sigma, np.linalg.svd(X, compute_uv=False))
+
+
+@pytest.mark.parametrize(
+    "X, y, word",
+    [
+        (np.ones((3, 2)), np.ones(4), "length"),
+        (np.array([[1.0, np.nan]]), [1.0], "non-finite"),
+        (np.array([[1.0, np.inf]]), [1.0], "non-finite"),
+        (np.zeros((0, 3)), np.zeros(0), "empty"),
+        (np.ones(3), np.ones(3), "2-dimensional"),
+        ([["a", "b"]], [1.0], "numeric"),
+    ],
+)
+def test_bad_inputs_raise_value_error(X, y, word):
+    with pytest.raises(ValueError, match=word):
+        ibias.Problem(X, y)
+
+
+def test_documented_exceptions(ex2):
+    X, y, _ = ex2
+    with pytest.raises(ibias.DivergenceError, match="safe step"):
+        ibias.gd(X, y, eta=1e3)
+    with pytest.raises(ValueError, match="α"):
+        ibias.md(X, y, alpha=-1.0)
+    with pytest.raises(ValueError, match="eta"):
+        ibias.md(X, y, eta="fast")
+    Xn, yn, _ = ibias.generate("ex3", seed=0)
+    with pytest.raises(ibias.InfeasibleError, match="no solution"):
+        ibias.min_l1(Xn, yn)
+    with pytest.raises(ValueError, match="--momentum"):
+        ibias.gd(X, y, momentum=1.5)
+    with pytest.raises(ValueError):
+        ibias.lasso_path(X, y, exact=True, positive=True)
+
+
+def test_dynamics_equal_the_cli_to_1e_12(ex2, cli, tmp_path):
+    X, y, _ = ex2
+    f = write_csv(tmp_path / "ex2.csv", X, y)
+    cases = [
+        (lambda: ibias.md(X, y, alpha=0.01), ["run", "md", "--data", f, "--alpha", "0.01"]),
+        (lambda: ibias.reparam(X, y, alpha=0.1, eta=0.05, tol=0, max_iter=500), ["run", "reparam", "--data", f, "--alpha", "0.1", "--eta", "0.05", "--tol", "0", "--max-iter", "500"]),
+        (lambda: ibias.gd(X, y, eta="safe"), ["run", "gd", "--data", f, "--eta", "safe"]),
+        (lambda: ibias.eg(X, y, alpha=0.5, tol=0, max_iter=300), ["run", "eg", "--data", f, "--alpha", "0.5", "--tol", "0", "--max-iter", "300"]),
+        (lambda: ibias.gd(X, y, momentum=0.9, eta=0.01), ["run", "gd", "--data", f, "--momentum", "0.9", "--eta", "0.01"]),
+        (lambda: ibias.flow(X, y, method="md", alpha=0.5, t_max=5, tol=0), ["run", "md", "--data", f, "--alpha", "0.5", "--flow", "--t-max", "5", "--tol", "0"]),
+    ]
+    for py, args in cases:
+        r = py()
+        c = cli(*args, "--json")
+        assert rel(r.w, c["w"]) <= 1e-12, args
+        assert r.iterations == c["iterations"] and r.converged == c["converged"], args
+
+
+def test_exact_solvers_equal_the_cli(ex2, cli, tmp_path):
+    X, y, _ = ex2
+    f = write_csv(tmp_path / "ex2.csv", X, y)
+    for py, args in [
+        (lambda: ibias.min_l2(X, y), ["solve", "min-l2", "--data", f]),
+        (lambda: ibias.min_l1(X, y), ["solve", "min-l1", "--data", f]),
+        (lambda: ibias.min_l1(X, y, method="lp"), ["solve", "min-l1", "--bp-method", "lp", "--data", f]),
+        (lambda: ibias.bregman(X, y, alpha=1e-6), ["solve", "bregman", "--alpha", "1e-6", "--data", f]),
+    ]:
+        s = py()
+        c = cli(*args, "--json")
+        assert rel(s.w, c["w"]) <= 1e-12, args
+        assert s.certificate["residual_rel"] <= 1e-12
+    path = ibias.lasso_path(X, y)
+    c = cli("path", "lasso", "--exact", "--data", f, "--json")
+    assert np.allclose(path.lambdas, c["lambdas"], rtol=1e-12, atol=0)
+    assert rel(path.coefs, np.array(c["coefs"]).T) <= 1e-12
+
+
+def test_lasso_path_matches_scikit_learn_lars_path():
+    sk = pytest.importorskip("sklearn.linear_model")
+    for seed in range(3):
+        X, y, _ = ibias.generate(n=30, d=60, sparsity=5, entries="gaussian", noise=0.1, seed=seed)
+        path = ibias.lasso_path(X, y)
+        alphas, _, coefs = sk.lars_path(X, y, method="lasso")
+        assert coefs.shape[0] == path.coefs.shape[0]  # (n_features, n_alphas), as lars_path
+        for k, a in enumerate(alphas):
+            assert rel(path.at(2 * a), coefs[:, k]) <= 1e-8 * max(1.0, np.linalg.norm(coefs[:, k]))
+        # Taking scikit-learn's alphas: a = λ/2, with sklearn's Lasso objective.
+        grid = np.array([0.5, 0.1, 0.02]) * alphas[0]
+        cd = ibias.lasso_path(X, y, alphas=grid)
+        assert np.allclose(cd.alphas, grid) and cd.coefs.shape == (60, 3)
+        for k, a in enumerate(grid):
+            m = sk.Lasso(alpha=a, fit_intercept=False, tol=1e-14, max_iter=1_000_000).fit(X, y)
+            assert rel(cd.coefs[:, k], m.coef_) <= 1e-6
+
+
+def test_ridge_path_matches_scikit_learn_ridge():
+    sk = pytest.importorskip("sklearn.linear_model")
+    X, y, _ = ibias.generate(n=50, d=20, entries="gaussian", noise=0.3, seed=1)
+    alphas = [0.1, 1.0, 10.0]
+    path = ibias.ridge_path(X, y, alphas=alphas)  # scikit-learn's Ridge alpha = n·λ
+    for k, a in enumerate(alphas):
+        m = sk.Ridge(alpha=a, fit_intercept=False, solver="svd").fit(X, y)
+        assert rel(path.coefs[:, k], m.coef_) <= 1e-10
+    assert np.allclose(path.lambdas, np.array(alphas) / 50)
+
+
+def test_basis_pursuit_matches_highs():
+    opt = pytest.importorskip("scipy.optimize")
+    for seed in range(3):
+        X, y, _ = ibias.generate(n=25, d=80, sparsity=12, entries="gaussian", seed=seed)
+        s = ibias.min_l1(X, y)
+        d = X.shape[1]
+        res = opt.linprog(np.ones(2 * d), A_eq=np.hstack([X, -X]), b_eq=y, bounds=[(0, None)] * (2 * d), method="highs")
+        assert abs(s.l1_norm - res.fun) <= 1e-8 * res.fun
+        assert s.certificate["duality_gap_rel"] <= 1e-9 and s.unique in ("unique", "not_unique", "unknown")
+
+
+def test_mirror_descent_matches_a_plain_numpy_loop(ex2):
+    X, y, _ = ex2
+    n, d = X.shape
+    alpha, eta, steps = 0.3, 0.05, 400
+    c = 2 * alpha**2
+    theta = np.zeros(d)
+    for _ in range(steps):
+        w = c * np.sinh(theta)
+        theta -= eta * (2 / n) * X.T @ (X @ w - y)
+    w = c * np.sinh(theta)
+    r = ibias.md(X, y, alpha=alpha, eta=eta, tol=0, max_iter=steps)
+    assert rel(r.w, w) <= 1e-12
+    # The exact limit of the same dynamics.
+    lim = ibias.bregman(X, y, alpha=alpha)
+    long = ibias.md(X, y, alpha=alpha, eta="lbfgs", tol=1e-26)
+    assert rel(long.w, lim.w) <= 1e-9
+
+
+def test_potentials_as_objects():
+    h = ibias.Hyperbolic(1e-3)
+    w = np.array([0.5, -1e-4, 3.0])
+    assert np.allclose(h.inv_grad(h.grad(w)), w, rtol=1e-14)
+    assert h.bregman(w, w) == 0.0 and h.bregman(w, 0 * w) > 0
+    assert ibias.Euclidean().kind == "euclidean" and ibias.NegEntropy().kind == "entropy"
+    assert abs(ibias.Euclidean().value(w) - 0.5 * w @ w) < 1e-15
+    per = ibias.Hyperbolic(scales=[1.0, 2.0, 3.0])
+    assert per.grad(w).shape == (3,)
+    with pytest.raises(ValueError):
+        ibias.Hyperbolic(1.0, scales=[1.0])
+
+
+def test_trajectories_are_arrays_for_matplotlib(ex2):
+    X, y, _ = ex2
+    r = ibias.reparam(X, y, alpha=0.1, eta=0.1, tol=0, max_iter=1000, track_scale=True, checkpoints=20)
+    assert r.W.shape[1] == 100 and r.W.shape[0] == len(r.t) == len(r.risks) == len(r.k)
+    assert r.uv is not None and r.uv.shape == r.W.shape
+    assert r.reparam["tracked"]["identity_error_rel"] <= 1e-12
+    every = ibias.md(X, y, alpha=1.0, eta=0.01, tol=0, max_iter=50, record_every=True)
+    assert every.W.shape == (51, 100) and np.allclose(np.diff(every.t), 0.01)
+    f = ibias.flow(X, y, method="reparam", alpha=0.5, t_max=2, tol=0)
+    assert (f.k == -1).all() and f.t[-1] == 2.0
+    assert "algorithm" in r.to_dict()
+
+
+def test_sweeps_run_on_all_cores_and_return_columns(ex2):
+    X, y, _ = ex2
+    cols = ibias.sweep(X, y, alphas=[1e-6, 1e-2, 1.0])
+    assert len(cols["alpha"]) == 3 and max(cols["distance_to_exact_rel"]) <= 1e-8
+    cols = ibias.sweep(preset="ex2", seeds=[0, 1], method="bregman", alphas="1e-10:1e3:4")
+    assert len(cols["alpha"]) == 8 and set(cols["seed"]) == {0, 1}
+    pd = pytest.importorskip("pandas")
+    df = cols.to_pandas()
+    assert isinstance(df, pd.DataFrame) and list(df["alpha"][:4]) == sorted(df["alpha"][:4])
+    seen = []
+    ibias.sweep(X, y, alphas=[1e-3, 1.0], progress=lambda stage, done, total: seen.append((done, total)))
+    assert seen and seen[-1] == (2, 2)
+
+
+def test_report_and_studies_from_python(tmp_path):
+    page = ibias.report(str(tmp_path / "rep"), config={"ex2": {"n_alphas": 3, "n_etas": 2, "md_seconds": 2.0}, "ex3": {"repeats": 3}}, only=["ex2", "ex3"])
+    assert os.path.exists(page) and os.path.exists(tmp_path / "rep" / "data" / "ex2_sweep.csv")
+    r = ibias.study.ex3({"repeats": 4})
+    assert r.title.startswith("Exercise 3") and len(r["pairs"]) == 3 and r.answers
+    assert ibias.study.keys()[:3] == ["ex1", "ex2", "ex3"]
+    assert "n_alphas" in ibias.study.default_config("ex2")
+    with pytest.raises(ValueError, match="repeats"):
+        ibias.study.ex3({"repeats": 0})
+
+
+def test_no_panic_crosses_into_python_and_memory_is_bounded(ex2):
+    X, y, _ = ex2
+    ibias.set_max_memory(10_000)
+    try:
+        with pytest.raises(MemoryError, match="MiB"):
+            ibias.Problem(X, y)
+    finally:
+        ibias.set_max_memory(0)
+    with pytest.raises(ValueError):
+        ibias.generate("nope")
+
+
+def test_ctrl_c_raises_keyboard_interrupt_within_a_second():
+    code = (
+        "import ibias\n"
+        "X, y, _ = ibias.generate(n=200, d=2000, sparsity=10, seed=0)\n"
+        "print('ready', flush=True)\n"
+        "ibias.md(X, y, alpha=1e-6, eta='safe', tol=0, max_iter=10**9)\n"
+    )
+    p = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "ready"
+    time.sleep(1.5)
+    t = time.perf_counter()
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=30)
+    elapsed = time.perf_counter() - t
+    assert "KeyboardInterrupt" in err, err
+    assert elapsed <= 1.0, f"{elapsed:.2f} s"

@@ -1,0 +1,55 @@
+"""The examples never rot: the notebook runs (nbclient) and its numbers match the report's; mypy type-checks
+the examples against the package's stubs; `help(ibias)` documents the functions."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+import ibias
+from conftest import ROOT
+
+EXAMPLES = os.path.join(ROOT, "examples")
+
+
+def test_the_notebook_runs_and_matches_the_report(tmp_path):
+    nbformat = pytest.importorskip("nbformat")
+    nbclient = pytest.importorskip("nbclient")
+    nb = nbformat.read(os.path.join(EXAMPLES, "implicit_bias.ipynb"), as_version=4)
+    out = tmp_path / "numbers.json"
+    os.environ["IBIAS_NOTEBOOK_OUT"] = str(out)
+    nbclient.NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    got = json.loads(out.read_text())
+    # The report's Exercise 2.2 rows (exact limits) at the same 27 values of α.
+    r = ibias.study.ex2({"n_etas": 2, "md_seconds": 2.0, "reparam_max_iter": 10})
+    exact = [row for row in r["rows"] if row["method"] == "exact"]
+    assert len(exact) == len(got["alphas"]) == 27
+    for row, a, g1, g2 in zip(exact, got["alphas"], got["l1_gap"], got["l2_gap"]):
+        assert abs(row["alpha"] - a) <= 1e-12 * a
+        assert abs(row["l1_gap_abs"] - g1) <= 1e-12 * max(1.0, abs(g1))
+        assert abs(row["l2_gap_abs"] - g2) <= 1e-12 * max(1.0, abs(g2))
+    assert (tmp_path / "alpha_sweep.png").exists() and (tmp_path / "paths.png").exists()
+
+
+def test_mypy_type_checks_the_examples_against_the_stubs(tmp_path):
+    pytest.importorskip("mypy")
+    nbformat = pytest.importorskip("nbformat")
+    nb = nbformat.read(os.path.join(EXAMPLES, "implicit_bias.ipynb"), as_version=4)
+    code = "\n\n".join(c.source for c in nb.cells if c.cell_type == "code")
+    (tmp_path / "notebook_code.py").write_text(code)
+    files = [os.path.join(EXAMPLES, "quickstart.py"), str(tmp_path / "notebook_code.py")]
+    out = subprocess.run([sys.executable, "-m", "mypy", "--ignore-missing-imports", "--no-error-summary", *files], capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_the_quickstart_runs():
+    out = subprocess.run([sys.executable, os.path.join(EXAMPLES, "quickstart.py")], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and "breakpoints" in out.stdout, out.stderr
+
+
+def test_help_documents_the_functions():
+    text = subprocess.run([sys.executable, "-c", "import ibias; help(ibias)"], capture_output=True, text=True).stdout
+    for name in ["md(", "min_l1(", "bregman(", "lasso_path(", "sweep(", "R(w) = (1/n)"]:
+        assert name in text, name
