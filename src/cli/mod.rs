@@ -65,7 +65,7 @@ pub fn main() -> i32 {
     let mut cmd = Cli::command();
     for s in ibias::study::registry() {
         cmd = cmd
-            .subcommand(<study::StudyArgs as clap::Args>::augment_args(clap::Command::new(s.key()).about(s.about())));
+            .subcommand(<study::StudyArgs as clap::Args>::augment_args(clap::Command::new(s.key())).about(s.about()));
     }
     let matches = match cmd.try_get_matches() {
         Ok(m) => m,

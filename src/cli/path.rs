@@ -16,6 +16,8 @@ pub enum PathKind {
     Ridge,
     /// R(w) + λ‖w‖₁.
     Lasso,
+    /// The α → 0 limit of GD on (u, v) in accelerated time: the saddle-to-saddle path (Pesme & Flammarion 2023).
+    Saddle,
 }
 
 /// λ is in the sheet's convention R(w) + λ·pen(w) with R(w) = (1/n)‖Xw − y‖²; scikit-learn's Lasso
@@ -51,6 +53,12 @@ pub struct PathArgs {
 }
 
 pub fn run(a: PathArgs) -> Result<i32> {
+    if a.kind == PathKind::Saddle {
+        if a.exact || a.positive || a.uniqueness || a.lambdas.is_some() {
+            return Err(Error::param("--exact/--positive/--uniqueness/--lambdas", "are options of the Lasso path"));
+        }
+        return saddle(&a);
+    }
     if a.kind == PathKind::Ridge && (a.exact || a.positive || a.uniqueness) {
         return Err(Error::param(
             "--exact/--positive/--uniqueness",
@@ -70,6 +78,7 @@ pub fn run(a: PathArgs) -> Result<i32> {
             ridge_path(&p, &grid)?
         }
         PathKind::Lasso if a.exact => lasso_path(&p)?,
+        PathKind::Saddle => unreachable!("handled above"),
         PathKind::Lasso => {
             let grid = match a.lambdas {
                 Some(l) => l,
@@ -111,7 +120,7 @@ pub fn run(a: PathArgs) -> Result<i32> {
     for (k, (l, (w, c))) in path.lambdas.iter().zip(path.coefs.iter().zip(&path.certificates)).enumerate() {
         let u = unique.as_ref().map(|u| format!(", unique: {}", u[k])).unwrap_or_default();
         match a.kind {
-            PathKind::Ridge => out::line(format!(
+            PathKind::Ridge | PathKind::Saddle => out::line(format!(
                 "λ = {l:.6e}: ‖w‖₂ = {:.6e}, KKT violation {:.1e}",
                 linalg::norm2(w),
                 c.kkt_violation
@@ -127,6 +136,51 @@ pub fn run(a: PathArgs) -> Result<i32> {
                 ))?
             }
         }
+    }
+    Ok(0)
+}
+
+/// `ibias path saddle`: every plateau of the limit path, its certificate, and the last saddle against basis pursuit.
+fn saddle(a: &PathArgs) -> Result<i32> {
+    let p = load_csv(&a.data)?;
+    let path = ibias::exact::saddle::saddle_path(&p)?;
+    let last = path.saddles.last().cloned().unwrap_or_default();
+    let bp = ibias::exact::basis_pursuit(&p).ok();
+    if a.json {
+        let mut v = serde_json::to_value(&path).map_err(|e| Error::Numerical(e.to_string()))?;
+        if let Some(bp) = &bp {
+            v["basis_pursuit_l1_norm"] = bp.l1_norm.into();
+        }
+        out::json(&v)?;
+        return Ok(0);
+    }
+    out::line(format!(
+        "saddle-to-saddle path: {} jumps, {:.4} s; max |q| = {:.15}",
+        path.times.len() - 1,
+        path.wall_seconds,
+        path.q_max
+    ))?;
+    for k in 0..path.times.len() {
+        let nz: Vec<String> = path.saddles[k]
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| **v != 0.0)
+            .map(|(j, v)| format!("{j}: {v:.6}"))
+            .collect();
+        out::line(format!(
+            "τ = {:.12}: active {:?}, saddle {{{}}}, KKT residual {:.1e}",
+            path.times[k],
+            path.active[k],
+            nz.join(", "),
+            path.kkt_residual[k]
+        ))?;
+    }
+    if let Some(bp) = bp {
+        out::line(format!(
+            "last saddle ‖β‖₁ = {:.15}; basis pursuit ‖w₁*‖₁ = {:.15}",
+            linalg::norm1(&last),
+            bp.l1_norm
+        ))?;
     }
     Ok(0)
 }

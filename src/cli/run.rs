@@ -6,7 +6,7 @@ use ibias::dynamics::ode::OdeOptions;
 use ibias::dynamics::{
     Init, RunConfig, RunResult, StepRule, StopReason, StopRule, run_eg, run_gd, run_heavy_ball, run_md, run_reparam,
 };
-use ibias::potential::{Euclidean, Hyperbolic, NegEntropy, Potential, PotentialKind};
+use ibias::potential::{DepthD, Euclidean, Hyperbolic, NegEntropy, Potential, PotentialKind};
 use ibias::problem::csv::load_csv;
 use ibias::{Error, Result};
 use std::path::PathBuf;
@@ -33,9 +33,12 @@ pub struct RunArgs {
     /// Initialisation scale α: md/reparam start from u0 = v0 = α (c = 2α²), eg from w0 = α·1.
     #[arg(long, default_value = "1.0", value_parser = args::alpha)]
     alpha: f64,
-    /// Potential of md.
-    #[arg(long, default_value = "hyperbolic", value_parser = ["euclidean", "hyperbolic", "entropy"])]
+    /// Potential of md (depth: the depth-D network's mirror map, with --depth).
+    #[arg(long, default_value = "hyperbolic", value_parser = ["euclidean", "hyperbolic", "entropy", "depth"])]
     potential: String,
+    /// Depth D of the network w = u^D − v^D: md with --potential depth (D ≥ 3), or reparam (D ≥ 2).
+    #[arg(long)]
+    depth: Option<u32>,
     /// Step size: a number, safe (SPEC §6), auto (Barzilai–Borwein on the dual; md/gd/eg) or lbfgs (md).
     /// Default: auto, and safe for reparam and --momentum.
     #[arg(long, value_parser = args::step_rule)]
@@ -78,11 +81,20 @@ pub struct RunArgs {
     json: bool,
 }
 
-fn potential(name: &str, alpha: f64, d: usize) -> Result<Box<dyn Potential>> {
-    Ok(match name.parse::<PotentialKind>().map_err(|m| Error::param("--potential", m))? {
+/// The potential named on the command line (`--potential`, with `--alpha` and `--depth`).
+pub fn potential(name: &str, alpha: f64, depth: Option<u32>, d: usize) -> Result<Box<dyn Potential>> {
+    let kind = name.parse::<PotentialKind>().map_err(|m| Error::param("--potential", m))?;
+    if depth.is_some() && kind != PotentialKind::Depth {
+        return Err(Error::param("--depth", "takes --potential depth (or run reparam --depth D)"));
+    }
+    Ok(match kind {
         PotentialKind::Euclidean => Box::new(Euclidean),
         PotentialKind::Hyperbolic => Box::new(Hyperbolic::uniform(alpha, d)?),
         PotentialKind::Entropy => Box::new(NegEntropy),
+        PotentialKind::Depth => Box::new(DepthD::new(
+            depth.ok_or_else(|| Error::param("--depth", "--potential depth needs --depth D (D ≥ 3)"))?,
+            alpha,
+        )?),
     })
 }
 
@@ -102,6 +114,9 @@ fn check_conflicts(a: &RunArgs) -> Result<()> {
     }
     if (a.shape.is_some() || a.track_scale) && a.algorithm != Algo::Reparam {
         return bad("--shape/--track-scale", "these are options of reparam");
+    }
+    if a.depth.is_some() && !(a.algorithm == Algo::Reparam || a.algorithm == Algo::Md && a.potential == "depth") {
+        return bad("--depth", "depth is an option of reparam and of md with --potential depth");
     }
     if a.potential != "hyperbolic" && a.algorithm != Algo::Md {
         return bad(
@@ -135,6 +150,7 @@ pub fn run(a: RunArgs) -> Result<i32> {
             Some(s) => Init::shape(a.alpha, s, d)?,
             None => Init::uniform(a.alpha, d)?,
         };
+        let i = if a.algorithm == Algo::Reparam { i.depth(a.depth.unwrap_or(2))? } else { i };
         Ok(i.track_scale(a.track_scale))
     };
     let mut res: RunResult = if a.flow {
@@ -143,7 +159,7 @@ pub fn run(a: RunArgs) -> Result<i32> {
         } else {
             OdeOptions::default()
         };
-        let pot = potential(&a.potential, a.alpha, d)?;
+        let pot = potential(&a.potential, a.alpha, a.depth.filter(|_| a.algorithm == Algo::Md), d)?;
         let init = init()?;
         let kind = match a.algorithm {
             Algo::Gd => FlowKind::Gd,
@@ -163,7 +179,7 @@ pub fn run(a: RunArgs) -> Result<i32> {
                 None => run_gd(&p, &cfg)?,
             },
             Algo::Md => {
-                let pot = potential(&a.potential, a.alpha, d)?;
+                let pot = potential(&a.potential, a.alpha, a.depth, d)?;
                 run_md(&p, pot.as_ref(), &md_w0(&a.potential), &cfg)?
             }
             Algo::Eg => run_eg(&p, &vec![a.alpha; d], &cfg)?,

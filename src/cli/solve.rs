@@ -4,7 +4,7 @@ use super::{args, out, timed_out, watchdog};
 use ibias::exact::bregman::{BregmanOptions, bregman_projection};
 use ibias::exact::min_l2::require_interpolator;
 use ibias::exact::{BpMethod, Solution, basis_pursuit_with, min_l2};
-use ibias::potential::{Euclidean, Hyperbolic, NegEntropy, Potential, PotentialKind};
+use ibias::potential::{NegEntropy, Potential, PotentialKind};
 use ibias::problem::csv::load_csv;
 use ibias::{Error, Result};
 use std::path::PathBuf;
@@ -26,9 +26,16 @@ pub struct SolveArgs {
     /// CSV file (last column y).
     #[arg(long)]
     data: PathBuf,
-    /// Potential of the Bregman projection.
-    #[arg(long, default_value = "hyperbolic", value_parser = ["euclidean", "hyperbolic", "entropy"])]
+    /// Potential of the Bregman projection (depth: the depth-D network's, with --depth).
+    #[arg(long, default_value = "hyperbolic", value_parser = ["euclidean", "hyperbolic", "entropy", "depth"])]
     potential: String,
+    /// Depth D ≥ 3 of --potential depth.
+    #[arg(long)]
+    depth: Option<u32>,
+    /// Hyperbolic entropy from the initialisation shape s ∈ (−1, 1) (u0 = α√((1−s)/(1+s)), v0 = α√((1+s)/(1−s))):
+    /// the projection of w0 = u0² − v0² with c = 2u0v0 (Azulay et al. 2021).
+    #[arg(long, value_parser = args::finite)]
+    shape: Option<f64>,
     /// α of the hyperbolic entropy (c = 2α²), from w0 = 0.
     #[arg(long, default_value = "1.0", value_parser = args::alpha)]
     alpha: f64,
@@ -59,10 +66,16 @@ pub fn run(a: SolveArgs) -> Result<i32> {
         }
         SolveKind::Bregman => {
             let kind = a.potential.parse::<PotentialKind>().map_err(|m| Error::param("--potential", m))?;
-            let (pot, w0): (Box<dyn Potential>, Vec<f64>) = match kind {
-                PotentialKind::Entropy => (Box::new(NegEntropy), vec![a.w0; d]),
-                PotentialKind::Euclidean => (Box::new(Euclidean), vec![0.0; d]),
-                PotentialKind::Hyperbolic => (Box::new(Hyperbolic::uniform(a.alpha, d)?), vec![0.0; d]),
+            if a.shape.is_some() && kind != PotentialKind::Hyperbolic {
+                return Err(Error::param("--shape", "is an option of the hyperbolic entropy"));
+            }
+            let (pot, w0): (Box<dyn Potential>, Vec<f64>) = match (kind, a.shape) {
+                (PotentialKind::Entropy, _) => (Box::new(NegEntropy), vec![a.w0; d]),
+                (PotentialKind::Hyperbolic, Some(s)) => {
+                    let init = ibias::dynamics::Init::shape(a.alpha, s, d)?;
+                    (Box::new(init.potential()), init.w0())
+                }
+                _ => (super::run::potential(&a.potential, a.alpha, a.depth, d)?, vec![0.0; d]),
             };
             require_interpolator(&p, "the Bregman projection")?;
             bregman_projection(&p, pot.as_ref(), &w0, BregmanOptions::default())

@@ -4,7 +4,7 @@
 
 use super::config::{MAX_CHECKPOINTS, StopReason, StopRule};
 use super::ode::{OdeOptions, OdeStats, dopri5};
-use super::reparam::{Init, reparam_info, w_of};
+use super::reparam::{Init, reparam_info, w_of_depth};
 use super::result::{Algorithm, Checkpoint, Integrator, RunResult};
 use crate::kernels::linalg::{self, logspace};
 use crate::potential::{Potential, PotentialKind};
@@ -92,28 +92,30 @@ pub(crate) fn md_rhs<'a, P: Potential + ?Sized>(
     }
 }
 
-/// Right-hand side of the reparametrised flow in `z = (u, v)`: `u̇ = −½∇R(w)⊙u`, `v̇ = ½∇R(w)⊙v`.
-fn reparam_rhs(p: &Problem) -> impl FnMut(f64, &[f64], &mut [f64]) + '_ {
+/// Right-hand side of the reparametrised flow of depth `D` in `z = (u, v)` (`F = R(w)/(2D)`, `w = u^D − v^D`):
+/// `u̇ = −½∇R(w)⊙u^{D−1}`, `v̇ = ½∇R(w)⊙v^{D−1}` (`D = 2`: the sheet's flow).
+fn reparam_rhs(p: &Problem, depth: u32) -> impl FnMut(f64, &[f64], &mut [f64]) + '_ {
     let d = p.d();
     let plan = GradPlan::new(p, Parallelism::Auto);
     let (mut r, mut w, mut g) = (vec![0.0; p.n()], vec![0.0; d], vec![0.0; d]);
+    let e = depth as i32;
     move |_t, z, dz| {
         let (u, v) = z.split_at(d);
-        w_of(u, v, &mut w);
+        w_of_depth(depth, u, v, &mut w);
         plan.grad_residual(&w, &mut r, &mut g);
         for i in 0..d {
-            dz[i] = -0.5 * g[i] * u[i];
-            dz[d + i] = 0.5 * g[i] * v[i];
+            dz[i] = -0.5 * g[i] * u[i].powi(e - 1);
+            dz[d + i] = 0.5 * g[i] * v[i].powi(e - 1);
         }
     }
 }
 
-/// `w = u⊙u − v⊙v` and `u⊙v` of a state `z = (u, v)`.
-fn split_state(z: &[f64]) -> (Vec<f64>, Vec<f64>) {
+/// `w = u^D − v^D` and `u⊙v` of a state `z = (u, v)`.
+fn split_state(depth: u32, z: &[f64]) -> (Vec<f64>, Vec<f64>) {
     let d = z.len() / 2;
     let (u, v) = z.split_at(d);
     let mut w = vec![0.0; d];
-    w_of(u, v, &mut w);
+    w_of_depth(depth, u, v, &mut w);
     (w, u.iter().zip(v).map(|(a, b)| a * b).collect())
 }
 
@@ -140,8 +142,9 @@ pub fn md_flow<P: Potential + ?Sized>(
 /// `w(t) = u(t)² − v(t)²` of the reparametrised gradient flow from `(u₀, v₀)`, integrated in `z = (u, v)`.
 pub fn reparam_flow(p: &Problem, init: &Init, times: &[f64], opts: OdeOptions) -> Result<FlowPath> {
     let z0: Vec<f64> = init.u0().iter().chain(init.v0()).copied().collect();
-    let (zs, st) = dopri5(reparam_rhs(p), 0.0, &z0, times, opts, |_, _| false)?;
-    let (ws, uvs): (Vec<_>, Vec<_>) = zs.iter().map(|z| split_state(z)).unzip();
+    let depth = init.network_depth();
+    let (zs, st) = dopri5(reparam_rhs(p, depth), 0.0, &z0, times, opts, |_, _| false)?;
+    let (ws, uvs): (Vec<_>, Vec<_>) = zs.iter().map(|z| split_state(depth, z)).unzip();
     Ok(FlowPath { times: times.to_vec(), w: ws, uv: Some(uvs), stats: st })
 }
 
@@ -211,11 +214,15 @@ pub fn run_flow(
         }
         FlowKind::Reparam(init) => {
             let z0: Vec<f64> = init.u0().iter().chain(init.v0()).copied().collect();
-            let (zs, st) = dopri5(reparam_rhs(p), 0.0, &z0, &times, opts, |t, z| on_time(t, &split_state(z).0))?;
-            let (ws, uvs): (Vec<Vec<f64>>, Vec<Vec<f64>>) = zs.iter().map(|z| split_state(z)).unzip();
+            let depth = init.network_depth();
+            let (zs, st) =
+                dopri5(reparam_rhs(p, depth), 0.0, &z0, &times, opts, |t, z| on_time(t, &split_state(depth, z).0))?;
+            let (ws, uvs): (Vec<Vec<f64>>, Vec<Vec<f64>>) = zs.iter().map(|z| split_state(depth, z)).unzip();
             let last = zs.last().cloned().unwrap_or(z0.clone());
-            let info = reparam_info(p, init.u0(), init.v0(), &last[..d], &last[d..])?;
-            (Algorithm::ReparamFlow, PotentialKind::Hyperbolic, ws, Some(uvs), st, Some(info))
+            let info =
+                if depth == 2 { Some(reparam_info(p, init.u0(), init.v0(), &last[..d], &last[d..])?) } else { None };
+            let kind = if depth == 2 { PotentialKind::Hyperbolic } else { PotentialKind::Depth };
+            (Algorithm::ReparamFlow, kind, ws, Some(uvs), st, info)
         }
     };
     let m = ws.len();
@@ -275,4 +282,29 @@ pub fn run_flow(
         reparam: info,
         notes,
     })
+}
+
+/// The `(u, v)` gradient flow from `u = v = α` in accelerated time `τ = t/(2 ln(1/α))` (SPEC §9), given
+/// `ln α < 0`: with `q = θ/(2 ln(1/α))` (`θ` the mirror variable, `w = 2α² sinh θ`), `dq/dτ = −∇R(w)`. As
+/// α → 0 it tends to the saddle-to-saddle path (`exact::saddle`). Works at any α, far below 1e-154 where
+/// `2α²` underflows: the potential is evaluated in log scale. Returns `w` at each of `taus`.
+pub fn accelerated_flow(p: &Problem, ln_alpha: f64, taus: &[f64], opts: OdeOptions) -> Result<FlowPath> {
+    if !(ln_alpha.is_finite() && ln_alpha < 0.0) {
+        return Err(Error::param("ln_alpha", format!("the accelerated flow needs α < 1, got ln α = {ln_alpha}")));
+    }
+    let d = p.d();
+    let big_l = -2.0 * ln_alpha;
+    let pot = crate::potential::Hyperbolic::uniform_ln(ln_alpha, d)?;
+    let plan = GradPlan::new(p, Parallelism::Auto);
+    let (mut r, mut w) = (vec![0.0; p.n()], vec![0.0; d]);
+    let rhs = |_t: f64, q: &[f64], dq: &mut [f64]| {
+        for i in 0..d {
+            w[i] = pot.inv_grad_i(i, big_l * q[i]);
+        }
+        plan.grad_residual(&w, &mut r, dq);
+        dq.iter_mut().for_each(|v| *v = -*v);
+    };
+    let (qs, st) = dopri5(rhs, 0.0, &vec![0.0; d], taus, opts, |_, _| false)?;
+    let ws = qs.iter().map(|q| (0..d).map(|i| pot.inv_grad_i(i, big_l * q[i])).collect()).collect();
+    Ok(FlowPath { times: taus.to_vec(), w: ws, uv: None, stats: st })
 }

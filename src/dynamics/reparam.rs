@@ -24,13 +24,14 @@ pub struct Init {
     v0: Vec<f64>,
     alpha: Option<f64>,
     track: bool,
+    depth: u32,
 }
 
 impl Init {
     /// `u₀ = v₀ = α·1` (the sheet's initialisation; `w₀ = 0`, scale `c = 2α²`).
     pub fn uniform(alpha: f64, d: usize) -> Result<Self> {
         crate::potential::check_alpha("--alpha", alpha)?;
-        Ok(Init { u0: vec![alpha; d], v0: vec![alpha; d], alpha: Some(alpha), track: false })
+        Ok(Init { u0: vec![alpha; d], v0: vec![alpha; d], alpha: Some(alpha), track: false, depth: 2 })
     }
 
     /// The shape `s ∈ (−1, 1)` of Azulay et al. (2021): `u₀ = α√((1−s)/(1+s))`, `v₀ = α√((1+s)/(1−s))`, so
@@ -60,7 +61,7 @@ impl Init {
                 ));
             }
         }
-        Ok(Init { u0, v0, alpha: None, track: false })
+        Ok(Init { u0, v0, alpha: None, track: false, depth: 2 })
     }
 
     /// Tracks `ln aₖ²` and `θₖ` per coordinate along the run (SPEC §8; two transcendental functions per
@@ -68,6 +69,21 @@ impl Init {
     pub fn track_scale(mut self, on: bool) -> Self {
         self.track = on;
         self
+    }
+
+    /// The depth `D ≥ 2` of the network `w = u^D − v^D`, with `F = R(w)/(2D)` (`D = 2`: the sheet's `R/4`;
+    /// SPEC §9).
+    pub fn depth(mut self, depth: u32) -> Result<Self> {
+        if !(2..=64).contains(&depth) {
+            return Err(Error::param("--depth", format!("depth must be in [2, 64], got {depth}")));
+        }
+        self.depth = depth;
+        Ok(self)
+    }
+
+    /// The depth `D`.
+    pub fn network_depth(&self) -> u32 {
+        self.depth
     }
 
     /// `u₀`.
@@ -82,9 +98,10 @@ impl Init {
     pub fn alpha(&self) -> Option<f64> {
         self.alpha
     }
-    /// `w₀ = u₀² − v₀²`.
+    /// `w₀ = u₀^D − v₀^D`.
     pub fn w0(&self) -> Vec<f64> {
-        self.u0.iter().zip(&self.v0).map(|(u, v)| u * u - v * v).collect()
+        let d = self.depth as i32;
+        self.u0.iter().zip(&self.v0).map(|(u, v)| u.powi(d) - v.powi(d)).collect()
     }
     /// The mirror map of the flow from this initialisation: the hyperbolic entropy with `cᵢ = 2u₀ᵢv₀ᵢ`.
     pub fn potential(&self) -> crate::potential::Hyperbolic {
@@ -103,10 +120,36 @@ pub fn safe_step_reparam(p: &Problem, u: &[f64], v: &[f64], g: &[f64]) -> f64 {
     if gi > 0.0 { a.min(0.5 / gi) } else { a }
 }
 
+/// The safe step for depth `D` (SPEC §6 for `D = 2`): the metric is `(D/2)(u^{2D−2} + v^{2D−2})` and one step
+/// changes `u` by the factor `1 − ηgu^{D−2}/2`: `min(1/(L·max metric + ‖g‖_∞m/2), 1/(2‖g‖_∞m))`, `m = max(u, v)^{D−2}`.
+pub fn safe_step_depth(p: &Problem, depth: u32, u: &[f64], v: &[f64], g: &[f64]) -> f64 {
+    if depth == 2 {
+        return safe_step_reparam(p, u, v, g);
+    }
+    let e = depth as i32;
+    let metric =
+        u.iter().zip(v).map(|(a, b)| 0.5 * depth as f64 * (a.powi(2 * e - 2) + b.powi(2 * e - 2))).fold(0.0, f64::max);
+    let m = u.iter().zip(v).map(|(a, b)| a.abs().max(b.abs()).powi(e - 2)).fold(0.0, f64::max);
+    let gi = norm_inf(g) * m;
+    let a = 1.0 / (p.smoothness() * metric + 0.5 * gi).max(f64::MIN_POSITIVE);
+    if gi > 0.0 { a.min(0.5 / gi) } else { a }
+}
+
 /// `w = u⊙u − v⊙v`.
 pub fn w_of(u: &[f64], v: &[f64], w: &mut [f64]) {
     for i in 0..w.len() {
         w[i] = u[i] * u[i] - v[i] * v[i];
+    }
+}
+
+/// `w = u^D − v^D`.
+pub fn w_of_depth(depth: u32, u: &[f64], v: &[f64], w: &mut [f64]) {
+    if depth == 2 {
+        return w_of(u, v, w);
+    }
+    let e = depth as i32;
+    for i in 0..w.len() {
+        w[i] = u[i].powi(e) - v[i].powi(e);
     }
 }
 
@@ -133,27 +176,42 @@ impl<'a, R: ScalarRule> Reparam<'a, R> {
         let d = p.d();
         let (u, v) = (init.u0.clone(), init.v0.clone());
         let mut w = vec![0.0; d];
-        w_of(&u, &v, &mut w);
+        w_of_depth(init.depth, &u, &v, &mut w);
         let (mut r, mut g) = (vec![0.0; p.n()], vec![0.0; d]);
         let risk = plan.grad(&w, &mut r, &mut g);
-        let safe0 = safe_step_reparam(p, &u, &v, &g);
+        let safe0 = safe_step_depth(p, init.depth, &u, &v, &g);
         let track = init.track.then(|| (u.iter().zip(&v).map(|(a, b)| a.ln() + b.ln()).collect(), vec![0.0; d]));
         Reparam { plan, rule, init, u, v, w, g, r, risk, safe0, sign_changes: 0, track }
     }
 }
 
-/// One step `u ← u⊙(1 − h·g)`, `v ← v⊙(1 + h·g)`, `w = u⊙u − v⊙v` with `h = η/2`; returns `max |h·gᵢ|`.
+/// One step of depth `D > 2`: `u ← u⊙(1 − h·g⊙u^{D−2})`, `v ← v⊙(1 + h·g⊙v^{D−2})`, `w = u^D − v^D`.
+fn update_depth(depth: u32, h: f64, g: &[f64], u: &mut [f64], v: &mut [f64], w: &mut [f64]) -> bool {
+    let e = depth as i32;
+    let mut flip = false;
+    for i in 0..g.len() {
+        let (a, b) = (h * g[i] * u[i].powi(e - 2), h * g[i] * v[i].powi(e - 2));
+        flip |= a.abs() >= 1.0 || b.abs() >= 1.0;
+        u[i] *= 1.0 - a;
+        v[i] *= 1.0 + b;
+        w[i] = u[i].powi(e) - v[i].powi(e);
+    }
+    flip
+}
+
+/// One step `u ← u⊙(1 − h·g)`, `v ← v⊙(1 + h·g)`, `w = u⊙u − v⊙v` with `h = η/2`; returns whether some
+/// `|h·gᵢ| ≥ 1` (an OR of comparisons, which vectorises; a running maximum would not).
 #[inline]
-fn update(h: f64, g: &[f64], u: &mut [f64], v: &mut [f64], w: &mut [f64]) -> f64 {
-    let mut m = 0.0f64;
+fn update(h: f64, g: &[f64], u: &mut [f64], v: &mut [f64], w: &mut [f64]) -> bool {
+    let mut flip = false;
     for i in 0..g.len() {
         let gi = h * g[i];
-        m = m.max(gi.abs());
+        flip |= gi.abs() >= 1.0;
         u[i] *= 1.0 - gi;
         v[i] *= 1.0 + gi;
         w[i] = u[i] * u[i] - v[i] * v[i];
     }
-    m
+    flip
 }
 
 impl<R: ScalarRule> Method for Reparam<'_, R> {
@@ -161,7 +219,7 @@ impl<R: ScalarRule> Method for Reparam<'_, R> {
         Algorithm::Reparam
     }
     fn potential(&self) -> PotentialKind {
-        PotentialKind::Hyperbolic
+        if self.init.depth == 2 { PotentialKind::Hyperbolic } else { PotentialKind::Depth }
     }
     #[inline]
     fn w(&self) -> &[f64] {
@@ -172,13 +230,18 @@ impl<R: ScalarRule> Method for Reparam<'_, R> {
         self.risk
     }
     fn metric_grad(&mut self) -> f64 {
-        metric_grad(self.u.iter().zip(&self.v).map(|(a, b)| a * a + b * b), &self.g)
+        let (dd, e) = (self.init.depth as f64, self.init.depth as i32);
+        metric_grad(
+            self.u.iter().zip(&self.v).map(|(a, b)| 0.5 * dd * (a.powi(2 * e - 2) + b.powi(2 * e - 2))),
+            &self.g,
+        )
     }
     #[inline]
     fn step(&mut self) -> Result<StepOutcome> {
         let p = self.plan.problem();
         let (u, v, g) = (&self.u, &self.v, &self.g);
-        let eta = self.rule.eta(|| safe_step_reparam(p, u, v, g));
+        let depth = self.init.depth;
+        let eta = self.rule.eta(|| safe_step_depth(p, depth, u, v, g));
         let h = 0.5 * eta;
         if let Some((la, th)) = &mut self.track {
             for i in 0..self.g.len() {
@@ -187,12 +250,12 @@ impl<R: ScalarRule> Method for Reparam<'_, R> {
                 th[i] -= 2.0 * x.atanh();
             }
         }
-        let m = self.plan.coords(
+        let flip = self.plan.coords(
             (self.g.as_slice(), self.u.as_mut_slice(), self.v.as_mut_slice(), self.w.as_mut_slice()),
-            |_, (g, u, v, w)| update(h, g, u, v, w),
-            f64::max,
+            |_, (g, u, v, w)| if depth == 2 { update(h, g, u, v, w) } else { update_depth(depth, h, g, u, v, w) },
+            |a, b| a | b,
         );
-        if m >= 1.0 {
+        if flip {
             self.sign_changes += 1;
         }
         self.risk = self.plan.grad(&self.w, &mut self.r, &mut self.g);
@@ -205,6 +268,14 @@ impl<R: ScalarRule> Method for Reparam<'_, R> {
         Some(self.u.iter().zip(&self.v).map(|(a, b)| a * b).collect())
     }
     fn finish(self, p: &Problem) -> Result<Finish> {
+        if self.init.depth != 2 {
+            let notes = if self.sign_changes > 0 {
+                vec![format!("in {} steps some factor 1 ∓ ηgu^(D−2)/2 changed sign", self.sign_changes)]
+            } else {
+                Vec::new()
+            };
+            return Ok(Finish { w: self.w, reparam: None, notes });
+        }
         let mut info = reparam_info(p, &self.init.u0, &self.init.v0, &self.u, &self.v)?;
         info.steps_with_sign_change = self.sign_changes;
         if let Some((ln_a2, theta)) = self.track {
@@ -241,6 +312,9 @@ pub fn run_reparam(p: &Problem, init: &Init, cfg: &RunConfig) -> Result<RunResul
         return Err(Error::param("--u0/--v0", format!("have length {} but d = {d}", init.u0.len())));
     }
     require_rule("GD on (u, v)", cfg.step, &["fixed", "safe"])?;
+    if init.track && init.depth != 2 {
+        return Err(Error::param("--track-scale", "the finite-step identity w = 2a² sinh θ is for depth 2"));
+    }
     check_risk_stop_reachable(p, cfg)?;
     let plan = GradPlan::new(p, cfg.parallelism);
     let mut res = match cfg.step {

@@ -166,22 +166,16 @@ fn check(s: &Solution) -> std::result::Result<(), String> {
 /// Adds the uniqueness verdict: from the certificate's dual, the least-norm dual, and — when both are on
 /// the boundary — the interior-point LP's dual (strictly complementary when the solution is unique).
 fn with_uniqueness(p: &Problem, mut s: Solution) -> Result<Solution> {
-    let plan = GradPlan::new(p, Parallelism::Auto);
-    let rho = |mu: &[f64]| {
-        let mut xtm = vec![0.0; p.d()];
-        plan.xt_mul(mu, &mut xtm);
-        xtm
-    };
-    let Some(mu) = &s.dual else { return Ok(s) };
-    let mut u = bp_uniqueness(p, &s.w, &rho(mu))?;
+    let Some(rho) = s.dual_correlations.take() else { return Ok(s) };
+    let mut u = bp_uniqueness(p, &s.w, &rho)?;
     if u == Uniqueness::Unknown
         && !s.method.contains("clarabel")
         && let Ok(lp) = basis_pursuit_lp(p)
         && check(&lp).is_ok()
         && lp.support == s.support
-        && let Some(mu_lp) = &lp.dual
+        && let Some(rho_lp) = &lp.dual_correlations
     {
-        u = uniqueness(p, &s.w, &rho(mu_lp))?;
+        u = uniqueness(p, &s.w, rho_lp)?;
     }
     s.certificate.unique = Some(u);
     Ok(s)
@@ -365,5 +359,6 @@ fn finish(p: &Problem, w: Vec<f64>, mu: Vec<f64>, iters: usize, method: &str, t:
     };
     let mut s = Solution::new(method, p, w, cert, t.elapsed().as_secs_f64()).with_support();
     s.dual = Some(mu);
+    s.dual_correlations = Some(xtm.iter().map(|v| v * scale).collect());
     Ok(s)
 }

@@ -20,6 +20,7 @@ pub mod min_l2;
 pub mod path;
 pub mod penalty;
 pub mod ridge;
+pub mod saddle;
 pub mod uniqueness;
 
 pub use basis_pursuit::{BpMethod, basis_pursuit, basis_pursuit_with};
@@ -54,6 +55,10 @@ pub struct Certificate {
     /// Bregman projection's stopping test, meaningful when `w` is large, as for a nearly singular `X`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub residual_backward_rel: Option<f64>,
+    /// The tolerance `residual_backward_rel` was held to (raised above `1e-13` where the mirror map limits the
+    /// precision of `w`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub residual_tolerance_rel: Option<f64>,
     /// `‖Xᵀ(Xw − y)‖₂`: least-squares stationarity (zero at any minimiser of R), absolute.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub normal_residual_norm: Option<f64>,
@@ -112,6 +117,9 @@ pub struct Solution {
     pub dual: Option<Vec<f64>>,
     /// Wall-clock seconds.
     pub wall_seconds: f64,
+    /// `Xᵀμ` of the feasible dual (basis pursuit), kept for the uniqueness verdict.
+    #[serde(skip)]
+    pub(crate) dual_correlations: Option<Vec<f64>>,
 }
 
 /// Relative threshold below which a coefficient is not in the reported support.
@@ -133,6 +141,7 @@ impl Solution {
             support_threshold: None,
             dual: None,
             wall_seconds: seconds,
+            dual_correlations: None,
         }
     }
 

@@ -29,10 +29,17 @@ pub fn uniqueness(p: &Problem, w: &[f64], rho: &[f64]) -> Result<Uniqueness> {
         return Ok(Uniqueness::NotUnique);
     }
     let xs = p.x().select_cols(&support);
-    let svd = linalg::svd(&xs)?;
-    let smax = svd.s.first().copied().unwrap_or(0.0);
-    let rank = svd.s.iter().filter(|&&s| s > TOL * smax * (support.len() as f64).sqrt()).count();
-    if rank < support.len() {
+    // Full column rank of X_S: at once when the Cholesky factorisation of its (small) Gram matrix keeps every
+    // pivot (cond X_S ≲ 1e5), else from the singular values of X_S itself (the Gram matrix squares them).
+    let k = support.len();
+    let cols = p.columns();
+    let gram = linalg::Dense::from_fn(k, k, |a, b| linalg::dot(cols.row(support[a]), cols.row(support[b])));
+    let full = !linalg::SymFactor::new(&gram)?.degenerate() || {
+        let s = linalg::singular_values(&xs)?;
+        let smax = s.first().copied().unwrap_or(0.0);
+        s.iter().filter(|&&v| v > TOL * smax * (k as f64).sqrt()).count() == k
+    };
+    if !full {
         return Ok(Uniqueness::NotUnique);
     }
     let off: Vec<usize> = equi.iter().copied().filter(|j| !support.contains(j)).collect();

@@ -1,6 +1,6 @@
 //! The geometry: separable mirror maps `ψ(w) = Σᵢ ψᵢ(wᵢ)` behind one trait (SPEC §3), with the
-//! Euclidean ([`Euclidean`]), hyperbolic-entropy ([`Hyperbolic`]) and negative-entropy ([`NegEntropy`])
-//! potentials. Each potential states its primal domain and the domain of its dual variable `θ = ∇ψ(w)`.
+//! Euclidean ([`Euclidean`]), hyperbolic-entropy ([`Hyperbolic`]), negative-entropy ([`NegEntropy`]) and
+//! depth-D ([`DepthD`]) potentials. Each potential states its primal domain and the domain of its dual variable `θ = ∇ψ(w)`.
 //!
 //! ```
 //! use ibias::potential::{Hyperbolic, Potential};
@@ -9,10 +9,12 @@
 //! assert!((pot.inv_grad_i(0, theta) - 0.5).abs() < 1e-15);
 //! ```
 
+mod depth;
 mod entropy;
 mod euclidean;
 mod hyperbolic;
 
+pub use depth::DepthD;
 pub use entropy::NegEntropy;
 pub use euclidean::Euclidean;
 pub use hyperbolic::{ALPHA_RANGE, Hyperbolic, check_alpha};
@@ -29,6 +31,8 @@ pub enum PotentialKind {
     Hyperbolic,
     /// Negative entropy `Σ w log w − w` (exponentiated gradient).
     Entropy,
+    /// The depth-D network `w = u^D − v^D` (D ≥ 3).
+    Depth,
 }
 
 impl PotentialKind {
@@ -38,6 +42,7 @@ impl PotentialKind {
             PotentialKind::Euclidean => "euclidean",
             PotentialKind::Hyperbolic => "hyperbolic",
             PotentialKind::Entropy => "entropy",
+            PotentialKind::Depth => "depth",
         }
     }
 }
@@ -49,7 +54,8 @@ impl std::str::FromStr for PotentialKind {
             "euclidean" => Ok(PotentialKind::Euclidean),
             "hyperbolic" => Ok(PotentialKind::Hyperbolic),
             "entropy" => Ok(PotentialKind::Entropy),
-            _ => Err(format!("unknown potential '{s}' (euclidean, hyperbolic or entropy)")),
+            "depth" => Ok(PotentialKind::Depth),
+            _ => Err(format!("unknown potential '{s}' (euclidean, hyperbolic, entropy or depth)")),
         }
     }
 }
@@ -69,6 +75,11 @@ pub trait Potential: Send + Sync {
     fn hess_i(&self, i: usize, w: f64) -> f64;
     /// `1/ψᵢ''(w)`, the metric of the mirror flow `ẇ = −(∇²ψ)⁻¹∇R` (also `ψᵢ*''(∇ψᵢ(w))`).
     fn inv_hess_i(&self, i: usize, w: f64) -> f64;
+    /// `ψᵢ*''(θ) = 1/ψᵢ''(∇ψᵢ*(θ))`, the metric at the dual point `θ` (potentials whose inverse map is costly
+    /// override it).
+    fn conj_hess_i(&self, i: usize, theta: f64) -> f64 {
+        self.inv_hess_i(i, self.inv_grad_i(i, theta))
+    }
     /// `ln(1/ψᵢ''(w))` (potentials whose metric can underflow compute it in log scale).
     fn ln_inv_hess_i(&self, i: usize, w: f64) -> f64 {
         self.inv_hess_i(i, w).ln()

@@ -8,6 +8,7 @@ pub mod ex1;
 pub mod ex2;
 pub mod ex3;
 pub mod journal;
+pub mod saddle;
 pub mod sweep;
 
 pub use artefact::{Cell, Column, Figure, Fmt, Section, Series, Style, Table};
@@ -95,6 +96,7 @@ pub fn registry() -> &'static [&'static dyn DynStudy] {
         &Erased::<ex1::Ex1>(std::marker::PhantomData),
         &Erased::<ex2::Ex2>(std::marker::PhantomData),
         &Erased::<ex3::Ex3>(std::marker::PhantomData),
+        &Erased::<saddle::Saddle>(std::marker::PhantomData),
     ];
     LIST
 }

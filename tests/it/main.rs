@@ -1,6 +1,7 @@
 //! Integration tests: one executable, one module per area, shared helpers.
 
 mod architecture;
+mod beyond;
 mod cli;
 mod degenerate;
 mod dynamics;
