@@ -49,6 +49,13 @@ pub struct RunArgs {
     /// reparam: the initialisation shape s ∈ (−1, 1): u0 = α√((1−s)/(1+s)), v0 = α√((1+s)/(1−s)).
     #[arg(long, value_parser = args::finite)]
     shape: Option<f64>,
+    /// reparam: u0 from a file (d numbers, comma/space/newline separated, all > 0); needs --v0.
+    #[arg(long, requires = "v0", conflicts_with = "shape")]
+    u0: Option<PathBuf>,
+    /// reparam: v0 from a file (with --u0). The limit is then the Bregman projection of w0 = u0² − v0² with
+    /// c = 2u0⊙v0 (`ibias solve bregman --u0 … --v0 …`).
+    #[arg(long, requires = "u0")]
+    v0: Option<PathBuf>,
     /// reparam: track ln a² and θ of SPEC §8 along the run and report the identity's residual.
     #[arg(long)]
     track_scale: bool,
@@ -112,8 +119,8 @@ fn check_conflicts(a: &RunArgs) -> Result<()> {
     if a.momentum.is_some() && a.flow {
         return bad("--momentum", "there is no heavy-ball flow here; drop --flow");
     }
-    if (a.shape.is_some() || a.track_scale) && a.algorithm != Algo::Reparam {
-        return bad("--shape/--track-scale", "these are options of reparam");
+    if (a.shape.is_some() || a.track_scale || a.u0.is_some()) && a.algorithm != Algo::Reparam {
+        return bad("--shape/--u0/--v0/--track-scale", "these are options of reparam");
     }
     if a.depth.is_some() && !(a.algorithm == Algo::Reparam || a.algorithm == Algo::Md && a.potential == "depth") {
         return bad("--depth", "depth is an option of reparam and of md with --potential depth");
@@ -146,9 +153,10 @@ pub fn run(a: RunArgs) -> Result<i32> {
     let cfg = RunConfig::new(a.eta.unwrap_or(default_rule)).checkpoints(a.checkpoints).stop(stop);
     let md_w0 = |name: &str| if name == "entropy" { vec![a.alpha; d] } else { vec![0.0; d] };
     let init = || -> Result<Init> {
-        let i = match a.shape {
-            Some(s) => Init::shape(a.alpha, s, d)?,
-            None => Init::uniform(a.alpha, d)?,
+        let i = match (a.shape, &a.u0, &a.v0) {
+            (Some(s), _, _) => Init::shape(a.alpha, s, d)?,
+            (None, Some(u), Some(v)) => super::solve::explicit_init(u, v, d)?,
+            _ => Init::uniform(a.alpha, d)?,
         };
         let i = if a.algorithm == Algo::Reparam { i.depth(a.depth.unwrap_or(2))? } else { i };
         Ok(i.track_scale(a.track_scale))
@@ -187,7 +195,8 @@ pub fn run(a: RunArgs) -> Result<i32> {
         }
     };
     if a.algorithm != Algo::Gd && !(a.algorithm == Algo::Md && a.potential == "euclidean") {
-        res.alpha = Some(a.alpha);
+        // An explicit (u0, v0) has no single α.
+        res.alpha = if a.u0.is_some() { None } else { Some(a.alpha) };
     }
     let no_criterion = a.tol == 0.0 && a.grad_tol == 0.0;
     let code = if res.converged

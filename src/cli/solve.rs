@@ -36,6 +36,12 @@ pub struct SolveArgs {
     /// the projection of w0 = u0² − v0² with c = 2u0v0 (Azulay et al. 2021).
     #[arg(long, value_parser = args::finite)]
     shape: Option<f64>,
+    /// Hyperbolic entropy from an explicit initialisation: u0 from a file (d numbers > 0); needs --v0.
+    #[arg(long, requires = "v0", conflicts_with = "shape")]
+    u0: Option<PathBuf>,
+    /// v0 from a file (with --u0): the projection of w0 = u0² − v0² with c = 2u0⊙v0.
+    #[arg(long, requires = "u0")]
+    v0: Option<PathBuf>,
     /// α of the hyperbolic entropy (c = 2α²), from w0 = 0.
     #[arg(long, default_value = "1.0", value_parser = args::alpha)]
     alpha: f64,
@@ -53,6 +59,17 @@ pub struct SolveArgs {
     json: bool,
 }
 
+/// `(u₀, v₀)` from two files, checked against `d`.
+pub fn explicit_init(u0: &std::path::Path, v0: &std::path::Path, d: usize) -> Result<ibias::dynamics::Init> {
+    let (u, v) = (ibias::problem::csv::load_vector(u0)?, ibias::problem::csv::load_vector(v0)?);
+    for (name, x) in [("--u0", &u), ("--v0", &v)] {
+        if x.len() != d {
+            return Err(Error::param(name, format!("has {} entries but the data has d = {d} features", x.len())));
+        }
+    }
+    ibias::dynamics::Init::explicit(u, v)
+}
+
 pub fn run(a: SolveArgs) -> Result<i32> {
     let p = load_csv(&a.data)?;
     let d = p.d();
@@ -66,13 +83,17 @@ pub fn run(a: SolveArgs) -> Result<i32> {
         }
         SolveKind::Bregman => {
             let kind = a.potential.parse::<PotentialKind>().map_err(|m| Error::param("--potential", m))?;
-            if a.shape.is_some() && kind != PotentialKind::Hyperbolic {
-                return Err(Error::param("--shape", "is an option of the hyperbolic entropy"));
+            if (a.shape.is_some() || a.u0.is_some()) && kind != PotentialKind::Hyperbolic {
+                return Err(Error::param("--shape/--u0/--v0", "are options of the hyperbolic entropy"));
             }
-            let (pot, w0): (Box<dyn Potential>, Vec<f64>) = match (kind, a.shape) {
-                (PotentialKind::Entropy, _) => (Box::new(NegEntropy), vec![a.w0; d]),
-                (PotentialKind::Hyperbolic, Some(s)) => {
+            let (pot, w0): (Box<dyn Potential>, Vec<f64>) = match (kind, a.shape, &a.u0, &a.v0) {
+                (PotentialKind::Entropy, ..) => (Box::new(NegEntropy), vec![a.w0; d]),
+                (PotentialKind::Hyperbolic, Some(s), _, _) => {
                     let init = ibias::dynamics::Init::shape(a.alpha, s, d)?;
+                    (Box::new(init.potential()), init.w0())
+                }
+                (PotentialKind::Hyperbolic, None, Some(u), Some(v)) => {
+                    let init = explicit_init(u, v, d)?;
                     (Box::new(init.potential()), init.w0())
                 }
                 _ => (super::run::potential(&a.potential, a.alpha, a.depth, d)?, vec![0.0; d]),

@@ -205,3 +205,52 @@ fn bench_and_solve_survive_degenerate_data() {
     let (c, _, err) = ibias(&["solve", "min-l1", "--bp-method", "lp", "--data", &big, "--max-seconds", "0.05"]);
     assert!(c == 0 || err.contains("--max-seconds"), "{c}: {err}");
 }
+
+/// Beyond the sheet on the command line: the saddle path's keys, depth D and an explicit `(u₀, v₀)` whose
+/// discrete run lands on the solver's projection, and the bad inputs the issue names.
+#[test]
+fn saddle_depth_and_explicit_initialisation_from_the_command_line() {
+    let dir = Tmp::new("cli-beyond");
+    let f = ex2_file(&dir);
+    let (c, out, err) = ibias(&["path", "saddle", "--data", &f, "--json"]);
+    assert_eq!(c, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["times"][0], 0.0);
+    assert!(v["saddles"][0].as_array().unwrap().iter().all(|x| x == 0.0));
+    assert!(v["active"].is_array() && v["signs"].is_array() && v["kkt_residual"].is_array());
+    // Explicit (u0, v0): the flow and the solver agree (1e-7: the integrator at rtol 1e-10).
+    let d = 100;
+    let (u0, v0) = (dir.s("u0.txt"), dir.s("v0.txt"));
+    std::fs::write(&u0, (0..d).map(|i| format!("{}", 0.05 + 0.001 * i as f64)).collect::<Vec<_>>().join("\n")).unwrap();
+    std::fs::write(&v0, (0..d).map(|i| format!("{}", 0.08 - 0.0005 * i as f64)).collect::<Vec<_>>().join(",")).unwrap();
+    let (c, out, err) = ibias(&["solve", "bregman", "--data", &f, "--u0", &u0, "--v0", &v0, "--json"]);
+    assert_eq!(c, 0, "{err}");
+    let exact: Vec<f64> =
+        serde_json::from_value(serde_json::from_str::<serde_json::Value>(&out).unwrap()["w"].clone()).unwrap();
+    let (c, out, err) =
+        ibias(&["run", "reparam", "--data", &f, "--u0", &u0, "--v0", &v0, "--flow", "--tol", "1e-18", "--json"]);
+    assert_eq!(c, 0, "{err}");
+    let w: Vec<f64> =
+        serde_json::from_value(serde_json::from_str::<serde_json::Value>(&out).unwrap()["w"].clone()).unwrap();
+    assert!(crate::helpers::rel(&w, &exact) <= 1e-7, "{:e}", crate::helpers::rel(&w, &exact));
+    // Depth 3 through the solver and the run.
+    let (c, _, err) =
+        ibias(&["solve", "bregman", "--potential", "depth", "--depth", "3", "--alpha", "0.3", "--data", &f, "--json"]);
+    assert_eq!(c, 0, "{err}");
+    // Bad input: named, exit 1 or 2, no panic.
+    std::fs::write(dir.path("bad.txt"), "0.1\n-0.2\n").unwrap();
+    let short = dir.s("bad.txt");
+    for (args, needle) in [
+        (vec!["run", "reparam", "--data", &f, "--depth", "1"], "--depth"),
+        (vec!["solve", "bregman", "--potential", "depth", "--depth", "2", "--data", &f], "--depth"),
+        (vec!["run", "reparam", "--data", &f, "--alpha", "0"], "--alpha"),
+        (vec!["run", "reparam", "--data", &f, "--alpha", "nan"], "--alpha"),
+        (vec!["run", "reparam", "--data", &f, "--u0", &short, "--v0", &v0], "--u0"),
+        (vec!["solve", "bregman", "--data", &f, "--u0", &u0, "--v0", &short], "--v0"),
+        (vec!["run", "reparam", "--data", &f, "--shape", "1"], "--shape"),
+    ] {
+        let (c, _, err) = ibias(&args);
+        assert!(c == 1 || c == 2, "{args:?}: exit {c}");
+        assert!(err.contains(needle) && !err.contains("panicked"), "{args:?}: {err}");
+    }
+}
