@@ -140,6 +140,37 @@ pub fn to_csv(p: &Problem) -> String {
     s
 }
 
+/// Parses a vector: numbers separated by commas, whitespace or newlines (an optional first line that is not a
+/// number is taken for a header). Every entry must be finite.
+pub fn parse_vector(text: &str) -> Result<Vec<f64>> {
+    let mut out = Vec::new();
+    for (k, line) in text.lines().enumerate() {
+        let cells: Vec<&str> = line.split(|c: char| c == ',' || c.is_whitespace()).filter(|c| !c.is_empty()).collect();
+        if k == 0 && !cells.is_empty() && !cells.iter().all(|c| looks_numeric(c)) {
+            continue;
+        }
+        for c in cells {
+            let v: f64 = c.parse().map_err(|_| Error::Data(format!("line {}: '{c}' is not a number", k + 1)))?;
+            if !v.is_finite() {
+                return Err(Error::Data(format!("line {}: {c} is not finite", k + 1)));
+            }
+            out.push(v);
+        }
+    }
+    if out.is_empty() {
+        return Err(Error::Data("no numbers".into()));
+    }
+    Ok(out)
+}
+
+/// Loads a vector from a file (see [`parse_vector`]); errors name the file.
+pub fn load_vector(path: &Path) -> Result<Vec<f64>> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    crate::io::require_memory(&format!("loading {}", path.display()), 13.0 * meta.len() as f64)?;
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    parse_vector(&text).map_err(|e| e.in_file(path))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,35 +222,4 @@ mod tests {
         let m = err("1,2.3.4,5\n");
         assert!(m.contains("'2.3.4' is not a number"), "{m}");
     }
-}
-
-/// Parses a vector: numbers separated by commas, whitespace or newlines (an optional first line that is not a
-/// number is taken for a header). Every entry must be finite.
-pub fn parse_vector(text: &str) -> Result<Vec<f64>> {
-    let mut out = Vec::new();
-    for (k, line) in text.lines().enumerate() {
-        let cells: Vec<&str> = line.split(|c: char| c == ',' || c.is_whitespace()).filter(|c| !c.is_empty()).collect();
-        if k == 0 && !cells.is_empty() && !cells.iter().all(|c| looks_numeric(c)) {
-            continue;
-        }
-        for c in cells {
-            let v: f64 = c.parse().map_err(|_| Error::Data(format!("line {}: '{c}' is not a number", k + 1)))?;
-            if !v.is_finite() {
-                return Err(Error::Data(format!("line {}: {c} is not finite", k + 1)));
-            }
-            out.push(v);
-        }
-    }
-    if out.is_empty() {
-        return Err(Error::Data("no numbers".into()));
-    }
-    Ok(out)
-}
-
-/// Loads a vector from a file (see [`parse_vector`]); errors name the file.
-pub fn load_vector(path: &Path) -> Result<Vec<f64>> {
-    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
-    crate::io::require_memory(&format!("loading {}", path.display()), 13.0 * meta.len() as f64)?;
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    parse_vector(&text).map_err(|e| e.in_file(path))
 }
