@@ -81,6 +81,11 @@ pub struct Certificate {
     /// before the returned one; the certificate itself is the residual).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub newton_decrement_last_step: Option<f64>,
+    /// Bregman projection: `‖δw‖₂/‖w‖₂` for the Newton correction `δw = diag(ψ*'')Xᵀ(XHXᵀ)⁻¹(y − Xw)` at the
+    /// returned point, an a-posteriori estimate of its relative distance to the exact projection (held to
+    /// `forward_tol`, 1e-9 by default).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forward_error_rel: Option<f64>,
     /// Solver iterations.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub iterations: Option<usize>,

@@ -113,3 +113,22 @@ fn the_initialisation_shape_moves_the_limit_as_predicted() {
     }
     assert!(Init::shape(0.3, 1.0, d).is_err() && Init::shape(0.3, f64::NAN, d).is_err());
 }
+
+/// Regression: at depth 8 and α = 0.03 the mirror map's sensitivity (α^{2−D} ≈ 1.4e9) leaves the dual Newton
+/// solver with a residual of 1e-8 and a 5e-8 forward error; it used to return that point (its ℓ1 gap 400× too
+/// large, by an independent stiff flow) — it must refuse, naming the cause. Every returned projection carries
+/// a forward-error estimate within its tolerance.
+#[test]
+fn an_unresolvable_depth_d_projection_is_refused_not_returned() {
+    let p = crate::helpers::ex2(0);
+    let d = p.d();
+    let e = bregman_projection(&p, &DepthD::new(8, 0.03).unwrap(), &vec![0.0; d], BregmanOptions::default())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("sensitivity") && e.contains("larger α"), "{e}");
+    for (depth, alpha) in [(8, 0.1), (4, 1e-3), (3, 1e-6)] {
+        let s = bregman_projection(&p, &DepthD::new(depth, alpha).unwrap(), &vec![0.0; d], BregmanOptions::default())
+            .unwrap();
+        assert!(s.certificate.forward_error_rel.unwrap() <= 1e-9, "D = {depth}, α = {alpha}");
+    }
+}
