@@ -4,12 +4,15 @@
 //! one line there.
 
 pub mod artefact;
+pub mod depth;
 pub mod ex1;
 pub mod ex2;
 pub mod ex3;
 pub mod journal;
 pub mod saddle;
+pub mod shape;
 pub mod sweep;
+pub mod woodworth;
 
 pub use artefact::{Cell, Column, Figure, Fmt, Section, Series, Style, Table};
 
@@ -97,6 +100,9 @@ pub fn registry() -> &'static [&'static dyn DynStudy] {
         &Erased::<ex2::Ex2>(std::marker::PhantomData),
         &Erased::<ex3::Ex3>(std::marker::PhantomData),
         &Erased::<saddle::Saddle>(std::marker::PhantomData),
+        &Erased::<depth::Depth>(std::marker::PhantomData),
+        &Erased::<shape::Shape>(std::marker::PhantomData),
+        &Erased::<woodworth::Woodworth>(std::marker::PhantomData),
     ];
     LIST
 }

@@ -5,14 +5,22 @@ use crate::helpers::Tmp;
 use ibias::Error;
 use ibias::control::quiet;
 use ibias::report::run_report;
+use ibias::study::depth::Depth;
 use ibias::study::ex1::Ex1;
 use ibias::study::ex2::{Ex2, SweepMethod};
 use ibias::study::ex3::{Ex3, Pair};
+use ibias::study::saddle::Saddle;
+use ibias::study::shape::Shape;
+use ibias::study::woodworth::Woodworth;
 use ibias::study::{Config, Study};
 
 fn small() -> Config {
     Config::from_toml(
-        "[ex1]\nflow_alphas = [0.1, 1.0]\n[ex2]\nn_alphas = 5\nmd_seconds = 5.0\nreparam_max_iter = 20000\nn_etas = 4\n[ex3]\nrepeats = 6\nn_lambdas = 60\n",
+        "[ex1]\nflow_alphas = [0.1, 1.0]\n[ex2]\nn_alphas = 5\nmd_seconds = 5.0\nreparam_max_iter = 20000\nn_etas = 4\n[ex3]\nrepeats = 6\nn_lambdas = 60\n\
+         [saddle]\nlog10_alphas = [-5.0, -30.0]\nn_taus = 200\n\
+         [depth]\ndepths = [2, 3, 8]\nn_alphas = 9\nalpha_min = 1e-4\nnetwork_alpha_min = 1.0\nnetwork_max_iter = 20000\n\
+         [shape]\nlog10_one_minus_s = [-1.0, -7.0]\nnetwork_max_abs_s = 0.0\nnetwork_max_iter = 5000000\n\
+         [woodworth]\nd = 200\nn = 60\nn_grid = [10, 60]\nseeds = 3\nn_alphas = 9\nalpha_min = 1e-4\n",
     )
     .unwrap()
 }
@@ -69,6 +77,109 @@ fn ex3_best_points_are_exact_and_the_lasso_path_wins_on_seed_0() {
     assert_eq!(r.repeat.len(), 3);
     assert!(r.repeat.iter().all(|x| (0.0..=1.0).contains(&x.1)));
     assert!(s.answers.iter().any(|a| a.contains("w > 0") && a.contains("EG±")));
+}
+
+#[test]
+fn saddle_study_measures_a_shrinking_distance_and_an_l1_last_saddle() {
+    let (r, s) = Saddle::run(&small().get::<Saddle>().unwrap(), &quiet).unwrap();
+    assert_eq!(r.toy.times.len(), 4);
+    assert!(r.plateau_distance[1].1 < r.plateau_distance[0].1, "{:?}", r.plateau_distance);
+    assert!((r.larger.0 - r.larger.1).abs() <= 1e-9 * r.larger.1);
+    assert!(s.answers.iter().any(|a| a.contains("decreasing monotonically")));
+    assert!(s.answers.iter().any(|a| a.contains("is a minimum-ℓ1 interpolator")));
+}
+
+/// Depth moves the ℓ1 threshold right and narrows the transition (measured on the default problem); mirror
+/// descent on the depth-D potential agrees with the exact limit (an independent solver) to 1e-8.
+#[test]
+fn depth_study_sharpens_the_transition_and_md_matches_the_exact_limits() {
+    let (r, s) = Depth::run(&small().get::<Depth>().unwrap(), &quiet).unwrap();
+    let t = &r.transitions;
+    assert_eq!(t.len(), 3);
+    assert!(t.windows(2).all(|w| w[1].1 > w[0].1 && w[1].2 / w[1].1 < w[0].2 / w[0].1), "{t:?}");
+    for row in &r.rows {
+        if let Some(m) = row.md_distance_rel {
+            assert!(m <= 1e-8, "D = {}, α = {}: {m:e}", row.depth, row.alpha);
+        }
+        assert!(row.l1_gap_rel.is_some() != row.refused.is_some());
+    }
+    // D = 8 below α ≈ 0.1 is refused (not returned wrong), with its reason.
+    assert!(r.rows.iter().any(|x| x.depth == 8 && x.refused.as_ref().is_some_and(|m| m.contains("α"))));
+    assert!(s.answers[0].contains("narrower with every added layer"));
+}
+
+/// The shape study's identification of the |s| → 1 limit (the entropic point) is checked by an independent
+/// solver (the negative-entropy projection) inside the study; here: to 1e-9, and MD agrees.
+#[test]
+fn shape_study_finds_the_entropic_limit() {
+    let (r, _) = Shape::run(&small().get::<Shape>().unwrap(), &quiet).unwrap();
+    let extreme: Vec<_> = r.rows.iter().filter(|x| x.s.abs() > 0.999).collect();
+    assert_eq!(extreme.len(), 2);
+    for x in extreme {
+        assert!(x.entropic_distance_rel.unwrap() <= 1e-9 && x.kernel_distance_rel > 0.1, "{x:?}");
+    }
+    let zero = r.rows.iter().find(|x| x.s == 0.0).unwrap();
+    assert!(zero.l1_gap_rel < 0.01);
+    assert!(r.rows.iter().filter_map(|x| x.md_distance_rel).all(|m| m <= 1e-8));
+}
+
+/// Woodworth's Figure 1 at small size: the two ends of (a) are the min-ℓ2 and (nearly) the min-ℓ1 errors, and
+/// each α* of (c) is re-checked by a cold Bregman projection: error(α*) ≤ target < error(1.05·α*).
+#[test]
+fn woodworth_study_ends_and_alpha_star_recomputed() {
+    use ibias::exact::bregman::{BregmanOptions, bregman_projection};
+    use ibias::potential::Hyperbolic;
+    let cfg = small().get::<Woodworth>().unwrap();
+    let (r, s) = Woodworth::run(&cfg, &quiet).unwrap();
+    for c in &r.curves {
+        let last = *c.population_error.last().unwrap();
+        assert!((last - c.min_l2_error).abs() <= 1e-6 * c.min_l2_error, "{last} vs {}", c.min_l2_error);
+        let ratio = c.population_error[0] / c.min_l1_error;
+        assert!((0.5..1.5).contains(&ratio), "α_min: error {} vs min-ℓ1 {}", c.population_error[0], c.min_l1_error);
+    }
+    let mut checked = 0;
+    for row in &r.sample_complexity {
+        if row.alpha_star.is_nan() {
+            continue;
+        }
+        let g = ibias::problem::generate::GenSpec {
+            n: 60,
+            d: 200,
+            sparsity: Some(5),
+            entries: ibias::problem::generate::Entries::Constant,
+            w_star: None,
+            noise: 0.1,
+            seed: row.seed,
+        }
+        .generate()
+        .unwrap();
+        let full = g.problem;
+        let p = ibias::problem::Problem::new(
+            ibias::kernels::linalg::Dense::from_fn(row.n, 200, |i, j| full.x().get(i, j)),
+            full.y()[..row.n].to_vec(),
+        )
+        .unwrap();
+        let err = |a: f64| {
+            let w =
+                bregman_projection(&p, &Hyperbolic::uniform(a, 200).unwrap(), &[0.0; 200], BregmanOptions::default())
+                    .unwrap()
+                    .w;
+            w.iter().zip(&g.w_star).map(|(x, y)| (x - y).powi(2)).sum::<f64>()
+        };
+        assert!(err(row.alpha_star) <= cfg.target_error, "n = {}, seed {}", row.n, row.seed);
+        if row.alpha_star < cfg.alpha_max {
+            assert!(
+                err(1.05 * row.alpha_star) > cfg.target_error,
+                "n = {}, seed {}: α* not the largest",
+                row.n,
+                row.seed
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 2, "at n = 60 the target is reached");
+    assert!(r.sample_complexity.iter().filter(|x| x.n == 10).all(|x| x.alpha_star.is_nan()), "n = 10 cannot reach it");
+    assert_eq!(s.figures.len(), 3);
 }
 
 #[test]
