@@ -76,8 +76,35 @@ pub struct Timing {
     pub unit: String,
 }
 
-/// Runs the standard workloads on `p` with initialisation scale `alpha`.
-pub fn standard(p: &Problem, alpha: f64, quick: bool) -> Result<Vec<Timing>> {
+/// The names of the standard workloads (the Python baselines use the same names).
+pub const WORKLOADS: &[&str] = &[
+    "lower_bound_two_matvecs",
+    "two_matvecs_one_core",
+    "md_step",
+    "reparam_step",
+    "md_step_batched_32",
+    "md_step_sequential_32",
+    "gd_step",
+    "eg_step",
+    "min_l2",
+    "lasso_exact_path",
+    "lasso_grid_100",
+    "basis_pursuit",
+    "bregman_projection",
+    "saddle_path",
+    "empty_join_helper",
+    "empty_join_rayon",
+];
+
+/// Runs the standard workloads on `p` with initialisation scale `alpha` (all of them, or those named in `only`).
+pub fn standard(p: &Problem, alpha: f64, quick: bool, only: &[String]) -> Result<Vec<Timing>> {
+    if let Some(bad) = only.iter().find(|o| !WORKLOADS.contains(&o.as_str())) {
+        return Err(crate::Error::param(
+            "--only",
+            format!("unknown workload '{bad}' (known: {})", WORKLOADS.join(", ")),
+        ));
+    }
+    let want = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
     let d = p.d();
     let (batches, min_s) = if quick { (3, 0.02) } else { (7, 0.1) };
     let steps = 2000;
@@ -91,73 +118,115 @@ pub fn standard(p: &Problem, alpha: f64, quick: bool) -> Result<Vec<Timing>> {
     let w = vec![0.01; d];
     let mut r = vec![0.0; p.n()];
     let mut g = vec![0.0; d];
-    let lb = time_per_call(
-        || {
-            std::hint::black_box(plan.grad(std::hint::black_box(&w), &mut r, &mut g));
-        },
-        batches,
-        min_s,
-    );
-    out.push(Timing { name: "lower_bound_two_matvecs".into(), seconds: lb, unit: "step".into() });
-    // The same two products on one core, so the split's gain is read in one run.
-    let t = time_per_call(
-        || {
-            p.residual_into(std::hint::black_box(&w), &mut r);
-            p.xt_mul(&r, &mut g);
-        },
-        batches,
-        min_s,
-    );
-    out.push(Timing { name: "two_matvecs_one_core".into(), seconds: t, unit: "step".into() });
+    if want("lower_bound_two_matvecs") {
+        let lb = time_per_call(
+            || {
+                std::hint::black_box(plan.grad(std::hint::black_box(&w), &mut r, &mut g));
+            },
+            batches,
+            min_s,
+        );
+        out.push(Timing { name: "lower_bound_two_matvecs".into(), seconds: lb, unit: "step".into() });
+    }
+    if want("two_matvecs_one_core") {
+        // The same two products on one core, so the split's gain is read in one run.
+        let t = time_per_call(
+            || {
+                p.residual_into(std::hint::black_box(&w), &mut r);
+                p.xt_mul(&r, &mut g);
+            },
+            batches,
+            min_s,
+        );
+        out.push(Timing { name: "two_matvecs_one_core".into(), seconds: t, unit: "step".into() });
+    }
 
     let cfg = steps_cfg(eta, steps);
-    let t = time_result(|| run_md(p, &pot, &vec![0.0; d], &cfg), batches, min_s)?;
-    out.push(Timing { name: "md_step".into(), seconds: per(t), unit: "step".into() });
-    let t = time_result(|| run_reparam_alpha(p, alpha, &cfg), batches, min_s)?;
-    out.push(Timing { name: "reparam_step".into(), seconds: per(t), unit: "step".into() });
+    if want("md_step") {
+        let t = time_result(|| run_md(p, &pot, &vec![0.0; d], &cfg), batches, min_s)?;
+        out.push(Timing { name: "md_step".into(), seconds: per(t), unit: "step".into() });
+    }
+    if want("reparam_step") {
+        let t = time_result(|| run_reparam_alpha(p, alpha, &cfg), batches, min_s)?;
+        out.push(Timing { name: "reparam_step".into(), seconds: per(t), unit: "step".into() });
+    }
     // 32 runs (α log-spaced, the safe fixed step of each) advanced together vs one after the other.
     let runs: Vec<(f64, f64)> = crate::kernels::linalg::logspace(1e-3, 10.0, 32)
         .into_iter()
         .map(|a| -> Result<(f64, f64)> { Ok((a, safe_step(&plan, &Hyperbolic::uniform(a, d)?, &vec![0.0; d], &g0))) })
         .collect::<Result<_>>()?;
     let bsteps = 200;
-    let t = time_result(|| crate::dynamics::batch::run_md_batch(p, &runs, 0.0, bsteps), batches, min_s)?;
-    out.push(Timing { name: "md_step_batched_32".into(), seconds: t / (32 * bsteps) as f64, unit: "run-step".into() });
-    let t = time_result(
-        || -> Result<()> {
-            for &(a, e) in &runs {
-                run_md(p, &Hyperbolic::uniform(a, d)?, &vec![0.0; d], &steps_cfg(e, bsteps))?;
-            }
-            Ok(())
-        },
-        batches,
-        min_s,
-    )?;
-    out.push(Timing {
-        name: "md_step_sequential_32".into(),
-        seconds: t / (32 * bsteps) as f64,
-        unit: "run-step".into(),
-    });
+    if want("md_step_batched_32") {
+        let t = time_result(|| crate::dynamics::batch::run_md_batch(p, &runs, 0.0, bsteps), batches, min_s)?;
+        out.push(Timing {
+            name: "md_step_batched_32".into(),
+            seconds: t / (32 * bsteps) as f64,
+            unit: "run-step".into(),
+        });
+    }
+    let t = if !want("md_step_sequential_32") {
+        f64::NAN
+    } else {
+        time_result(
+            || -> Result<()> {
+                for &(a, e) in &runs {
+                    run_md(p, &Hyperbolic::uniform(a, d)?, &vec![0.0; d], &steps_cfg(e, bsteps))?;
+                }
+                Ok(())
+            },
+            batches,
+            min_s,
+        )?
+    };
+    if want("md_step_sequential_32") {
+        out.push(Timing {
+            name: "md_step_sequential_32".into(),
+            seconds: t / (32 * bsteps) as f64,
+            unit: "run-step".into(),
+        });
+    }
     let cfg_gd = steps_cfg(0.5 / p.smoothness().max(f64::MIN_POSITIVE), steps);
-    let t = time_result(|| run_gd(p, &cfg_gd), batches, min_s)?;
-    out.push(Timing { name: "gd_step".into(), seconds: per(t), unit: "step".into() });
-    let t = time_result(|| run_eg(p, &vec![1.0; d], &cfg_gd), batches, min_s)?;
-    out.push(Timing { name: "eg_step".into(), seconds: per(t), unit: "step".into() });
-    let t = time_result(|| min_l2(p), batches, min_s)?;
-    out.push(Timing { name: "min_l2".into(), seconds: t, unit: "solve".into() });
+    if want("gd_step") {
+        let t = time_result(|| run_gd(p, &cfg_gd), batches, min_s)?;
+        out.push(Timing { name: "gd_step".into(), seconds: per(t), unit: "step".into() });
+    }
+    if want("eg_step") {
+        let t = time_result(|| run_eg(p, &vec![1.0; d], &cfg_gd), batches, min_s)?;
+        out.push(Timing { name: "eg_step".into(), seconds: per(t), unit: "step".into() });
+    }
+    if want("min_l2") {
+        let t = time_result(|| min_l2(p), batches, min_s)?;
+        out.push(Timing { name: "min_l2".into(), seconds: t, unit: "solve".into() });
+    }
     if p.risk_at_zero() > 0.0 && p.grad_zero_inf() > 0.0 {
-        let t = time_result(|| lasso_homotopy(p), batches, min_s)?;
-        out.push(Timing { name: "lasso_exact_path".into(), seconds: t, unit: "path".into() });
-        let grid = default_lasso_grid(p, 100, false);
-        let cd = CdOptions { gap_tol: 1e-10, ..Default::default() };
-        let t = time_result(|| lasso_cd(p, &grid, cd), batches, min_s)?;
-        out.push(Timing { name: "lasso_grid_100".into(), seconds: t, unit: "path".into() });
+        if want("lasso_exact_path") {
+            let t = time_result(|| lasso_homotopy(p), batches, min_s)?;
+            out.push(Timing { name: "lasso_exact_path".into(), seconds: t, unit: "path".into() });
+        }
+        if want("lasso_grid_100") {
+            let grid = default_lasso_grid(p, 100, false);
+            let cd = CdOptions { gap_tol: 1e-10, ..Default::default() };
+            let t = time_result(|| lasso_cd(p, &grid, cd), batches, min_s)?;
+            out.push(Timing { name: "lasso_grid_100".into(), seconds: t, unit: "path".into() });
+        }
     }
     if p.rank() == p.n() {
-        let t = time_result(|| basis_pursuit(p), batches.min(3), min_s)?;
-        out.push(Timing { name: "basis_pursuit".into(), seconds: t, unit: "solve".into() });
-        let t = time_result(|| bregman_projection(p, &pot, &vec![0.0; d], BregmanOptions::default()), batches, min_s)?;
-        out.push(Timing { name: "bregman_projection".into(), seconds: t, unit: "solve".into() });
+        if want("basis_pursuit") {
+            let t = time_result(|| basis_pursuit(p), batches.min(3), min_s)?;
+            out.push(Timing { name: "basis_pursuit".into(), seconds: t, unit: "solve".into() });
+        }
+        if want("bregman_projection") {
+            let t =
+                time_result(|| bregman_projection(p, &pot, &vec![0.0; d], BregmanOptions::default()), batches, min_s)?;
+            out.push(Timing { name: "bregman_projection".into(), seconds: t, unit: "solve".into() });
+        }
+        if want("saddle_path") {
+            let t = time_result(|| crate::exact::saddle::saddle_path(p), batches.min(3), min_s)?;
+            out.push(Timing { name: "saddle_path".into(), seconds: t, unit: "path".into() });
+        }
+    }
+    if !want("empty_join_helper") {
+        return Ok(out);
     }
     // The hand-over that splits a kernel over two cores: `par::join` against `rayon::join` called from
     // outside its pool (last, so that the pool's spinning threads do not disturb the other timings).

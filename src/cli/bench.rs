@@ -15,6 +15,9 @@ pub struct BenchArgs {
     /// Fewer, shorter batches.
     #[arg(long)]
     quick: bool,
+    /// Only these workloads (comma-separated names, e.g. saddle_path,bregman_projection).
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -22,7 +25,7 @@ pub struct BenchArgs {
 
 pub fn run(a: BenchArgs) -> Result<i32> {
     let p = ibias::problem::csv::load_csv(&a.data)?;
-    let t = ibias::bench::standard(&p, a.alpha, a.quick)?;
+    let t = ibias::bench::standard(&p, a.alpha, a.quick, &a.only)?;
     if a.json {
         out::json(&t)?;
     } else {

@@ -90,6 +90,7 @@ pub fn bregman_dual_newton<P: Potential + ?Sized>(
     let mut r = p.residual(&w);
     let mut h = vec![0.0; d];
     let mut hess = Dense::zeros(n, n);
+    let mut gram_scratch = linalg::GramScratch::default();
     let mut delta_theta = vec![0.0; d];
     let mut theta_new = vec![0.0; d];
     let mut w_new = vec![0.0; d];
@@ -142,13 +143,7 @@ pub fn bregman_dual_newton<P: Potential + ?Sized>(
             }
             s
         };
-        let b = faer::Mat::from_fn(n, d, |a, i| p.x().get(a, i) * h[i].sqrt());
-        let bbt = &b * b.transpose();
-        for a in 0..n {
-            for c in 0..n {
-                hess.data[a * n + c] = bbt[(a, c)];
-            }
-        }
+        linalg::weighted_gram(p.x(), &h, &mut hess, &mut gram_scratch);
         let dmax = (0..n).map(|a| hess.data[a * n + a]).fold(0.0, f64::max);
         let neg_g: Vec<f64> = r.iter().map(|v| -v).collect();
         let dir = [0.0, 1e-13, 1e-10, 1e-7].iter().find_map(|&shift| linalg::spd_solve(&hess, &neg_g, shift * dmax));

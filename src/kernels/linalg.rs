@@ -291,6 +291,64 @@ pub fn spd_solve(a: &Dense, b: &[f64], shift: f64) -> Option<Vec<f64>> {
     all_finite(&out).then_some(out)
 }
 
+/// Reusable buffers of [`weighted_gram`].
+pub struct GramScratch {
+    scaled: Mat<f64>,
+    gram: Mat<f64>,
+}
+
+impl Default for GramScratch {
+    fn default() -> Self {
+        GramScratch { scaled: Mat::zeros(0, 0), gram: Mat::zeros(0, 0) }
+    }
+}
+
+/// `H = X diag(h) Xᵀ` (`n × n`, written into `out` row-major) for a row-major `X` (`n × d`): `X`'s buffer is read
+/// as the column-major `Xᵀ` (no copy), `diag(h)Xᵀ` is formed once, and only the lower half of `H` is computed
+/// (`n²d` multiply-adds, half a general product), then mirrored.
+pub fn weighted_gram(x: &Dense, h: &[f64], out: &mut Dense, scratch: &mut GramScratch) {
+    use faer::linalg::matmul::triangular::{BlockStructure, matmul};
+    let (n, d) = (x.rows, x.cols);
+    let xt = faer::MatRef::from_column_major_slice(&x.data, d, n);
+    if scratch.scaled.nrows() != d || scratch.scaled.ncols() != n {
+        scratch.scaled = Mat::zeros(d, n);
+        scratch.gram = Mat::zeros(n, n);
+    }
+    for a in 0..n {
+        let src = &x.data[a * d..(a + 1) * d];
+        let dst = scratch
+            .scaled
+            .col_mut(a)
+            .try_as_col_major_mut()
+            .expect("a fresh faer matrix is column-major")
+            .as_slice_mut();
+        for ((o, &v), &w) in dst.iter_mut().zip(src).zip(h) {
+            *o = v * w;
+        }
+    }
+    matmul(
+        scratch.gram.as_mut(),
+        BlockStructure::TriangularLower,
+        faer::Accum::Replace,
+        xt.transpose(),
+        BlockStructure::Rectangular,
+        scratch.scaled.as_ref(),
+        BlockStructure::Rectangular,
+        1.0,
+        faer::Par::Seq,
+    );
+    out.rows = n;
+    out.cols = n;
+    out.data.resize(n * n, 0.0);
+    for a in 0..n {
+        for c in 0..=a {
+            let v = scratch.gram[(a, c)];
+            out.data[a * n + c] = v;
+            out.data[c * n + a] = v;
+        }
+    }
+}
+
 /// A factorisation of a symmetric positive semi-definite matrix `G` for repeated solves: Cholesky when
 /// every pivot keeps at least `1e-10` of its diagonal entry, otherwise (a numerically singular `G`, as
 /// from duplicated or collinear columns) the pseudo-inverse from an SVD with the threshold
@@ -454,6 +512,23 @@ pub fn logspace(lo: f64, hi: f64, k: usize) -> Vec<f64> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn weighted_gram_matches_the_naive_sum() {
+        let x = Dense::from_fn(7, 23, |i, j| ((i * 31 + j * 17) % 11) as f64 - 5.0 + 0.1 * j as f64);
+        let h: Vec<f64> = (0..23).map(|j| 0.5 + (j as f64).sin().abs()).collect();
+        let mut out = Dense::zeros(1, 1);
+        let mut scratch = GramScratch::default();
+        for _ in 0..2 {
+            weighted_gram(&x, &h, &mut out, &mut scratch);
+            for a in 0..7 {
+                for c in 0..7 {
+                    let want: f64 = (0..23).map(|j| x.get(a, j) * h[j] * x.get(c, j)).sum();
+                    assert!((out.get(a, c) - want).abs() <= 1e-12 * want.abs().max(1.0), "({a}, {c})");
+                }
+            }
+        }
+    }
     use super::*;
 
     #[test]
