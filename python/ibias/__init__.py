@@ -42,8 +42,9 @@ from ._ibias import (
 __version__: str = _ibias.__version__
 
 __all__ = [
-    "Problem", "Potential", "RunResult", "Solution", "Path", "Euclidean", "Hyperbolic", "NegEntropy",
+    "Problem", "Potential", "RunResult", "Solution", "Path", "Euclidean", "Hyperbolic", "NegEntropy", "Depth",
     "gd", "md", "reparam", "eg", "flow", "min_l2", "min_l1", "bregman", "lasso_path", "ridge_path",
+    "saddle_path", "accelerated_flow",
     "sweep", "generate", "load_csv", "report", "study", "set_max_memory",
     "IbiasError", "DivergenceError", "CertificateError", "InfeasibleError",
 ]
@@ -118,6 +119,13 @@ def NegEntropy() -> Potential:
     return Potential.entropy()
 
 
+def Depth(depth: int, alpha: float) -> Potential:
+    """The mirror map of the depth-D diagonal network w = u^D − v^D from u = v = α (D ≥ 3; Woodworth et al. 2020):
+    w = h(θ) = (α^{2−D} − kθ)^{−D/(D−2)} − (α^{2−D} + kθ)^{−D/(D−2)}, k = (D − 2)/2, on a bounded dual interval.
+    Raises ``ValueError`` for D < 3 or α^{2−D} > 1e10 (not resolvable in double precision)."""
+    return Potential.depth(int(depth), float(alpha))
+
+
 def _eta(eta: Optional[Eta]) -> Optional[str]:
     if eta is None:
         return None
@@ -163,13 +171,14 @@ def md(X: Any, y: Optional[ArrayLike] = None, *, alpha: float = 1.0, potential: 
 
 
 def reparam(X: Any, y: Optional[ArrayLike] = None, *, alpha: float = 1.0, shape: Optional[float] = None,
-            u0: Optional[ArrayLike] = None, v0: Optional[ArrayLike] = None, eta: Optional[Eta] = "safe",
+            u0: Optional[ArrayLike] = None, v0: Optional[ArrayLike] = None, depth: int = 2, eta: Optional[Eta] = "safe",
             track_scale: bool = False, tol: float = 1e-16, grad_tol: float = 0.0, max_iter: int = 1_000_000,
             max_seconds: Optional[float] = None, checkpoints: int = 40, record_every: bool = False) -> RunResult:
     """Gradient descent on (u, v) with w = u⊙u − v⊙v and R̃ = R(w)/4, from u₀ = v₀ = α (or a ``shape`` s ∈ (−1, 1),
-    or explicit positive ``u0``, ``v0``). ``eta``: a number or ``"safe"``. ``track_scale`` tracks ln a² and θ of
-    the finite-step identity w = 2a² sinh θ (see ``result.reparam``)."""
-    return _run("reparam", X, y, alpha=alpha, shape=shape, u0=u0, v0=v0, eta=eta, track_scale=track_scale, tol=tol,
+    or explicit positive ``u0``, ``v0``); with ``depth`` D ≥ 2, w = u^D − v^D and R̃ = R(w)/(2D). ``eta``: a number
+    or ``"safe"``. ``track_scale`` tracks ln a² and θ of the finite-step identity w = 2a² sinh θ (depth 2; see
+    ``result.reparam``)."""
+    return _run("reparam", X, y, alpha=alpha, shape=shape, u0=u0, v0=v0, depth=depth, eta=eta, track_scale=track_scale, tol=tol,
                 grad_tol=grad_tol, max_iter=max_iter, max_seconds=max_seconds, checkpoints=checkpoints,
                 record_every=record_every)
 
@@ -189,6 +198,21 @@ def flow(X: Any, y: Optional[ArrayLike] = None, *, method: str = "md", alpha: fl
     Dormand–Prince 5(4) (``stiff``: L-stable Rosenbrock ROS2). ``result.t`` are times, ``result.W`` the iterates."""
     return _run(method, X, y, alpha=alpha, potential=potential, flow=True, stiff=stiff, t_max=t_max, tol=tol,
                 checkpoints=checkpoints)
+
+
+def saddle_path(X: Any, y: Optional[ArrayLike] = None) -> Dict[str, Any]:
+    """The α → 0 limit of GD on (u, v) in accelerated time τ = t/(2 ln(1/α)): the saddle-to-saddle path of Pesme &
+    Flammarion (2023). Returns a dict: ``times`` (τ_k, from 0), ``saddles`` (β_k as rows, from 0), ``active`` and
+    ``signs`` per plateau, ``kkt_residual`` per saddle, ``q_max``. The last saddle is a minimum-ℓ1 interpolator."""
+    return _ibias.saddle_path(_problem(X, y))
+
+
+def accelerated_flow(X: Any, y: Optional[ArrayLike] = None, *, log10_alpha: float, taus: Sequence[float],
+                     rtol: float = 1e-10) -> np.ndarray:
+    """The (u, v) gradient flow from u = v = 10^log10_alpha in accelerated time τ = t/(2 ln(1/α)), at ``taus``:
+    w(τ) as rows, shape (len(taus), d). Any α < 1 down to 1e-300 (evaluated in log scale; NumPy's 2α² underflows
+    below α ≈ 1e-154). As α → 0 it tends to :func:`saddle_path`."""
+    return _ibias.accelerated_flow(_problem(X, y), float(log10_alpha), [float(t) for t in taus], rtol=rtol)
 
 
 def min_l2(X: Any, y: Optional[ArrayLike] = None) -> Solution:

@@ -48,3 +48,23 @@ def ex2(config: Optional[Dict[str, Any]] = None, **kw: Any) -> StudyResult:
 def ex3(config: Optional[Dict[str, Any]] = None, **kw: Any) -> StudyResult:
     """Exercise 3: regularisation paths vs optimisation paths."""
     return run("ex3", config, **kw)
+
+
+def saddle(config: Optional[Dict[str, Any]] = None, **kw: Any) -> StudyResult:
+    """The α → 0 saddle-to-saddle path and the flow against it (see ``ibias saddle --help``)."""
+    return run("saddle", config, **kw)
+
+
+def depth(config: Optional[Dict[str, Any]] = None, **kw: Any) -> StudyResult:
+    """Depth-D diagonal networks: the α sweep for several depths."""
+    return run("depth", config, **kw)
+
+
+def shape(config: Optional[Dict[str, Any]] = None, **kw: Any) -> StudyResult:
+    """The initialisation shape u₀ ≠ v₀ at fixed α."""
+    return run("shape", config, **kw)
+
+
+def woodworth(config: Optional[Dict[str, Any]] = None, **kw: Any) -> StudyResult:
+    """Woodworth et al. (2020), Figure 1: population error, norm gaps and sample complexity."""
+    return run("woodworth", config, **kw)

@@ -134,6 +134,7 @@ enum Pot {
     Euclidean,
     Hyperbolic(ibias::potential::Hyperbolic),
     Entropy,
+    Depth(ibias::potential::DepthD),
 }
 
 /// A mirror map ψ (separable): Euclidean, hyperbolic entropy (scales c = 2α², per coordinate if given) or
@@ -148,6 +149,7 @@ impl Potential {
         match &self.pot {
             Pot::Euclidean => Ok(f(&ibias::potential::Euclidean)),
             Pot::Entropy => Ok(f(&ibias::potential::NegEntropy)),
+            Pot::Depth(p) => Ok(f(p)),
             Pot::Hyperbolic(h) => {
                 let c = h.ln_half_scales();
                 if c.len() == d {
@@ -186,13 +188,19 @@ impl Potential {
         };
         Ok(Potential { pot: Pot::Hyperbolic(h) })
     }
-    /// `euclidean`, `hyperbolic` or `entropy`.
+    /// The mirror map of the depth-D network w = u^D − v^D from u = v = α (D ≥ 3; its dual domain is bounded).
+    #[staticmethod]
+    fn depth(depth: u32, alpha: f64) -> PyResult<Self> {
+        Ok(Potential { pot: Pot::Depth(call::quick(|| ibias::potential::DepthD::new(depth, alpha))?) })
+    }
+    /// `euclidean`, `hyperbolic`, `entropy` or `depth`.
     #[getter]
     fn kind(&self) -> &'static str {
         match self.pot {
             Pot::Euclidean => "euclidean",
             Pot::Hyperbolic(_) => "hyperbolic",
             Pot::Entropy => "entropy",
+            Pot::Depth(_) => "depth",
         }
     }
     /// ψ(w).
@@ -221,6 +229,7 @@ impl Potential {
     fn __repr__(&self) -> String {
         match &self.pot {
             Pot::Hyperbolic(h) => format!("Hyperbolic(c={:?})", h.scales()),
+            Pot::Depth(p) => format!("Depth(depth={}, alpha={})", p.depth(), p.alpha()),
             _ => format!("{}()", self.kind()),
         }
     }
@@ -359,7 +368,7 @@ impl RunResult {
 /// Runs one algorithm (see the Python wrappers `gd`, `md`, `reparam`, `eg`, `flow`).
 #[pyfunction]
 #[pyo3(signature = (problem, algorithm, *, alpha=1.0, potential=None, w0=None, eta=None, momentum=None, shape=None,
-    u0=None, v0=None, track_scale=false, tol=1e-16, grad_tol=0.0, max_iter=1_000_000, max_seconds=None,
+    u0=None, v0=None, depth=2, track_scale=false, tol=1e-16, grad_tol=0.0, max_iter=1_000_000, max_seconds=None,
     checkpoints=40, record_every=false, flow=false, stiff=false, t_max=1e4))]
 #[allow(clippy::too_many_arguments)]
 pub fn run(
@@ -374,6 +383,7 @@ pub fn run(
     shape: Option<f64>,
     u0: Option<PyReadonlyArray1<'_, f64>>,
     v0: Option<PyReadonlyArray1<'_, f64>>,
+    depth: u32,
     track_scale: bool,
     tol: f64,
     grad_tol: f64,
@@ -417,6 +427,7 @@ pub fn run(
                 (None, None, None) => Init::uniform(alpha, d)?,
                 _ => return Err(ibias::Error::param("u0/v0/shape", "give u0 and v0 together, or shape, not both")),
             };
+            let i = if depth != 2 || algorithm == "reparam" { i.depth(depth)? } else { i };
             Ok(i.track_scale(track_scale))
         };
         let hyper = |pot: &Option<Pot>| -> ibias::Result<Box<dyn ibias::potential::Potential>> {
@@ -424,6 +435,7 @@ pub fn run(
                 None => Box::new(ibias::potential::Hyperbolic::uniform(alpha, d)?),
                 Some(Pot::Euclidean) => Box::new(ibias::potential::Euclidean),
                 Some(Pot::Entropy) => Box::new(ibias::potential::NegEntropy),
+                Some(Pot::Depth(p)) => Box::new(p.clone()),
                 Some(Pot::Hyperbolic(h)) => {
                     let c = h.ln_half_scales();
                     Box::new(if c.len() == 1 {
@@ -477,6 +489,48 @@ pub fn run(
         Ok(res)
     })?;
     Ok(RunResult { r })
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// The α → 0 limit
+
+/// The saddle-to-saddle path (Pesme & Flammarion 2023) of a problem: jump times τ_k (accelerated time
+/// t/(2 ln(1/α)), starting with 0), saddles β_k (rows, starting with 0), active sets and signs, and the
+/// certificates (KKT residual per saddle, max |q|). The last saddle is a minimum-ℓ1 interpolator.
+#[pyfunction]
+pub fn saddle_path(py: Python<'_>, problem: &Problem) -> PyResult<Py<PyAny>> {
+    let p = problem.inner.clone();
+    let path = call::run(py, move || ibias::exact::saddle::saddle_path(&p))?;
+    let d = problem.inner.d();
+    let out = PyDict::new(py);
+    out.set_item("times", array1(py, path.times.clone()))?;
+    out.set_item("saddles", array2(py, &path.saddles, d))?;
+    out.set_item("active", path.active.clone())?;
+    out.set_item("signs", path.signs.clone())?;
+    out.set_item("kkt_residual", array1(py, path.kkt_residual.clone()))?;
+    out.set_item("q_max", path.q_max)?;
+    out.set_item("wall_seconds", path.wall_seconds)?;
+    Ok(out.into_any().unbind())
+}
+
+/// The (u, v) gradient flow from u = v = α in accelerated time τ = t/(2 ln(1/α)), at the given τ values;
+/// works at any α < 1 given as `log10_alpha` (down to 1e-300: the potential is evaluated in log scale).
+/// Returns w at each τ, shape (len(taus), d).
+#[pyfunction]
+#[pyo3(signature = (problem, log10_alpha, taus, *, rtol=1e-10))]
+pub fn accelerated_flow<'py>(
+    py: Python<'py>,
+    problem: &Problem,
+    log10_alpha: f64,
+    taus: Vec<f64>,
+    rtol: f64,
+) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    let p = problem.inner.clone();
+    let opts = OdeOptions { rtol, atol: 1e-12, max_steps: 20_000_000, ..Default::default() };
+    let f = call::run(py, move || {
+        ibias::dynamics::flow::accelerated_flow(&p, log10_alpha * std::f64::consts::LN_10, &taus, opts)
+    })?;
+    Ok(array2(py, &f.w, problem.inner.d()))
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -607,6 +661,7 @@ pub fn bregman(
                 };
                 ibias::exact::bregman_projection(&p, &h, &w0.unwrap_or(vec![0.0; d]), opts)
             }
+            Pot::Depth(dp) => ibias::exact::bregman_projection(&p, &dp, &w0.unwrap_or(vec![0.0; d]), opts),
         }
     })?;
     Ok(Solution { s })
