@@ -195,24 +195,19 @@ impl ActiveFactor {
     }
 }
 
-/// The cached `Xᵀx_j` (empty when not cached).
-fn col(xtx: &[Option<Vec<f64>>], j: usize) -> &[f64] {
-    xtx[j].as_deref().unwrap_or(&[])
-}
-
 /// Lawson–Hanson on the signed active columns with a persistent [`ActiveFactor`] (its passive set is the
 /// previous saddle's support). Writes `β` and returns the KKT residual in the Gram units of [`nnls`].
 fn active_set_nnls(
     factor: &mut ActiveFactor,
     active: &[usize],
     signs: &[f64],
-    xtx: &[Option<Vec<f64>>],
+    cols: &Dense,
     xty: &[f64],
+    q: &[f64],
     beta: &mut [f64],
-    v: &mut [f64],
 ) -> Result<f64> {
-    let gram = |a: usize, sa: f64, b: usize, sb: f64| sa * sb * col(xtx, b)[a];
-    let sign_of = |j: usize| active.iter().position(|&a| a == j).map(|p| signs[p]);
+    let gram = |a: usize, sa: f64, b: usize, sb: f64| sa * sb * linalg::dot(cols.row(a), cols.row(b));
+    let sign_of = |j: usize| (q[j].abs() == 1.0).then_some(q[j]);
     // Leave the factor: coordinates no longer active, or active with the other sign.
     let mut p = 0;
     while p < factor.idx.len() {
@@ -258,18 +253,20 @@ fn active_set_nnls(
                 }
             }
         }
-        // (XᵀXβ)_i on the active set only (one cached column at a time, so its reads stay in cache); the
-        // Gram gradient is ∇_i = s_i((XᵀXβ)_i − (Xᵀy)_i).
-        let mut va = vec![0.0; k];
+        // Xβ = Σ_P z_j s_j x_j (an n-vector), then (XᵀXβ)_i on the active set only; the Gram gradient is
+        // ∇_i = s_i((XᵀXβ)_i − (Xᵀy)_i).
+        let mut xb = vec![0.0; cols.cols];
         for ((&j, &sj), &zj) in factor.idx.iter().zip(&factor.sign).zip(&z) {
-            let c = col(xtx, j);
-            for (x, &i) in va.iter_mut().zip(active) {
-                *x += zj * sj * c[i];
-            }
+            linalg::axpy(zj * sj, cols.row(j), &mut xb);
         }
+        let va: Vec<f64> = active.iter().map(|&i| linalg::dot(cols.row(i), &xb)).collect();
         let grad_a = |a: usize| -> f64 { signs[a] * (va[a] - xty[active[a]]) };
+        let mut in_factor = vec![false; xty.len()];
+        for &j in &factor.idx {
+            in_factor[j] = true;
+        }
         let enter = (0..k)
-            .filter(|&a| !factor.idx.contains(&active[a]) && !blocked.contains(&active[a]))
+            .filter(|&a| !in_factor[active[a]] && !blocked.contains(&active[a]))
             .map(|a| (active[a], signs[a], grad_a(a)))
             .min_by(|a, b| a.2.total_cmp(&b.2));
         match enter {
@@ -290,14 +287,9 @@ fn active_set_nnls(
                 let kkt = (0..k)
                     .map(|a| {
                         let w = grad_a(a);
-                        if factor.idx.contains(&active[a]) { w.abs() } else { (-w).max(0.0) }
+                        if in_factor[active[a]] { w.abs() } else { (-w).max(0.0) }
                     })
                     .fold(0.0, f64::max);
-                // v = XᵀXβ over all coordinates, for the next gradient.
-                v.iter_mut().for_each(|x| *x = 0.0);
-                for ((&j, &sj), &zj) in factor.idx.iter().zip(&factor.sign).zip(&z) {
-                    linalg::axpy(zj * sj, col(xtx, j), v);
-                }
                 return Ok(kkt);
             }
         }
@@ -315,10 +307,11 @@ pub fn saddle_path(p: &Problem) -> Result<SaddlePath> {
     let mut xty = vec![0.0; d];
     plan.xt_mul(p.y(), &mut xty);
     let g_scale = 2.0 / nf * linalg::norm_inf(&xty);
-    // Xᵀx_j for every coordinate that has been active (as in the Lasso homotopy).
-    let mut xtx: Vec<Option<Vec<f64>>> = vec![None; d];
-    let mut xtx_inf = vec![0.0; d]; // ‖Xᵀx_j‖_∞ of the cached columns
+    // Column norms: |x_iᵀx_j| ≤ ‖x_i‖‖x_j‖ bounds the terms of g for the rounding budget of q.
+    let col_norm: Vec<f64> = (0..d).map(|j| linalg::norm2(cols.row(j))).collect();
+    let col_norm_max = col_norm.iter().copied().fold(0.0, f64::max);
     let mut factor = ActiveFactor::new();
+    let mut r = vec![0.0; n];
     let mut q = vec![0.0; d];
     let mut beta = vec![0.0; d];
     let mut times = vec![0.0];
@@ -333,14 +326,11 @@ pub fn saddle_path(p: &Problem) -> Result<SaddlePath> {
     // Rounding accumulated in q: each update q −= Δg adds about ε·Δ·(the magnitude of the terms of g), so the
     // snap to ±1 and the |q| ≤ 1 check allow 1e-12 plus 16ε times that sum (long paths: thousands of jumps).
     let mut drift = 0.0f64;
-    // v = XᵀXβ, from the cached products (kept up to date by the NNLS).
-    let mut v = vec![0.0; d];
     for _jump in 0..(10 * d + 100) {
         crate::control::check()?;
-        // g = ∇R(β) = (2/n)(XᵀXβ − Xᵀy).
-        for i in 0..d {
-            g[i] = 2.0 / nf * (v[i] - xty[i]);
-        }
+        // g = ∇R(β) = (2/n)Xᵀ(Xβ − y): two mat-vecs (split over two cores on large problems), the only O(nd)
+        // work of a jump; the sign-constrained least squares below works on the n-vectors of the columns.
+        plan.grad(&beta, &mut r, &mut g);
         if linalg::norm_inf(&g) <= tol_g {
             return Ok(SaddlePath {
                 times,
@@ -374,7 +364,8 @@ pub fn saddle_path(p: &Problem) -> Result<SaddlePath> {
         }
         let g_terms = 2.0 / nf
             * (linalg::norm_inf(&xty)
-                + beta.iter().enumerate().filter(|(_, b)| **b != 0.0).map(|(j, b)| b.abs() * xtx_inf[j]).sum::<f64>());
+                + col_norm_max
+                    * beta.iter().enumerate().filter(|(_, b)| **b != 0.0).map(|(j, b)| b.abs() * col_norm[j]).sum::<f64>());
         drift += delta * g_terms;
         let tol_q = 1e-12 + 16.0 * f64::EPSILON * drift;
         // Snap the coordinates that reached ±1 (within rounding), so ties join together.
@@ -386,17 +377,9 @@ pub fn saddle_path(p: &Problem) -> Result<SaddlePath> {
         }
         let active: Vec<usize> = (0..d).filter(|&i| q[i].abs() == 1.0).collect();
         let signs: Vec<f64> = active.iter().map(|&i| q[i]).collect();
-        for &j in &active {
-            if xtx[j].is_none() {
-                let mut c = vec![0.0; d];
-                plan.xt_mul(cols.row(j), &mut c);
-                xtx_inf[j] = linalg::norm_inf(&c);
-                xtx[j] = Some(c);
-            }
-        }
         // β = argmin R over the signed active columns: Lawson–Hanson NNLS on C = X_A diag(s), from the last
         // saddle's support, with the Cholesky factor of the passive Gram block kept and updated (ActiveFactor).
-        let kkt = active_set_nnls(&mut factor, &active, &signs, &xtx, &xty, &mut beta, &mut v)?;
+        let kkt = active_set_nnls(&mut factor, &active, &signs, cols, &xty, &q, &mut beta)?;
         // In gradient units: ∇R restricted to the active block is (2/n)·s⊙(Gz − b).
         let kkt = 2.0 / nf * kkt;
         times.push(tau);
