@@ -7,7 +7,20 @@ use ibias::dynamics::StepRule;
 pub fn finite(s: &str) -> Result<f64, String> {
     let v: f64 = s.trim().parse().map_err(|_| format!("'{s}' is not a number"))?;
     if !v.is_finite() {
-        return Err(format!("'{s}' is not a finite number"));
+        let spelled = s.trim().to_ascii_lowercase();
+        return Err(if spelled.contains("nan") || spelled.contains("inf") {
+            format!("'{s}' is not a finite number")
+        } else {
+            format!("'{s}' overflows double precision (above about 1.8e308)")
+        });
+    }
+    // A non-zero literal that parses to 0 underflowed (below about 4.9e-324).
+    if v == 0.0 && s.trim().trim_start_matches(['+', '-']).chars().any(|c| ('1'..='9').contains(&c)) {
+        let mantissa_nonzero =
+            s.trim().split(['e', 'E']).next().is_some_and(|m| m.chars().any(|c| ('1'..='9').contains(&c)));
+        if mantissa_nonzero {
+            return Err(format!("'{s}' underflows to 0 in double precision"));
+        }
     }
     Ok(v)
 }

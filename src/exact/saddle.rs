@@ -365,7 +365,12 @@ pub fn saddle_path(p: &Problem) -> Result<SaddlePath> {
         let g_terms = 2.0 / nf
             * (linalg::norm_inf(&xty)
                 + col_norm_max
-                    * beta.iter().enumerate().filter(|(_, b)| **b != 0.0).map(|(j, b)| b.abs() * col_norm[j]).sum::<f64>());
+                    * beta
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, b)| **b != 0.0)
+                        .map(|(j, b)| b.abs() * col_norm[j])
+                        .sum::<f64>());
         drift += delta * g_terms;
         let tol_q = 1e-12 + 16.0 * f64::EPSILON * drift;
         // Snap the coordinates that reached ±1 (within rounding), so ties join together.

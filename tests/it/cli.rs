@@ -254,3 +254,19 @@ fn saddle_depth_and_explicit_initialisation_from_the_command_line() {
         assert!(err.contains(needle) && !err.contains("panicked"), "{args:?}: {err}");
     }
 }
+
+/// Numbers a user typed are reported as typed: defaults in `--help` in scientific notation, an underflowing
+/// or overflowing literal named as such (not "got 0" or "got NaN").
+#[test]
+fn help_and_number_messages_say_what_was_typed() {
+    let (_, out, _) = ibias(&["sweep", "--help"]);
+    assert!(out.contains("1e-24") && !out.contains("0.000000000000000000000001"), "{out}");
+    let dir = Tmp::new("cli-numbers");
+    let f = ex2_file(&dir);
+    let (c, _, err) = ibias(&["run", "md", "--data", &f, "--alpha", "1e-400"]);
+    assert!(c == 2 && err.contains("underflows"), "{err}");
+    let (c, _, err) = ibias(&["run", "md", "--data", &f, "--alpha", "1e400"]);
+    assert!(c == 2 && err.contains("overflows"), "{err}");
+    let (c, _, err) = ibias(&["run", "md", "--data", &f, "--alpha", "nan"]);
+    assert!(c == 2 && err.contains("not a finite number"), "{err}");
+}
