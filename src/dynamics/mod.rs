@@ -26,6 +26,7 @@ pub mod momentum;
 pub mod observer;
 pub mod ode;
 pub mod reparam;
+pub mod sgd;
 pub mod result;
 pub mod step;
 

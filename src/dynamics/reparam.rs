@@ -81,6 +81,11 @@ impl Init {
         Ok(self)
     }
 
+    /// Whether the finite-step identity is tracked.
+    pub fn tracks_scale(&self) -> bool {
+        self.track
+    }
+
     /// The depth `D`.
     pub fn network_depth(&self) -> u32 {
         self.depth
@@ -153,6 +158,47 @@ pub fn w_of_depth(depth: u32, u: &[f64], v: &[f64], w: &mut [f64]) {
     }
 }
 
+/// The end of a run on `(u, v)` (deterministic or stochastic): the diagnostics of SPEC §8 and, when tracked, the
+/// finite-step identity's residual.
+pub(crate) fn finish_reparam(
+p: &Problem,
+init: &Init,
+u: Vec<f64>,
+v: Vec<f64>,
+w: Vec<f64>,
+sign_changes: usize,
+track: Option<(Vec<f64>, Vec<f64>)>,
+) -> Result<Finish> {
+    if init.depth != 2 {
+        let notes = if sign_changes > 0 {
+            vec![format!("in {} steps some factor 1 ∓ ηgu^(D−2)/2 changed sign", sign_changes)]
+        } else {
+            Vec::new()
+        };
+        return Ok(Finish { w, reparam: None, notes });
+    }
+    let mut info = reparam_info(p, &init.u0, &init.v0, &u, &v)?;
+    info.steps_with_sign_change = sign_changes;
+    if let Some((ln_a2, theta)) = track {
+        let mut err = 0.0f64;
+        for i in 0..w.len() {
+            let t = theta[i] + (init.u0[i] / init.v0[i]).ln();
+            let pred = ((ln_a2[i] + t.abs()).exp() - (ln_a2[i] - t.abs()).exp()).copysign(t);
+            err = err.max((w[i] - pred).abs());
+        }
+        let scale = norm_inf(&w).max(f64::MIN_POSITIVE);
+        info.tracked = Some(ScaleTrack { ln_a2, theta, identity_error_rel: err / scale });
+    }
+    let mut notes = Vec::new();
+    if sign_changes > 0 {
+        notes.push(format!(
+            "in {} steps some |ηgᵢ/2| ≥ 1: u or v changed sign or hit 0, and w = 2a² sinh θ (SPEC §8) no longer holds",
+            sign_changes
+        ));
+    }
+    Ok(Finish { w, reparam: Some(info), notes })
+}
+
 /// GD on `(u, v)` with a scalar step rule.
 pub struct Reparam<'a, R: ScalarRule> {
     plan: GradPlan<'a>,
@@ -186,7 +232,7 @@ impl<'a, R: ScalarRule> Reparam<'a, R> {
 }
 
 /// One step of depth `D > 2`: `u ← u⊙(1 − h·g⊙u^{D−2})`, `v ← v⊙(1 + h·g⊙v^{D−2})`, `w = u^D − v^D`.
-fn update_depth(depth: u32, h: f64, g: &[f64], u: &mut [f64], v: &mut [f64], w: &mut [f64]) -> bool {
+pub(crate) fn update_depth(depth: u32, h: f64, g: &[f64], u: &mut [f64], v: &mut [f64], w: &mut [f64]) -> bool {
     let e = depth as i32;
     let mut flip = false;
     for i in 0..g.len() {
@@ -202,7 +248,7 @@ fn update_depth(depth: u32, h: f64, g: &[f64], u: &mut [f64], v: &mut [f64], w: 
 /// One step `u ← u⊙(1 − h·g)`, `v ← v⊙(1 + h·g)`, `w = u⊙u − v⊙v` with `h = η/2`; returns whether some
 /// `|h·gᵢ| ≥ 1` (an OR of comparisons, which vectorises; a running maximum would not).
 #[inline]
-fn update(h: f64, g: &[f64], u: &mut [f64], v: &mut [f64], w: &mut [f64]) -> bool {
+pub(crate) fn update(h: f64, g: &[f64], u: &mut [f64], v: &mut [f64], w: &mut [f64]) -> bool {
     let mut flip = false;
     for i in 0..g.len() {
         let gi = h * g[i];
@@ -268,34 +314,7 @@ impl<R: ScalarRule> Method for Reparam<'_, R> {
         Some(self.u.iter().zip(&self.v).map(|(a, b)| a * b).collect())
     }
     fn finish(self, p: &Problem) -> Result<Finish> {
-        if self.init.depth != 2 {
-            let notes = if self.sign_changes > 0 {
-                vec![format!("in {} steps some factor 1 ∓ ηgu^(D−2)/2 changed sign", self.sign_changes)]
-            } else {
-                Vec::new()
-            };
-            return Ok(Finish { w: self.w, reparam: None, notes });
-        }
-        let mut info = reparam_info(p, &self.init.u0, &self.init.v0, &self.u, &self.v)?;
-        info.steps_with_sign_change = self.sign_changes;
-        if let Some((ln_a2, theta)) = self.track {
-            let mut err = 0.0f64;
-            for i in 0..self.w.len() {
-                let t = theta[i] + (self.init.u0[i] / self.init.v0[i]).ln();
-                let pred = ((ln_a2[i] + t.abs()).exp() - (ln_a2[i] - t.abs()).exp()).copysign(t);
-                err = err.max((self.w[i] - pred).abs());
-            }
-            let scale = norm_inf(&self.w).max(f64::MIN_POSITIVE);
-            info.tracked = Some(ScaleTrack { ln_a2, theta, identity_error_rel: err / scale });
-        }
-        let mut notes = Vec::new();
-        if self.sign_changes > 0 {
-            notes.push(format!(
-                "in {} steps some |ηgᵢ/2| ≥ 1: u or v changed sign or hit 0, and w = 2a² sinh θ (SPEC §8) no longer holds",
-                self.sign_changes
-            ));
-        }
-        Ok(Finish { w: self.w, reparam: Some(info), notes })
+        finish_reparam(p, self.init, self.u, self.v, self.w, self.sign_changes, self.track)
     }
 }
 
