@@ -3,6 +3,7 @@
 use super::{NOT_CONVERGED, args, out};
 use ibias::dynamics::flow::{FlowKind, run_flow};
 use ibias::dynamics::ode::OdeOptions;
+use ibias::dynamics::sgd::{SgdKind, run_sgd};
 use ibias::dynamics::{
     Init, RunConfig, RunResult, StepRule, StopReason, StopRule, run_eg, run_gd, run_heavy_ball, run_md, run_reparam,
 };
@@ -74,6 +75,21 @@ pub struct RunArgs {
     /// Number of log-spaced checkpoints recorded (at most 100,000).
     #[arg(long, default_value_t = 30, value_parser = args::checkpoints)]
     checkpoints: usize,
+    /// Stochastic gradients: mini-batches of B rows (B = n: full batch). With a fixed --eta or safe.
+    #[arg(long, conflicts_with_all = ["flow", "momentum"])]
+    batch: Option<usize>,
+    /// With --batch: draw with replacement (default: epochs of a seeded permutation).
+    #[arg(long, requires = "batch")]
+    with_replacement: bool,
+    /// With --batch: Gaussian label noise of this standard deviation added to each batch's y.
+    #[arg(long, requires = "batch", value_parser = args::non_negative)]
+    label_noise: Option<f64>,
+    /// With --batch: the seed of the ChaCha8 batch stream.
+    #[arg(long, requires = "batch", default_value_t = 0)]
+    seed: u64,
+    /// With --batch: compute the full risk (for the stop rule) every K steps.
+    #[arg(long, requires = "batch", default_value_t = 100)]
+    check_every: usize,
     /// Integrate the continuous-time flow instead (Dormand–Prince 5(4), rtol 1e-10).
     #[arg(long)]
     flow: bool,
@@ -148,8 +164,11 @@ pub fn run(a: RunArgs) -> Result<i32> {
         .max_seconds(a.max_seconds)
         .max_time(a.t_max);
     stop.validate()?;
-    let default_rule =
-        if a.algorithm == Algo::Reparam || a.momentum.is_some() { StepRule::Safe } else { StepRule::Auto };
+    let default_rule = if a.algorithm == Algo::Reparam || a.momentum.is_some() || a.batch.is_some() {
+        StepRule::Safe
+    } else {
+        StepRule::Auto
+    };
     let cfg = RunConfig::new(a.eta.unwrap_or(default_rule)).checkpoints(a.checkpoints).stop(stop);
     let md_w0 = |name: &str| if name == "entropy" { vec![a.alpha; d] } else { vec![0.0; d] };
     let init = || -> Result<Init> {
@@ -180,6 +199,23 @@ pub fn run(a: RunArgs) -> Result<i32> {
             r.algorithm = ibias::dynamics::Algorithm::EgFlow;
         }
         r
+    } else if let Some(b) = a.batch {
+        let opts = ibias::dynamics::sgd::SgdOptions {
+            batch: b,
+            replacement: a.with_replacement,
+            label_noise: a.label_noise.unwrap_or(0.0),
+            seed: a.seed,
+            check_every: a.check_every,
+        };
+        let pot = potential(&a.potential, a.alpha, a.depth.filter(|_| a.algorithm == Algo::Md), d)?;
+        let init = init()?;
+        let kind = match a.algorithm {
+            Algo::Gd => SgdKind::Gd,
+            Algo::Md => SgdKind::Md(pot.as_ref(), md_w0(&a.potential)),
+            Algo::Eg => SgdKind::Eg(vec![a.alpha; d]),
+            Algo::Reparam => SgdKind::Reparam(&init),
+        };
+        run_sgd(&p, &kind, &opts, &cfg)?
     } else {
         match a.algorithm {
             Algo::Gd => match a.momentum {
@@ -194,6 +230,15 @@ pub fn run(a: RunArgs) -> Result<i32> {
             Algo::Reparam => run_reparam(&p, &init()?, &cfg)?,
         }
     };
+    // GD on (u, v) at a fixed step, converged, with the identity tracked: what the finite step did to the limit.
+    if a.algorithm == Algo::Reparam
+        && a.track_scale
+        && res.converged
+        && !a.flow
+        && let Some(StepRule::Fixed(eta)) = a.eta
+    {
+        res.step_effect = Some(ibias::exact::finite_step::step_effect(&p, &init()?, &res, eta)?);
+    }
     if a.algorithm != Algo::Gd && !(a.algorithm == Algo::Md && a.potential == "euclidean") {
         // An explicit (u0, v0) has no single α.
         res.alpha = if a.u0.is_some() { None } else { Some(a.alpha) };
@@ -255,6 +300,16 @@ fn print_text(res: &RunResult) -> Result<()> {
         if let Some(t) = &info.tracked {
             out::line(format!("identity w = 2a² sinh θ (SPEC §8): relative residual {:.3e}", t.identity_error_rel))?;
         }
+    }
+    if let Some(e) = &res.step_effect {
+        out::line(format!(
+            "limits (relative distances): run ↔ flow limit (Bregman at α) {:.3e}; run ↔ effective-scale prediction (cᵢ = 2a_∞,ᵢ²) {:.3e}; effective ↔ flow {:.3e}",
+            e.flow_limit_distance_rel, e.effective_limit_distance_rel, e.effective_vs_flow_rel
+        ))?;
+        out::line(format!(
+            "stability at the limit: sharpness {:.4e} vs 2/η = {:.4e}; Σ|wᵢ|‖xᵢ‖² = {:.4e} vs n²/η = {:.4e}",
+            e.sharpness, e.two_over_eta, e.stability_sum, e.stability_bound
+        ))?;
     }
     for n in &res.notes {
         out::line(format!("note: {n}"))?;

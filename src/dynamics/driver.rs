@@ -150,10 +150,14 @@ pub fn drive_with<M: Method, O: Observer>(p: &Problem, mut m: M, cfg: &RunConfig
         time += eta;
         k += 1;
         let now = m.risk();
+        // An explosion is divergence for every method; a risk rising for 100 steps only for those that watch it.
+        if now > 1e12 * risk_start.max(risk0) {
+            return Err(diverged(k, eta, now, &m));
+        }
         if m.watches_rising_risk() {
             if now > risk * (1.0 + 1e-12) {
                 rise += 1;
-                if rise >= 100 || now > 1e12 * risk_start.max(risk0) {
+                if rise >= 100 {
                     return Err(diverged(k, eta, now, &m));
                 }
             } else {
@@ -204,6 +208,7 @@ pub fn drive_with<M: Method, O: Observer>(p: &Problem, mut m: M, cfg: &RunConfig
         checkpoints: Vec::new(),
         reparam: fin.reparam,
         notes,
+        step_effect: None,
     })
 }
 

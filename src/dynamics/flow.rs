@@ -281,6 +281,7 @@ pub fn run_flow(
         checkpoints,
         reparam: info,
         notes,
+        step_effect: None,
     })
 }
 

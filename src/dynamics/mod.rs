@@ -26,12 +26,12 @@ pub mod momentum;
 pub mod observer;
 pub mod ode;
 pub mod reparam;
-pub mod sgd;
 pub mod result;
+pub mod sgd;
 pub mod step;
 
 pub use config::{Record, RunConfig, StepRule, StopReason, StopRule};
 pub use md::{run_eg, run_gd, run_md};
 pub use momentum::run_heavy_ball;
 pub use reparam::{Init, run_reparam, run_reparam_alpha};
-pub use result::{Algorithm, Checkpoint, ReparamInfo, RunResult};
+pub use result::{Algorithm, Checkpoint, ReparamInfo, RunResult, StepEffect};

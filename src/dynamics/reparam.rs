@@ -161,13 +161,13 @@ pub fn w_of_depth(depth: u32, u: &[f64], v: &[f64], w: &mut [f64]) {
 /// The end of a run on `(u, v)` (deterministic or stochastic): the diagnostics of SPEC §8 and, when tracked, the
 /// finite-step identity's residual.
 pub(crate) fn finish_reparam(
-p: &Problem,
-init: &Init,
-u: Vec<f64>,
-v: Vec<f64>,
-w: Vec<f64>,
-sign_changes: usize,
-track: Option<(Vec<f64>, Vec<f64>)>,
+    p: &Problem,
+    init: &Init,
+    u: Vec<f64>,
+    v: Vec<f64>,
+    w: Vec<f64>,
+    sign_changes: usize,
+    track: Option<(Vec<f64>, Vec<f64>)>,
 ) -> Result<Finish> {
     if init.depth != 2 {
         let notes = if sign_changes > 0 {

@@ -163,4 +163,30 @@ pub struct RunResult {
     pub reparam: Option<ReparamInfo>,
     /// What a reader should know about this run (a cap hit, no interpolator, a sign change, …).
     pub notes: Vec<String>,
+    /// The finite-step effect on GD on `(u, v)` at a fixed step (SPEC §9), when computed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step_effect: Option<StepEffect>,
+}
+
+/// What a finite step did to the limit of GD on `(u, v)` (SPEC §8–§9): the run's limit against the flow's limit
+/// and the effective-scale prediction, and the stability of the limit.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct StepEffect {
+    /// The fixed step η.
+    pub eta: f64,
+    /// `‖w − w_flow‖/‖w_flow‖`: distance to the gradient-flow limit (Bregman projection at the initial scale).
+    pub flow_limit_distance_rel: f64,
+    /// `‖w − w_eff‖/‖w_eff‖`: distance to the effective-scale prediction (Bregman projection with `cᵢ = 2a_∞,ᵢ²`).
+    pub effective_limit_distance_rel: f64,
+    /// `‖w_eff − w_flow‖/‖w_flow‖`: how far the effective scale moves the prediction.
+    pub effective_vs_flow_rel: f64,
+    /// Sharpness at the limit: the largest eigenvalue of the Hessian of `F = R(u⊙u − v⊙v)/4`, which at an
+    /// interpolator is `λ_max((2/n) X diag(u² + v²) Xᵀ)` (power iteration).
+    pub sharpness: f64,
+    /// `2/η`: GD is stable at the limit only if `sharpness ≤ 2/η`.
+    pub two_over_eta: f64,
+    /// `Σᵢ |wᵢ|·‖xᵢ‖²` (columns `xᵢ`), bounded by `n²/η` at a stable limit (Nacson et al. 2022).
+    pub stability_sum: f64,
+    /// `n²/η`.
+    pub stability_bound: f64,
 }

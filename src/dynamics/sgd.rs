@@ -354,7 +354,11 @@ impl Method for Sgd<'_> {
             self.opts.batch,
             p.n(),
             if self.opts.replacement { "with replacement" } else { "epochs of a seeded permutation" },
-            if self.opts.label_noise > 0.0 { format!(", label noise σ = {}", self.opts.label_noise) } else { String::new() },
+            if self.opts.label_noise > 0.0 {
+                format!(", label noise σ = {}", self.opts.label_noise)
+            } else {
+                String::new()
+            },
             self.opts.seed,
             self.opts.check_every
         )];
@@ -373,7 +377,10 @@ pub fn run_sgd(p: &Problem, kind: &SgdKind<'_>, opts: &SgdOptions, cfg: &RunConf
     cfg.validate(d)?;
     opts.validate(p.n())?;
     if cfg.stop_rule().grad_tol > 0.0 {
-        return Err(Error::param("--grad-tol", "stochastic runs stop on the full risk (checked every k steps), not on the gradient"));
+        return Err(Error::param(
+            "--grad-tol",
+            "stochastic runs stop on the full risk (checked every k steps), not on the gradient",
+        ));
     }
     let m = Sgd::new(p, kind, *opts, cfg.step)?;
     let mut res = drive(p, m, cfg)?;

@@ -14,6 +14,7 @@
 
 pub mod basis_pursuit;
 pub mod bregman;
+pub mod finite_step;
 pub mod homotopy;
 pub mod lasso;
 pub mod min_l2;

@@ -291,6 +291,42 @@ pub fn spd_solve(a: &Dense, b: &[f64], shift: f64) -> Option<Vec<f64>> {
     all_finite(&out).then_some(out)
 }
 
+/// The largest eigenvalue of a symmetric positive semi-definite operator on `Rᵐ` given by `apply(v, out)`, by
+/// power iteration from a fixed start (all ones plus a small ramp, so that it is never orthogonal to a
+/// non-negative top eigenvector): stops when the Rayleigh quotient changes by ≤ `tol` (relative) between two
+/// iterations. Returns `(λ_max, iterations)`; `None` if `max_iter` is reached first.
+pub fn power_lambda_max(
+    m: usize,
+    mut apply: impl FnMut(&[f64], &mut [f64]),
+    tol: f64,
+    max_iter: usize,
+) -> Option<(f64, usize)> {
+    if m == 0 {
+        return Some((0.0, 0));
+    }
+    let mut v: Vec<f64> = (0..m).map(|i| 1.0 + 0.01 * i as f64 / m as f64).collect();
+    let nv = norm2(&v);
+    v.iter_mut().for_each(|x| *x /= nv);
+    let mut av = vec![0.0; m];
+    let mut lambda = 0.0f64;
+    for it in 1..=max_iter {
+        apply(&v, &mut av);
+        let next = dot(&v, &av);
+        let na = norm2(&av);
+        if na == 0.0 {
+            return Some((0.0, it));
+        }
+        for (x, a) in v.iter_mut().zip(&av) {
+            *x = a / na;
+        }
+        if it > 1 && (next - lambda).abs() <= tol * next.abs() {
+            return Some((next, it));
+        }
+        lambda = next;
+    }
+    None
+}
+
 /// Reusable buffers of [`weighted_gram`].
 pub struct GramScratch {
     scaled: Mat<f64>,
@@ -512,6 +548,29 @@ pub fn logspace(lo: f64, hi: f64, k: usize) -> Vec<f64> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn power_iteration_matches_a_dense_eigenvalue() {
+        let x = Dense::from_fn(6, 15, |i, j| ((i * 7 + j * 3) % 5) as f64 - 2.0 + 0.05 * (i * j) as f64);
+        let h: Vec<f64> = (0..15).map(|j| 0.2 + (j as f64 * 0.7).cos().abs()).collect();
+        let mut g = Dense::zeros(1, 1);
+        weighted_gram(&x, &h, &mut g, &mut GramScratch::default());
+        let dense = Mat::from_fn(6, 6, |a, c| g.get(a, c));
+        let eig = dense.self_adjoint_eigenvalues(faer::Side::Lower).unwrap();
+        let top = eig.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        let (lam, _) = power_lambda_max(
+            6,
+            |v, out| {
+                for a in 0..6 {
+                    out[a] = (0..6).map(|c| g.get(a, c) * v[c]).sum();
+                }
+            },
+            1e-14,
+            100_000,
+        )
+        .unwrap();
+        assert!((lam - top).abs() <= 1e-10 * top, "{lam} vs {top}");
+    }
 
     #[test]
     fn weighted_gram_matches_the_naive_sum() {

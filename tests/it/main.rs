@@ -10,5 +10,6 @@ mod helpers;
 mod potentials;
 mod readme;
 mod robustness;
+mod sgd;
 mod study;
 mod sweep;
