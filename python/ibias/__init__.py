@@ -44,7 +44,7 @@ __version__: str = _ibias.__version__
 __all__ = [
     "Problem", "Potential", "RunResult", "Solution", "Path", "Euclidean", "Hyperbolic", "NegEntropy", "Depth",
     "gd", "md", "reparam", "eg", "flow", "min_l2", "min_l1", "bregman", "lasso_path", "ridge_path",
-    "saddle_path", "accelerated_flow",
+    "saddle_path", "accelerated_flow", "step_effect",
     "sweep", "generate", "load_csv", "report", "study", "set_max_memory",
     "IbiasError", "DivergenceError", "CertificateError", "InfeasibleError",
 ]
@@ -145,50 +145,68 @@ def _run(algorithm: str, X: Any, y: Any, **kw: Any) -> RunResult:
 
 def gd(X: Any, y: Optional[ArrayLike] = None, *, eta: Optional[Eta] = None, momentum: Optional[float] = None, tol: float = 1e-16,
        grad_tol: float = 0.0, max_iter: int = 1_000_000, max_seconds: Optional[float] = None, checkpoints: int = 40,
-       record_every: bool = False) -> RunResult:
+       record_every: bool = False, batch: Optional[int] = None, replacement: bool = False, label_noise: float = 0.0,
+       seed: int = 0, check_every: int = 100) -> RunResult:
     """Gradient descent from w₀ = 0 (→ X⁺y); with ``momentum`` β ∈ [0, 1), heavy-ball GD.
 
     ``eta``: a number, ``"safe"`` or ``"auto"`` (default; ``"safe"`` with momentum). Stops when
     R(w) ≤ tol·R(0), or the local-metric gradient ≤ grad_tol·‖∇R(0)‖∞, or at ``max_iter`` / ``max_seconds``.
     Raises :class:`DivergenceError` (with a safe step in the message) when a step diverges.
+
+    Stochastic gradients (every discrete method takes them): ``batch`` rows per step from a seeded ChaCha8 stream
+    (``seed``), in epochs of a permutation or ``replacement``, with Gaussian ``label_noise``; the full risk is
+    checked every ``check_every`` steps; ``batch = n`` is full-batch GD exactly.
     """
     return _run("gd", X, y, eta=eta, momentum=momentum, tol=tol, grad_tol=grad_tol, max_iter=max_iter,
-                max_seconds=max_seconds, checkpoints=checkpoints, record_every=record_every)
+                max_seconds=max_seconds, checkpoints=checkpoints, record_every=record_every, batch=batch,
+                replacement=replacement, label_noise=label_noise, seed=seed, check_every=check_every)
 
 
 def md(X: Any, y: Optional[ArrayLike] = None, *, alpha: float = 1.0, potential: Optional[Potential] = None,
        w0: Optional[ArrayLike] = None, eta: Optional[Eta] = "auto", max_iter: int = 1_000_000, tol: float = 1e-16,
        grad_tol: float = 0.0, max_seconds: Optional[float] = None, checkpoints: int = 40,
-       record_every: bool = False) -> RunResult:
+       record_every: bool = False, batch: Optional[int] = None, replacement: bool = False, label_noise: float = 0.0,
+       seed: int = 0, check_every: int = 100) -> RunResult:
     """Mirror descent θ ← θ − η∇R(w), w = (∇ψ)⁻¹(θ), from ``w0`` (default 0; α·1 for the entropy).
 
     The potential defaults to the hyperbolic entropy with c = 2α². ``eta``: a number, ``"safe"``, ``"auto"``
     (Barzilai–Borwein on the dual, keeps the implicit bias exactly) or ``"lbfgs"`` (dual L-BFGS: same limit,
     far faster at small α; needs an interpolator).
     """
+    if batch is not None and eta == "auto":
+        eta = "safe"
     return _run("md", X, y, alpha=alpha, potential=potential, w0=w0, eta=eta, tol=tol, grad_tol=grad_tol,
-                max_iter=max_iter, max_seconds=max_seconds, checkpoints=checkpoints, record_every=record_every)
+                max_iter=max_iter, max_seconds=max_seconds, checkpoints=checkpoints, record_every=record_every,
+                batch=batch, replacement=replacement, label_noise=label_noise, seed=seed, check_every=check_every)
 
 
 def reparam(X: Any, y: Optional[ArrayLike] = None, *, alpha: float = 1.0, shape: Optional[float] = None,
             u0: Optional[ArrayLike] = None, v0: Optional[ArrayLike] = None, depth: int = 2, eta: Optional[Eta] = "safe",
             track_scale: bool = False, tol: float = 1e-16, grad_tol: float = 0.0, max_iter: int = 1_000_000,
-            max_seconds: Optional[float] = None, checkpoints: int = 40, record_every: bool = False) -> RunResult:
+            max_seconds: Optional[float] = None, checkpoints: int = 40, record_every: bool = False,
+            batch: Optional[int] = None, replacement: bool = False, label_noise: float = 0.0, seed: int = 0,
+            check_every: int = 100) -> RunResult:
     """Gradient descent on (u, v) with w = u⊙u − v⊙v and R̃ = R(w)/4, from u₀ = v₀ = α (or a ``shape`` s ∈ (−1, 1),
     or explicit positive ``u0``, ``v0``); with ``depth`` D ≥ 2, w = u^D − v^D and R̃ = R(w)/(2D). ``eta``: a number
     or ``"safe"``. ``track_scale`` tracks ln a² and θ of the finite-step identity w = 2a² sinh θ (depth 2; see
     ``result.reparam``)."""
     return _run("reparam", X, y, alpha=alpha, shape=shape, u0=u0, v0=v0, depth=depth, eta=eta, track_scale=track_scale, tol=tol,
                 grad_tol=grad_tol, max_iter=max_iter, max_seconds=max_seconds, checkpoints=checkpoints,
-                record_every=record_every)
+                record_every=record_every, batch=batch, replacement=replacement, label_noise=label_noise, seed=seed,
+                check_every=check_every)
 
 
 def eg(X: Any, y: Optional[ArrayLike] = None, *, alpha: float = 1.0, w0: Optional[ArrayLike] = None,
        eta: Optional[Eta] = "auto", tol: float = 1e-16, grad_tol: float = 0.0, max_iter: int = 1_000_000,
-       max_seconds: Optional[float] = None, checkpoints: int = 40, record_every: bool = False) -> RunResult:
-    """Exponentiated gradient w ← w⊙exp(−η∇R(w)) from w₀ = α·1 (or ``w0`` > 0)."""
+       max_seconds: Optional[float] = None, checkpoints: int = 40, record_every: bool = False,
+       batch: Optional[int] = None, replacement: bool = False, label_noise: float = 0.0, seed: int = 0,
+       check_every: int = 100) -> RunResult:
+    """Exponentiated gradient w ← w⊙exp(−η∇R(w)) from w₀ = α·1 (or ``w0`` > 0); ``batch`` etc. as in :func:`gd`."""
+    if batch is not None and eta == "auto":
+        eta = "safe"
     return _run("eg", X, y, alpha=alpha, w0=w0, eta=eta, tol=tol, grad_tol=grad_tol, max_iter=max_iter,
-                max_seconds=max_seconds, checkpoints=checkpoints, record_every=record_every)
+                max_seconds=max_seconds, checkpoints=checkpoints, record_every=record_every, batch=batch,
+                replacement=replacement, label_noise=label_noise, seed=seed, check_every=check_every)
 
 
 def flow(X: Any, y: Optional[ArrayLike] = None, *, method: str = "md", alpha: float = 1.0,
@@ -198,6 +216,15 @@ def flow(X: Any, y: Optional[ArrayLike] = None, *, method: str = "md", alpha: fl
     Dormand–Prince 5(4) (``stiff``: L-stable Rosenbrock ROS2). ``result.t`` are times, ``result.W`` the iterates."""
     return _run(method, X, y, alpha=alpha, potential=potential, flow=True, stiff=stiff, t_max=t_max, tol=tol,
                 checkpoints=checkpoints)
+
+
+def step_effect(X: Any, y: Optional[ArrayLike] = None, *, result: RunResult, eta: float, alpha: float = 1.0,
+                shape: Optional[float] = None, u0: Optional[ArrayLike] = None, v0: Optional[ArrayLike] = None) -> Dict[str, Any]:
+    """What the finite step ``eta`` did to a converged run of :func:`reparam` (depth 2): relative distances of its
+    limit to the gradient-flow limit and to the effective-scale prediction (Bregman projection with cᵢ = 2a_∞,ᵢ²),
+    the sharpness at the limit against 2/η, and Σ|wᵢ|‖xᵢ‖² against n²/η. A dict."""
+    return _ibias.step_effect(_problem(X, y), result, float(eta), alpha=alpha, shape=shape,
+                              u0=None if u0 is None else _vector(u0, "u0"), v0=None if v0 is None else _vector(v0, "v0"))
 
 
 def saddle_path(X: Any, y: Optional[ArrayLike] = None) -> Dict[str, Any]:

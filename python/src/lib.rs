@@ -45,6 +45,7 @@ fn _ibias(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(run, m)?)?;
     m.add_function(wrap_pyfunction!(min_l2, m)?)?;
     m.add_function(wrap_pyfunction!(saddle_path, m)?)?;
+    m.add_function(wrap_pyfunction!(step_effect, m)?)?;
     m.add_function(wrap_pyfunction!(accelerated_flow, m)?)?;
     m.add_function(wrap_pyfunction!(min_l1, m)?)?;
     m.add_function(wrap_pyfunction!(bregman, m)?)?;

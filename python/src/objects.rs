@@ -349,6 +349,11 @@ impl RunResult {
     fn reparam(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
         self.r.reparam.as_ref().map(|i| json_obj(py, &serde_json::to_value(i).unwrap_or_default())).transpose()
     }
+    /// The finite-step effect (set by `step_effect`), as a dict, or None.
+    #[getter]
+    fn step_effect(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        self.r.step_effect.as_ref().map(|e| json_obj(py, &serde_json::to_value(e).unwrap_or_default())).transpose()
+    }
     /// Everything as a dict (the JSON of `ibias run --json`).
     fn to_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         json_obj(py, &serde_json::to_value(&self.r).unwrap_or_default())
@@ -368,7 +373,8 @@ impl RunResult {
 /// Runs one algorithm (see the Python wrappers `gd`, `md`, `reparam`, `eg`, `flow`).
 #[pyfunction]
 #[pyo3(signature = (problem, algorithm, *, alpha=1.0, potential=None, w0=None, eta=None, momentum=None, shape=None,
-    u0=None, v0=None, depth=2, track_scale=false, tol=1e-16, grad_tol=0.0, max_iter=1_000_000, max_seconds=None,
+    u0=None, v0=None, depth=2, batch=None, replacement=false, label_noise=0.0, seed=0, check_every=100,
+    track_scale=false, tol=1e-16, grad_tol=0.0, max_iter=1_000_000, max_seconds=None,
     checkpoints=40, record_every=false, flow=false, stiff=false, t_max=1e4))]
 #[allow(clippy::too_many_arguments)]
 pub fn run(
@@ -384,6 +390,11 @@ pub fn run(
     u0: Option<PyReadonlyArray1<'_, f64>>,
     v0: Option<PyReadonlyArray1<'_, f64>>,
     depth: u32,
+    batch: Option<usize>,
+    replacement: bool,
+    label_noise: f64,
+    seed: u64,
+    check_every: usize,
     track_scale: bool,
     tol: f64,
     grad_tol: f64,
@@ -399,7 +410,7 @@ pub fn run(
     let d = p.d();
     let rule = match &eta {
         Some(s) => s.parse::<StepRule>().map_err(|m| value_err(format!("eta: {m}")))?,
-        None if algorithm == "reparam" || momentum.is_some() => StepRule::Safe,
+        None if algorithm == "reparam" || momentum.is_some() || batch.is_some() => StepRule::Safe,
         None => StepRule::Auto,
     };
     let stop = StopRule::default()
@@ -418,6 +429,9 @@ pub fn run(
     let algorithm = algorithm.to_string();
     if flow && eta.is_some() {
         return Err(value_err("flows have no step size: drop eta"));
+    }
+    if batch.is_some() && (flow || momentum.is_some()) {
+        return Err(value_err("batch (stochastic gradients) is for discrete runs without momentum"));
     }
     let r = call::run(py, move || -> ibias::Result<ibias::dynamics::RunResult> {
         let init = || -> ibias::Result<Init> {
@@ -468,6 +482,18 @@ pub fn run(
                 other => return Err(ibias::Error::param("algorithm", format!("unknown algorithm '{other}'"))),
             };
             run_flow(&p, kind, &stop, checkpoints, opts)?
+        } else if let Some(b) = batch {
+            let opts = ibias::dynamics::sgd::SgdOptions { batch: b, replacement, label_noise, seed, check_every };
+            let init = init()?;
+            let pot = hyper(&pot)?;
+            let kind = match algorithm.as_str() {
+                "gd" => ibias::dynamics::sgd::SgdKind::Gd,
+                "md" => ibias::dynamics::sgd::SgdKind::Md(pot.as_ref(), md_w0(pot.as_ref())),
+                "eg" => ibias::dynamics::sgd::SgdKind::Eg(w0.clone().unwrap_or_else(|| vec![alpha; d])),
+                "reparam" => ibias::dynamics::sgd::SgdKind::Reparam(&init),
+                other => return Err(ibias::Error::param("algorithm", format!("unknown algorithm '{other}'"))),
+            };
+            ibias::dynamics::sgd::run_sgd(&p, &kind, &opts, &cfg)?
         } else {
             match algorithm.as_str() {
                 "gd" => match momentum {
@@ -489,6 +515,38 @@ pub fn run(
         Ok(res)
     })?;
     Ok(RunResult { r })
+}
+
+/// What a finite step did to the limit of a converged run of GD on (u, v) at the fixed step `eta` from
+/// u₀ = v₀ = α (or `shape`, or `u0`/`v0`): distances to the flow limit and to the effective-scale prediction,
+/// the sharpness against 2/η and the stability bound. Returns a dict.
+#[pyfunction]
+#[pyo3(signature = (problem, result, eta, *, alpha=1.0, shape=None, u0=None, v0=None))]
+#[allow(clippy::too_many_arguments)]
+pub fn step_effect(
+    py: Python<'_>,
+    problem: &Problem,
+    result: &RunResult,
+    eta: f64,
+    alpha: f64,
+    shape: Option<f64>,
+    u0: Option<PyReadonlyArray1<'_, f64>>,
+    v0: Option<PyReadonlyArray1<'_, f64>>,
+) -> PyResult<Py<PyAny>> {
+    let p = problem.inner.clone();
+    let d = p.d();
+    let r = result.r.clone();
+    let (u0, v0) = (u0.map(|v| vector(&v)), v0.map(|v| vector(&v)));
+    let e = call::run(py, move || {
+        let init = match (u0, v0, shape) {
+            (Some(u), Some(v), None) => Init::explicit(u, v)?,
+            (None, None, Some(s)) => Init::shape(alpha, s, d)?,
+            (None, None, None) => Init::uniform(alpha, d)?,
+            _ => return Err(ibias::Error::param("u0/v0/shape", "give u0 and v0 together, or shape, not both")),
+        };
+        ibias::exact::finite_step::step_effect(&p, &init, &r, eta)
+    })?;
+    json_obj(py, &serde_json::to_value(&e).unwrap_or_default())
 }
 
 // ---------------------------------------------------------------------------------------------------------

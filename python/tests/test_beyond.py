@@ -112,3 +112,36 @@ def test_new_studies_run_from_python():
     r = ibias.study.woodworth({"d": 200, "n": 60, "n_grid": [60], "seeds": 2, "n_alphas": 7, "alpha_min": 1e-4})
     assert len(r["curves"]) == 2 and r["projections"] > 0
     assert {"saddle", "depth", "shape", "woodworth"} <= set(ibias.study.keys())
+
+
+def test_sgd_from_python_equals_the_cli_and_is_reproducible(ex2, cli, tmp_path):
+    X, y, _ = ex2
+    f = write_csv(tmp_path / "ex2.csv", X, y)
+    for alg in ("gd", "md", "eg", "reparam"):
+        kw = dict(batch=4, eta=0.01, seed=9, tol=1e-10, max_iter=2_000_000)
+        if alg != "gd":
+            kw["alpha"] = 0.1
+        r = getattr(ibias, alg)(X, y, **kw)
+        args = ["run", alg, "--data", f, "--batch", "4", "--eta", "0.01", "--seed", "9", "--tol", "1e-10", "--max-iter", "2000000"]
+        if alg != "gd":
+            args += ["--alpha", "0.1"]
+        c = cli(*args, "--json")
+        assert np.array_equal(r.w, np.array(c["w"])), alg
+        assert r.converged and any("stochastic" in n for n in r.notes)
+    # Full batch is GD; label noise is seeded.
+    assert np.array_equal(ibias.gd(X, y, batch=40, eta=0.01, tol=0, max_iter=300).w, ibias.gd(X, y, eta=0.01, tol=0, max_iter=300).w)
+    a = ibias.gd(X, y, batch=2, eta=0.01, label_noise=0.1, seed=1, tol=0, max_iter=500).w
+    assert np.array_equal(a, ibias.gd(X, y, batch=2, eta=0.01, label_noise=0.1, seed=1, tol=0, max_iter=500).w)
+    with pytest.raises(ValueError, match="--batch"):
+        ibias.gd(X, y, batch=0)
+
+
+def test_step_effect_from_python(ex2):
+    X, y, _ = ex2
+    r = ibias.reparam(X, y, alpha=0.1, eta=0.1, track_scale=True, tol=1e-22, max_iter=3_000_000)
+    e = ibias.step_effect(X, y, result=r, eta=0.1, alpha=0.1)
+    assert e["effective_limit_distance_rel"] * 10 <= e["flow_limit_distance_rel"]
+    assert e["sharpness"] <= e["two_over_eta"]
+    # The flow limit is the Bregman projection at α: recompute it independently.
+    flow_limit = ibias.bregman(X, y, alpha=0.1).w
+    assert abs(rel(r.w, flow_limit) - e["flow_limit_distance_rel"]) <= 1e-9

@@ -105,8 +105,14 @@ fn bad_input_and_conflicting_flags_get_clear_messages() {
     std::fs::write(&f, "1,2,3\n4,5,6\n").unwrap();
     let cases: &[(&[&str], &str)] = &[
         (&["run", "md", "--data", &f, "--alpha=-1"], "α must be"),
-        (&["run", "md", "--data", &f, "--alpha", "1e400"], "'1e400' is not a finite number"),
-        (&["run", "md", "--data", &f, "--alpha", "1e-400"], "α must be"),
+        (&["run", "md", "--data", &f, "--alpha", "1e400"], "'1e400' overflows"),
+        (&["run", "md", "--data", &f, "--alpha", "1e-400"], "underflows"),
+        (&["run", "md", "--data", &f, "--alpha", "1e-320"], "supported range"),
+        (&["run", "gd", "--data", &f, "--batch", "0"], "--batch"),
+        (&["run", "gd", "--data", &f, "--batch", "99"], "--batch"),
+        (&["run", "gd", "--data", &f, "--batch", "1", "--label-noise=-1"], "must be ≥ 0"),
+        (&["run", "gd", "--data", &f, "--label-noise", "0.1"], "--batch"),
+        (&["run", "gd", "--data", &f, "--batch", "1", "--eta", "1e3"], "diverged"),
         (&["run", "md", "--data", &f, "--grad-tol=-1"], "must be ≥ 0"),
         (&["run", "md", "--data", &f, "--max-seconds", "nan"], "not a finite number"),
         (&["run", "md", "--data", &f, "--checkpoints", "100000000"], "at most 100000"),
