@@ -11,6 +11,7 @@ pub mod ex3;
 pub mod journal;
 pub mod saddle;
 pub mod shape;
+pub mod stepsize;
 pub mod sweep;
 pub mod woodworth;
 
@@ -103,6 +104,7 @@ pub fn registry() -> &'static [&'static dyn DynStudy] {
         &Erased::<depth::Depth>(std::marker::PhantomData),
         &Erased::<shape::Shape>(std::marker::PhantomData),
         &Erased::<woodworth::Woodworth>(std::marker::PhantomData),
+        &Erased::<stepsize::StepSize>(std::marker::PhantomData),
     ];
     LIST
 }
