@@ -22,6 +22,7 @@ pub mod path;
 pub mod penalty;
 pub mod ridge;
 pub mod saddle;
+pub mod spectral_risk;
 pub mod uniqueness;
 
 pub use basis_pursuit::{BpMethod, basis_pursuit, basis_pursuit_with};

@@ -9,6 +9,7 @@ pub mod ex1;
 pub mod ex2;
 pub mod ex3;
 pub mod journal;
+pub mod ridgeflow;
 pub mod saddle;
 pub mod shape;
 pub mod stepsize;
@@ -105,6 +106,7 @@ pub fn registry() -> &'static [&'static dyn DynStudy] {
         &Erased::<shape::Shape>(std::marker::PhantomData),
         &Erased::<woodworth::Woodworth>(std::marker::PhantomData),
         &Erased::<stepsize::StepSize>(std::marker::PhantomData),
+        &Erased::<ridgeflow::RidgeFlow>(std::marker::PhantomData),
     ];
     LIST
 }

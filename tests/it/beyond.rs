@@ -2,6 +2,7 @@
 //! against an independent computation (published closed forms, basis pursuit, the flow, long discrete runs).
 
 use crate::helpers::{make, rel};
+use faer::linalg::solvers::Solve;
 use ibias::dynamics::flow::{accelerated_flow, reparam_flow};
 use ibias::dynamics::ode::OdeOptions;
 use ibias::dynamics::reparam::run_reparam;
@@ -138,4 +139,63 @@ fn an_unresolvable_depth_d_projection_is_refused_not_returned() {
             .unwrap();
         assert!(s.certificate.forward_error_rel.unwrap() <= 1e-9, "D = {depth}, α = {alpha}");
     }
+}
+
+/// Exact estimation risks against a direct computation: `E‖Ay − w*‖² = ‖(AX − I)w*‖² + σ²‖A‖²_F` with the
+/// estimator matrix `A` built independently (ridge: a dense solve; flow: an eigendecomposition of XᵀX/n);
+/// Ali et al.'s constant; the bound on random problems and its attainment.
+#[test]
+fn spectral_risks_match_a_direct_computation_and_the_bound_holds() {
+    use ibias::exact::spectral_risk::{SpectralRisk, ali_constant};
+    let (n, d, sigma) = (12, 7, 0.7);
+    let p = make(n, d, None, 0.0, 21);
+    let w_star: Vec<f64> = (0..d).map(|j| (j as f64 - 3.0) / 5.0).collect();
+    let sr = SpectralRisk::new(&p, &w_star, sigma).unwrap();
+    let x = faer::Mat::from_fn(n, d, |i, j| p.x().get(i, j));
+    let s_mat = x.transpose() * &x * faer::Scale(1.0 / n as f64);
+    let direct = |a: &faer::Mat<f64>| {
+        // a: d × n.
+        let ax = a * &x;
+        let bias: f64 = (0..d)
+            .map(|i| {
+                let v: f64 = (0..d).map(|j| (ax[(i, j)] - if i == j { 1.0 } else { 0.0 }) * w_star[j]).sum();
+                v * v
+            })
+            .sum();
+        let frob: f64 = (0..d).map(|i| (0..n).map(|k| a[(i, k)].powi(2)).sum::<f64>()).sum();
+        bias + sigma * sigma * frob
+    };
+    for lam in [1e-3, 0.1, 2.0] {
+        let m = &s_mat + faer::Mat::<f64>::identity(d, d) * faer::Scale(lam);
+        let a = m.llt(faer::Side::Lower).unwrap().solve(x.transpose() * faer::Scale(1.0 / n as f64));
+        let (e, want) = (sr.ridge(lam), direct(&a));
+        assert!((e - want).abs() <= 1e-10 * want, "ridge λ = {lam}: {e} vs {want}");
+    }
+    let eig = s_mat.self_adjoint_eigen(faer::Side::Lower).unwrap();
+    for t in [0.05, 1.0, 30.0] {
+        let f = faer::Mat::from_fn(d, d, |i, j| {
+            (0..d)
+                .map(|k| {
+                    let s = eig.S()[k];
+                    let g = if s > 1e-12 { -(-2.0 * s * t).exp_m1() / s } else { 2.0 * t };
+                    eig.U()[(i, k)] * g * eig.U()[(j, k)]
+                })
+                .sum::<f64>()
+        });
+        let a = f * x.transpose() * faer::Scale(1.0 / n as f64);
+        let (e, want) = (sr.flow(t), direct(&a));
+        assert!((e - want).abs() <= 1e-9 * want, "flow t = {t}: {e} vs {want}");
+    }
+    let (c, xs) = ali_constant();
+    assert!((c - 1.685_909_058).abs() <= 1e-8 && (xs - 1.7933).abs() <= 1e-3, "{c} at {xs}");
+    for seed in 0..20 {
+        let q = make(20, 40, None, 0.5, seed);
+        let w: Vec<f64> = (0..40).map(|j| ((j * 7 + seed as usize) % 5) as f64 - 2.0).collect();
+        let (r, _) = SpectralRisk::new(&q, &w, 0.5).unwrap().max_ratio(1e-5, 1e5);
+        assert!(r <= c * (1.0 + 1e-12), "seed {seed}: {r}");
+    }
+    let one =
+        ibias::problem::Problem::new(ibias::kernels::linalg::Dense::from_fn(9, 1, |_, _| 1.0), vec![0.0; 9]).unwrap();
+    let (r, _) = SpectralRisk::new(&one, &[0.0], 1.0).unwrap().max_ratio(1e-5, 1e5);
+    assert!((r - c).abs() <= 1e-10, "tight: {r} vs {c}");
 }
