@@ -14,6 +14,7 @@ pub mod saddle;
 pub mod shape;
 pub mod stepsize;
 pub mod sweep;
+pub mod timeavg;
 pub mod woodworth;
 
 pub use artefact::{Cell, Column, Figure, Fmt, Section, Series, Style, Table};
@@ -107,6 +108,7 @@ pub fn registry() -> &'static [&'static dyn DynStudy] {
         &Erased::<woodworth::Woodworth>(std::marker::PhantomData),
         &Erased::<stepsize::StepSize>(std::marker::PhantomData),
         &Erased::<ridgeflow::RidgeFlow>(std::marker::PhantomData),
+        &Erased::<timeavg::TimeAvg>(std::marker::PhantomData),
     ];
     LIST
 }

@@ -9,9 +9,11 @@ use ibias::study::depth::Depth;
 use ibias::study::ex1::Ex1;
 use ibias::study::ex2::{Ex2, SweepMethod};
 use ibias::study::ex3::{Ex3, Pair};
+use ibias::study::ridgeflow::{RidgeFlow, RidgeFlowConfig};
 use ibias::study::saddle::Saddle;
 use ibias::study::shape::Shape;
 use ibias::study::stepsize::StepSize;
+use ibias::study::timeavg::{TimeAvg, TimeAvgConfig};
 use ibias::study::woodworth::Woodworth;
 use ibias::study::{Config, Study};
 
@@ -215,6 +217,31 @@ fn stepsize_study_thresholds_and_rows() {
     };
     assert!(med(0.9) < med(0.05), "{} vs {}", med(0.9), med(0.05));
     assert_eq!(s.figures.len(), 4);
+}
+
+/// Berthier's time average: the identity −∇R(x̄) = S/t to the integrator's accuracy, x̄ closer to the exact Lasso
+/// solution than w(t), and closer still at a smaller α (the calibration error shrinks like 1/ln(1/α)).
+#[test]
+fn time_average_tracks_the_lasso_path_better_as_alpha_shrinks() {
+    let run =
+        |alpha: f64| TimeAvg::run(&TimeAvgConfig { alpha, n_lambdas: 20, ..Default::default() }, &quiet).unwrap().0;
+    let (a, b) = (run(1e-3), run(1e-12));
+    let med = |r: &ibias::study::timeavg::TimeAvgResult| {
+        ibias::study::median(&r.rows.iter().map(|x| x.avg_distance_rel).collect::<Vec<_>>())
+    };
+    for r in [&a, &b] {
+        assert!(r.rows.iter().all(|x| x.identity_rel <= 1e-8), "identity");
+        assert!(r.rows.iter().filter(|x| x.avg_distance_rel < x.iterate_distance_rel).count() * 10 >= r.rows.len() * 9);
+    }
+    assert!(med(&b) < med(&a), "{} vs {}", med(&b), med(&a));
+}
+
+#[test]
+fn ridgeflow_study_bound_holds_and_is_attained() {
+    let (r, s) = RidgeFlow::run(&RidgeFlowConfig { seeds: 20, ..Default::default() }, &quiet).unwrap();
+    assert!(r.max_ratio.iter().all(|x| *x <= r.constant.0 * (1.0 + 1e-12)));
+    assert!((r.tight_ratio - r.constant.0).abs() <= 1e-10);
+    assert!(s.answers[1].contains("the bound holds"));
 }
 
 #[test]
