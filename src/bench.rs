@@ -92,6 +92,8 @@ pub const WORKLOADS: &[&str] = &[
     "basis_pursuit",
     "bregman_projection",
     "saddle_path",
+    "sgd_step_b1",
+    "sgd_step_b10",
     "empty_join_helper",
     "empty_join_rayon",
 ];
@@ -189,6 +191,20 @@ pub fn standard(p: &Problem, alpha: f64, quick: bool, only: &[String]) -> Result
     if want("gd_step") {
         let t = time_result(|| run_gd(p, &cfg_gd), batches, min_s)?;
         out.push(Timing { name: "gd_step".into(), seconds: per(t), unit: "step".into() });
+    }
+    // Stochastic steps (GD on w, fixed step, epochs of a seeded permutation): cost per step.
+    for (name, b) in [("sgd_step_b1", 1usize), ("sgd_step_b10", 10)] {
+        if want(name) && b <= p.n() {
+            let o = crate::dynamics::sgd::SgdOptions { batch: b, check_every: usize::MAX / 2, ..Default::default() };
+            let eta_s = 0.1 / (p.smoothness().max(f64::MIN_POSITIVE) * p.d() as f64);
+            let c = steps_cfg(eta_s, 20 * steps);
+            let t = time_result(
+                || crate::dynamics::sgd::run_sgd(p, &crate::dynamics::sgd::SgdKind::Gd, &o, &c),
+                batches,
+                min_s,
+            )?;
+            out.push(Timing { name: name.into(), seconds: t / (20 * steps) as f64, unit: "step".into() });
+        }
     }
     if want("eg_step") {
         let t = time_result(|| run_eg(p, &vec![1.0; d], &cfg_gd), batches, min_s)?;

@@ -87,6 +87,28 @@ def main():
         return w
 
     out["eg_step"] = time_per_call(eg, batches, min_s) / steps
+
+    # SGD on w with a fixed step, one sample (or 10) per step from a permutation, as a NumPy loop.
+    eta_s = 0.1 / (L * d)
+    rng = np.random.default_rng(0)
+
+    def sgd(b, steps=20 * steps):
+        w = np.zeros(d)
+        perm = rng.permutation(n)
+        pos = 0
+        for _ in range(steps):
+            if pos + b > n:
+                perm = rng.permutation(n)
+                pos = 0
+            idx = perm[pos:pos + b]
+            pos += b
+            Xb = X[idx]
+            w -= eta_s * (2.0 / b) * (Xb.T @ (Xb @ w - y[idx]))
+        return w
+
+    out["sgd_step_b1"] = time_per_call(lambda: sgd(1), batches, min_s) / (20 * steps)
+    if n >= 10:
+        out["sgd_step_b10"] = time_per_call(lambda: sgd(10), batches, min_s) / (20 * steps)
     out["min_l2"] = time_per_call(lambda: np.linalg.pinv(X) @ y, batches, min_s)
 
     try:

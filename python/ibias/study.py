@@ -68,3 +68,18 @@ def shape(config: Optional[Dict[str, Any]] = None, **kw: Any) -> StudyResult:
 def woodworth(config: Optional[Dict[str, Any]] = None, **kw: Any) -> StudyResult:
     """Woodworth et al. (2020), Figure 1: population error, norm gaps and sample complexity."""
     return run("woodworth", config, **kw)
+
+
+def stepsize(config: Optional[Dict[str, Any]] = None, **kw: Any) -> StudyResult:
+    """Step size and noise: GD and SGD on (u, v) up to their divergence thresholds."""
+    return run("stepsize", config, **kw)
+
+
+def ridgeflow(config: Optional[Dict[str, Any]] = None, **kw: Any) -> StudyResult:
+    """Ridge vs gradient flow: Ali et al.'s 1.6859 bound, exactly."""
+    return run("ridgeflow", config, **kw)
+
+
+def timeavg(config: Optional[Dict[str, Any]] = None, **kw: Any) -> StudyResult:
+    """The time-averaged flow of a diagonal network against the Lasso path (Berthier 2025)."""
+    return run("timeavg", config, **kw)

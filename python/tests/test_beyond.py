@@ -145,3 +145,12 @@ def test_step_effect_from_python(ex2):
     # The flow limit is the Bregman projection at α: recompute it independently.
     flow_limit = ibias.bregman(X, y, alpha=0.1).w
     assert abs(rel(r.w, flow_limit) - e["flow_limit_distance_rel"]) <= 1e-9
+
+
+def test_finite_step_studies_run_from_python():
+    r = ibias.study.ridgeflow({"seeds": 5})
+    assert r["tight_ratio"] == pytest.approx(r["constant"][0], abs=1e-10)
+    r = ibias.study.timeavg({"n_lambdas": 8})
+    assert all(row["identity_rel"] <= 1e-8 for row in r["rows"])
+    r = ibias.study.stepsize({"batches": [40, 1], "fractions": [0.1, 0.9], "seeds": 2, "bisection_steps": 2, "max_epochs": 20000})
+    assert len(r["thresholds"]) == 2 and len(r["rows"]) == 8
