@@ -13,6 +13,7 @@ mod out;
 mod path;
 mod run;
 mod solve;
+mod spec;
 mod study;
 mod sweep;
 

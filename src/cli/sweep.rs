@@ -1,4 +1,5 @@
-//! `ibias sweep md|reparam|bregman`: certified α × η × seed sweeps, resumable from a journal.
+//! `ibias sweep md|reparam|bregman`: certified α × η × seed sweeps, resumable from a journal; and
+//! `ibias sweep plan|run|sbatch|status|merge`: sweeps from a specification file, sharded (Slurm job arrays).
 
 use super::{NOT_CONVERGED, args, out};
 use ibias::dynamics::StepRule;
@@ -8,9 +9,32 @@ use std::path::PathBuf;
 
 #[derive(clap::Args, Debug)]
 pub struct SweepArgs {
-    /// md (mirror descent, hyperbolic entropy), reparam (GD on u, v) or bregman (the exact limits).
-    #[arg(value_parser = clap::builder::ValueParser::new(|s: &str| s.parse::<SweepMethod>()))]
-    method: SweepMethod,
+    #[command(subcommand)]
+    cmd: SweepCmd,
+}
+
+#[derive(clap::Subcommand, Debug)]
+enum SweepCmd {
+    /// Mirror descent (hyperbolic entropy) over α × η × seed, each run against its exact limit.
+    Md(GridArgs),
+    /// GD on (u, v) over α × η × seed, each run against its exact limit.
+    Reparam(GridArgs),
+    /// The exact limits (Bregman projections) over α × seed.
+    Bregman(GridArgs),
+    /// A specification file's runs: count, estimated time and memory, and the run list.
+    Plan(super::spec::PlanArgs),
+    /// Run one shard of a specification into a folder (restartable; K/N from Slurm's array variables).
+    Run(super::spec::RunArgs),
+    /// Write a Slurm job-array script for a specification and print the sbatch line.
+    Sbatch(super::spec::SbatchArgs),
+    /// Done, failing and missing runs per shard of a sweep folder.
+    Status(super::spec::StatusArgs),
+    /// Check that every planned run is present exactly once and write one table.
+    Merge(super::spec::MergeArgs),
+}
+
+#[derive(clap::Args, Debug)]
+pub struct GridArgs {
     /// CSV file; without it, the preset at each of --seeds.
     #[arg(long, conflicts_with = "seeds")]
     data: Option<PathBuf>,
@@ -61,18 +85,31 @@ struct SweepOut {
 }
 
 pub fn run(a: SweepArgs) -> Result<i32> {
+    match a.cmd {
+        SweepCmd::Md(g) => grid(SweepMethod::Md, g),
+        SweepCmd::Reparam(g) => grid(SweepMethod::Reparam, g),
+        SweepCmd::Bregman(g) => grid(SweepMethod::Bregman, g),
+        SweepCmd::Plan(x) => super::spec::plan(x),
+        SweepCmd::Run(x) => super::spec::run(x),
+        SweepCmd::Sbatch(x) => super::spec::sbatch(x),
+        SweepCmd::Status(x) => super::spec::status(x),
+        SweepCmd::Merge(x) => super::spec::merge(x),
+    }
+}
+
+fn grid(method: SweepMethod, a: GridArgs) -> Result<i32> {
     let t = std::time::Instant::now();
     let alphas = sweep::parse_alphas(&a.alphas)?;
     let etas = a
         .etas
         .clone()
-        .unwrap_or_else(|| vec![if a.method == SweepMethod::Reparam { StepRule::Safe } else { StepRule::Lbfgs }]);
-    if a.method == SweepMethod::Bregman && a.etas.is_some() {
+        .unwrap_or_else(|| vec![if method == SweepMethod::Reparam { StepRule::Safe } else { StepRule::Lbfgs }]);
+    if method == SweepMethod::Bregman && a.etas.is_some() {
         return Err(Error::param("--etas", "the exact limits (bregman) take no step rule"));
     }
     let seeds = a.seeds.clone().unwrap_or_else(|| vec![0]);
     let o = SweepOptions {
-        method: a.method,
+        method,
         alphas,
         etas,
         risk_tol: a.tol,
@@ -93,7 +130,7 @@ pub fn run(a: SweepArgs) -> Result<i32> {
     let (rows, report) = res?;
     let all_converged = rows.iter().all(|r| r.converged);
     let o = SweepOut {
-        method: a.method,
+        method,
         rows,
         report,
         wall_seconds: t.elapsed().as_secs_f64(),

@@ -12,6 +12,7 @@ pub mod journal;
 pub mod ridgeflow;
 pub mod saddle;
 pub mod shape;
+pub mod spec;
 pub mod stepsize;
 pub mod sweep;
 pub mod timeavg;

@@ -42,6 +42,16 @@ impl std::str::FromStr for SweepMethod {
     }
 }
 
+impl std::fmt::Display for SweepMethod {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SweepMethod::Md => "md",
+            SweepMethod::Reparam => "reparam",
+            SweepMethod::Bregman => "bregman",
+        })
+    }
+}
+
 /// One row of a sweep.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Row {
@@ -172,6 +182,20 @@ struct Refs {
 }
 
 fn one(p: &Problem, refs: &Refs, seed: Option<u64>, alpha: f64, eta: StepRule, o: &SweepOptions) -> Result<Row> {
+    one_with_w(p, refs.l1, refs.l2, seed, alpha, eta, o).map(|x| x.0)
+}
+
+/// One run of a sweep (its row and its final `w`), given the problem's `‖w₁*‖₁` and `‖w₂*‖₂`.
+pub(crate) fn one_with_w(
+    p: &Problem,
+    l1_star: f64,
+    l2_star: f64,
+    seed: Option<u64>,
+    alpha: f64,
+    eta: StepRule,
+    o: &SweepOptions,
+) -> Result<(Row, Vec<f64>)> {
+    let refs = Refs { l1: l1_star, l2: l2_star };
     let d = p.d();
     let pot = Hyperbolic::uniform(alpha, d)?;
     let exact = bregman_projection(p, &pot, &vec![0.0; d], BregmanOptions::default())?;
@@ -189,7 +213,7 @@ fn one(p: &Problem, refs: &Refs, seed: Option<u64>, alpha: f64, eta: StepRule, o
             (r.w, r.iterations, r.wall_seconds, Some(r.stop_reason))
         }
     };
-    Ok(Row {
+    let row = Row {
         run_id: o.run_id(p.data_hash(), alpha, eta),
         data_hash: p.data_hash().to_string(),
         seed,
@@ -205,7 +229,8 @@ fn one(p: &Problem, refs: &Refs, seed: Option<u64>, alpha: f64, eta: StepRule, o
         l1_gap_abs: norm1(&w) - refs.l1,
         l2_gap_abs: norm2(&w) - refs.l2,
         distance_to_exact_rel: dist2(&w, &exact.w) / exact.l2_norm.max(f64::MIN_POSITIVE),
-    })
+    };
+    Ok((row, w))
 }
 
 /// What a sweep did besides its rows.

@@ -265,7 +265,7 @@ fn saddle_depth_and_explicit_initialisation_from_the_command_line() {
 /// or overflowing literal named as such (not "got 0" or "got NaN").
 #[test]
 fn help_and_number_messages_say_what_was_typed() {
-    let (_, out, _) = ibias(&["sweep", "--help"]);
+    let (_, out, _) = ibias(&["sweep", "md", "--help"]);
     assert!(out.contains("1e-24") && !out.contains("0.000000000000000000000001"), "{out}");
     let dir = Tmp::new("cli-numbers");
     let f = ex2_file(&dir);

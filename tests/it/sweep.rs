@@ -104,3 +104,87 @@ fn bad_options_are_rejected() {
         assert!(run(&probs, &o, None, &quiet).is_err(), "tol {tol}, seconds {secs}");
     }
 }
+
+const SPEC: &str =
+    "[problem]\npreset = \"ex2\"\nseeds = [0, 1]\n\n[axes]\nmethod = [\"md\", \"bregman\"]\nalpha = \"1e-4:1:5\"\n";
+
+/// The merged rows without the timing column: what must agree bit for bit across shardings and resumptions.
+fn merged(plan: &ibias::study::spec::Plan, dir: &std::path::Path) -> Vec<String> {
+    let rows = ibias::study::spec::merge(plan, dir).unwrap();
+    let csv = ibias::study::spec::to_csv(&rows);
+    csv.lines()
+        .map(|l| {
+            let mut c: Vec<&str> = l.split(',').collect();
+            c.remove(11); // wall_seconds
+            c.join(",")
+        })
+        .collect()
+}
+
+/// SPEC §10: any sharding, a single process and an interrupted-then-resumed run merge to the same rows.
+#[test]
+fn sharded_single_and_resumed_sweeps_merge_to_the_same_rows() {
+    use ibias::study::spec::{Plan, SweepSpec, journal_path, run_shard, status};
+    let tmp = Tmp::new("spec-sweep");
+    let spec = SweepSpec::from_toml(SPEC).unwrap();
+    let plan = Plan::new(&spec, tmp.path("").as_path()).unwrap();
+    assert_eq!(plan.runs.len(), 2 * 2 * 5);
+    let one = tmp.path("one");
+    run_shard(&plan, 0, 1, &one, &quiet).unwrap();
+    let reference = merged(&plan, &one);
+    assert_eq!(reference.len(), 21);
+    for n in [2, 3, 7] {
+        let dir = tmp.path(&format!("n{n}"));
+        let mut counts = Vec::new();
+        for k in 0..n {
+            counts.push(plan.shard(k, n).unwrap().len());
+            run_shard(&plan, k, n, &dir, &quiet).unwrap();
+        }
+        assert_eq!(counts.iter().sum::<usize>(), plan.runs.len(), "shards partition the runs");
+        assert_eq!(merged(&plan, &dir), reference, "{n} shards");
+        assert!(status(&plan, &dir, n).unwrap().iter().all(|s| s.2 == 0));
+    }
+    // Interrupted: keep half of a journal and a cut line, then resume.
+    let dir = tmp.path("resumed");
+    run_shard(&plan, 0, 2, &dir, &quiet).unwrap();
+    let j = journal_path(&dir, 0, 2);
+    let text = std::fs::read_to_string(&j).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let keep = lines[..lines.len() / 2].join("\n") + "\n" + &lines[lines.len() / 2][..40];
+    std::fs::write(&j, keep).unwrap();
+    let e = ibias::study::spec::merge(&plan, &dir).unwrap_err().to_string();
+    assert!(e.contains("missing") && e.contains("--shard 0/2") && e.contains("--shard 1/2"), "{e}");
+    let rep = run_shard(&plan, 0, 2, &dir, &quiet).unwrap();
+    assert!(rep.truncated_last_line && rep.skipped == lines.len() / 2, "{rep:?}");
+    run_shard(&plan, 1, 2, &dir, &quiet).unwrap();
+    assert_eq!(merged(&plan, &dir), reference, "resumed");
+    // A second run of a finished shard computes nothing.
+    assert_eq!(run_shard(&plan, 1, 2, &dir, &quiet).unwrap().computed, 0);
+}
+
+#[test]
+fn bad_sweep_specs_and_folders_get_clear_messages() {
+    use ibias::study::spec::{Plan, SweepSpec, run_shard};
+    for (text, word) in [
+        (SPEC.replace("method", "methods"), "unknown field"),
+        (SPEC.replace("seeds = [0, 1]", "seeds = []"), "empty axis"),
+        (SPEC.replace("\"md\", \"bregman\"", ""), "empty axis"),
+        (SPEC.replace("1e-4:1:5", "1e-4:1:0"), "alpha"),
+        (SPEC.replace("\"md\"", "\"sgd\""), "unknown sweep method"),
+        (SPEC.replace("preset = \"ex2\"\n", ""), "exactly one"),
+        (SPEC.to_string() + "[stop]\ntol = -1.0\n", "tol"),
+    ] {
+        let e = SweepSpec::from_toml(&text).unwrap_err().to_string();
+        assert!(e.contains(word), "{word}: {e}");
+    }
+    let tmp = Tmp::new("spec-bad");
+    let spec = SweepSpec::from_toml(SPEC).unwrap();
+    let plan = Plan::new(&spec, tmp.path("").as_path()).unwrap();
+    assert!(plan.shard(2, 2).unwrap_err().to_string().contains("0 ≤ K < N"));
+    let dir = tmp.path("d");
+    run_shard(&plan, 0, 4, &dir, &quiet).unwrap();
+    let other = SweepSpec::from_toml(&SPEC.replace("1e-4:1:5", "1e-3:1:5")).unwrap();
+    let other_plan = Plan::new(&other, tmp.path("").as_path()).unwrap();
+    let e = run_shard(&other_plan, 0, 4, &dir, &quiet).unwrap_err().to_string();
+    assert!(e.contains("another sweep spec"), "{e}");
+}

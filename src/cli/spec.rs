@@ -1,0 +1,284 @@
+//! `ibias sweep plan|run|sbatch|status|merge`: sweeps from a specification file, sharded for Slurm job arrays.
+
+use super::{args, out};
+use ibias::study::spec::{self, Plan, SweepSpec};
+use ibias::{Error, Result};
+use std::path::{Path, PathBuf};
+
+/// A spec and its folder (relative data paths resolve against it).
+fn load(spec: &Path) -> Result<Plan> {
+    let s = SweepSpec::from_file(spec)?;
+    let base = spec.parent().map(Path::to_path_buf).unwrap_or_default();
+    Plan::new(&s, &base)
+}
+
+/// `K/N`.
+fn parse_shard(s: &str) -> std::result::Result<(usize, usize), String> {
+    let (k, n) = s.split_once('/').ok_or_else(|| format!("'{s}': expected K/N (0 ≤ K < N)"))?;
+    let k: usize = k.trim().parse().map_err(|_| format!("'{s}': K is not a whole number"))?;
+    let n: usize = n.trim().parse().map_err(|_| format!("'{s}': N is not a whole number"))?;
+    if n == 0 || k >= n {
+        return Err(format!("'{s}': need 0 ≤ K < N"));
+    }
+    Ok((k, n))
+}
+
+#[derive(clap::Args, Debug)]
+pub struct PlanArgs {
+    /// The specification (TOML).
+    spec: PathBuf,
+    /// Also list every run (id, problem, method, α, step rule, estimated seconds).
+    #[arg(long)]
+    runs: bool,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn plan(a: PlanArgs) -> Result<i32> {
+    let p = load(&a.spec)?;
+    let (secs, mem) = p.estimate();
+    if a.json {
+        #[derive(serde::Serialize)]
+        struct Out<'a> {
+            spec_hash: &'a str,
+            problems: usize,
+            runs: &'a [spec::PlannedRun],
+            estimated_seconds_total: f64,
+            estimated_memory_bytes: f64,
+        }
+        out::json(&Out {
+            spec_hash: &p.spec_hash,
+            problems: p.problems.len(),
+            runs: &p.runs,
+            estimated_seconds_total: secs,
+            estimated_memory_bytes: mem,
+        })?;
+        return Ok(0);
+    }
+    out::line(format!(
+        "{} runs on {} datasets (spec hash {}); estimated {:.1} s in all on one core ({:.3} s per run on average; a cost model, not a measurement), about {:.1} MiB per process",
+        p.runs.len(),
+        p.problems.len(),
+        p.spec_hash,
+        secs,
+        secs / p.runs.len().max(1) as f64,
+        mem / 1048576.0
+    ))?;
+    if a.runs {
+        out::line(format!(
+            "{:<18} {:>8} {:>6} {:>6} {:>8} {:>11} {:>8} {:>10}",
+            "run_id", "source", "n", "d", "method", "alpha", "eta", "est_s"
+        ))?;
+        for r in &p.runs {
+            let k = &p.problems[r.problem].0;
+            out::line(format!(
+                "{:<18} {:>8} {:>6} {:>6} {:>8} {:>11.4e} {:>8} {:>10.3e}",
+                r.run_id,
+                k.source,
+                k.n,
+                k.d,
+                r.method,
+                r.alpha,
+                r.eta.label(),
+                r.est_seconds
+            ))?;
+        }
+    }
+    Ok(0)
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+    /// The specification (TOML).
+    spec: PathBuf,
+    /// The sweep folder (one journal per shard, the spec copied in).
+    #[arg(long)]
+    out: PathBuf,
+    /// Shard K of N (0-based); default from SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT, else 0/1.
+    #[arg(long, value_parser = parse_shard)]
+    shard: Option<(usize, usize)>,
+    /// Worker threads (default: all cores, or SLURM_CPUS_PER_TASK).
+    #[arg(long, value_parser = args::threads)]
+    threads: Option<usize>,
+    /// No progress output.
+    #[arg(long)]
+    quiet: bool,
+}
+
+fn env_usize(name: &str) -> Result<Option<usize>> {
+    match std::env::var(name) {
+        Ok(v) => v.trim().parse().map(Some).map_err(|_| Error::param(name, format!("'{v}' is not a whole number"))),
+        Err(_) => Ok(None),
+    }
+}
+
+pub fn run(a: RunArgs) -> Result<i32> {
+    let (k, n) = match a.shard {
+        Some(s) => s,
+        None => match (env_usize("SLURM_ARRAY_TASK_ID")?, env_usize("SLURM_ARRAY_TASK_COUNT")?) {
+            (Some(k), Some(n)) => {
+                let min = env_usize("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0);
+                parse_shard(&format!("{}/{n}", k - min.min(k))).map_err(|m| Error::param("SLURM_ARRAY_TASK_ID", m))?
+            }
+            _ => (0, 1),
+        },
+    };
+    let p = load(&a.spec)?;
+    let threads = a.threads.or(env_usize("SLURM_CPUS_PER_TASK")?).unwrap_or(0);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::param("--threads", format!("thread pool: {e}")))?;
+    let bar = out::Bar::new(a.quiet);
+    let cb = bar.callback();
+    let t = std::time::Instant::now();
+    let rep = pool.install(|| spec::run_shard(&p, k, n, &a.out, &cb));
+    bar.finish();
+    let rep = rep?;
+    out::line(format!(
+        "shard {k}/{n}: {} runs planned, {} already in {} (skipped), {} computed in {:.2} s{}",
+        rep.planned,
+        rep.skipped,
+        a.out.display(),
+        rep.computed,
+        t.elapsed().as_secs_f64(),
+        if rep.truncated_last_line { "; a cut last journal line was dropped and its run redone" } else { "" }
+    ))?;
+    Ok(0)
+}
+
+#[derive(clap::Args, Debug)]
+pub struct SbatchArgs {
+    /// The specification (TOML).
+    spec: PathBuf,
+    /// Array tasks (shards).
+    #[arg(long)]
+    tasks: usize,
+    /// The sweep folder.
+    #[arg(long)]
+    out: PathBuf,
+    /// Slurm --time per task (e.g. 00:30:00).
+    #[arg(long)]
+    time: Option<String>,
+    /// Slurm --mem per task (e.g. 2G).
+    #[arg(long)]
+    mem: Option<String>,
+    /// Slurm --partition.
+    #[arg(long)]
+    partition: Option<String>,
+    /// CPUs per task (threads of each shard).
+    #[arg(long, default_value_t = 1)]
+    cpus_per_task: usize,
+}
+
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+pub fn sbatch(a: SbatchArgs) -> Result<i32> {
+    if a.tasks == 0 || a.tasks > 100_000 {
+        return Err(Error::param("--tasks", format!("must be in [1, 100000], got {}", a.tasks)));
+    }
+    if a.cpus_per_task == 0 {
+        return Err(Error::param("--cpus-per-task", "must be ≥ 1"));
+    }
+    let p = load(&a.spec)?; // validates the spec and resolves its data now, not on the cluster
+    std::fs::create_dir_all(a.out.join("logs")).map_err(|e| Error::io(&a.out, e))?;
+    let out_dir = std::fs::canonicalize(&a.out).map_err(|e| Error::io(&a.out, e))?;
+    let spec_abs = std::fs::canonicalize(&a.spec).map_err(|e| Error::io(&a.spec, e))?;
+    let exe = std::env::current_exe().map_err(|e| Error::io(Path::new("ibias"), e))?;
+    let mut s = String::from("#!/bin/bash\n");
+    s.push_str(&format!("#SBATCH --job-name=ibias-sweep-{}\n", &p.spec_hash[..8.min(p.spec_hash.len())]));
+    s.push_str(&format!("#SBATCH --array=0-{}\n", a.tasks - 1));
+    s.push_str(&format!("#SBATCH --output={}/logs/task-%a.out\n", out_dir.display()));
+    s.push_str(&format!("#SBATCH --error={}/logs/task-%a.err\n", out_dir.display()));
+    s.push_str("#SBATCH --requeue\n");
+    s.push_str("#SBATCH --ntasks=1\n");
+    s.push_str(&format!("#SBATCH --cpus-per-task={}\n", a.cpus_per_task));
+    if let Some(t) = &a.time {
+        s.push_str(&format!("#SBATCH --time={t}\n"));
+    }
+    if let Some(m) = &a.mem {
+        s.push_str(&format!("#SBATCH --mem={m}\n"));
+    }
+    if let Some(q) = &a.partition {
+        s.push_str(&format!("#SBATCH --partition={q}\n"));
+    }
+    s.push_str(&format!(
+        "# {} runs of spec {} in {} shards; a requeued or rerun task skips the runs already in the folder.\n",
+        p.runs.len(),
+        p.spec_hash,
+        a.tasks
+    ));
+    s.push_str(&format!(
+        "exec {} sweep run {} --out {} --shard \"${{SLURM_ARRAY_TASK_ID}}/{}\" --threads \"${{SLURM_CPUS_PER_TASK:-1}}\" --quiet\n",
+        shell_quote(&exe.display().to_string()),
+        shell_quote(&spec_abs.display().to_string()),
+        shell_quote(&out_dir.display().to_string()),
+        a.tasks
+    ));
+    let script = out_dir.join("job.sbatch");
+    ibias::io::write_atomic(&script, s.as_bytes())?;
+    out::line(format!("wrote {} ({} runs, {} array tasks); submit with:", script.display(), p.runs.len(), a.tasks))?;
+    out::line(format!("sbatch {}", script.display()))?;
+    Ok(0)
+}
+
+#[derive(clap::Args, Debug)]
+pub struct StatusArgs {
+    /// The sweep folder (holding spec.toml and the shards' journals).
+    dir: PathBuf,
+    /// Shards (default: from the journals' names).
+    #[arg(long)]
+    tasks: Option<usize>,
+}
+
+pub fn status(a: StatusArgs) -> Result<i32> {
+    let p = load(&a.dir.join("spec.toml"))?;
+    let n = a.tasks.or(spec::shard_count(&a.dir)?).unwrap_or(1);
+    let st = spec::status(&p, &a.dir, n)?;
+    out::line(format!("{:>6} {:>8} {:>6} {:>8}  {}", "shard", "planned", "done", "missing", "log"))?;
+    let (mut done, mut missing) = (0, 0);
+    for (k, (planned, have, miss)) in st.iter().enumerate() {
+        done += have;
+        missing += miss;
+        let err = a.dir.join("logs").join(format!("task-{k}.err"));
+        let failing = std::fs::read_to_string(&err).ok().filter(|t| t.contains("error")).map(|t| {
+            let last = t.lines().rev().find(|l| l.contains("error")).unwrap_or("").to_string();
+            format!("FAILING: {last}")
+        });
+        out::line(format!("{k:>6} {planned:>8} {have:>8} {miss:>8}  {}", failing.unwrap_or_default()))?;
+    }
+    out::line(format!("{done} of {} runs done, {missing} missing", p.runs.len()))?;
+    Ok(if missing == 0 { 0 } else { super::NOT_CONVERGED })
+}
+
+#[derive(clap::Args, Debug)]
+pub struct MergeArgs {
+    /// The sweep folder.
+    dir: PathBuf,
+    /// Output: .csv or .jsonl.
+    #[arg(short = 'o', long = "output")]
+    output: PathBuf,
+}
+
+pub fn merge(a: MergeArgs) -> Result<i32> {
+    let p = load(&a.dir.join("spec.toml"))?;
+    let rows = spec::merge(&p, &a.dir)?;
+    let text = match a.output.extension().and_then(|e| e.to_str()) {
+        Some("csv") => spec::to_csv(&rows),
+        Some("jsonl") => {
+            let mut s = String::new();
+            for r in &rows {
+                s.push_str(&serde_json::to_string(r).map_err(|e| Error::Numerical(e.to_string()))?);
+                s.push('\n');
+            }
+            s
+        }
+        _ => return Err(Error::param("-o", format!("{}: the output must end in .csv or .jsonl", a.output.display()))),
+    };
+    ibias::io::write_atomic(&a.output, text.as_bytes())?;
+    out::line(format!("merged {} runs (every planned run exactly once) into {}", rows.len(), a.output.display()))?;
+    Ok(0)
+}

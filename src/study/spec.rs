@@ -1,0 +1,675 @@
+//! Sweep specifications for clusters (SPEC §10): a TOML file names the problems (a preset at seeds, data files, or
+//! a generator grid over n, d, sparsity, noise and seeds), the axes (method, α, step rule) and the stop rule.
+//! [`Plan`] resolves it into runs, each with a stable id (a hash of its resolved parameters and of its data's
+//! content) and an estimated cost; [`Plan::shard`] splits the runs into N deterministic shards balanced by
+//! estimated cost (longest first, to the least loaded); [`run_shard`] runs one shard into its own journal in a
+//! folder, skipping runs already there (restartable after any kill); [`status`] and [`merge`] read the folder
+//! back. Every row carries the spec's hash, so journals of another spec are refused, never mixed. A sharded
+//! run, a single-process run and an interrupted-then-resumed run merge to the same rows, bit for bit (only the
+//! timing column differs).
+
+use super::journal;
+use super::sweep::{self, SweepMethod, SweepOptions};
+use crate::control::{Progress, ProgressFn};
+use crate::dynamics::StepRule;
+use crate::exact::{basis_pursuit, min_l2};
+use crate::problem::Problem;
+use crate::problem::generate::{Entries, GenSpec};
+use crate::{Error, Result};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// A sweep specification (the TOML file; unknown keys are errors).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct SweepSpec {
+    /// The problems.
+    pub problem: ProblemSpec,
+    /// The axes.
+    pub axes: Axes,
+    /// The stop rule of every run.
+    #[serde(default)]
+    pub stop: StopSpec,
+}
+
+/// Where the data come from: exactly one of `preset` (with `seeds`), `data`, or `generate`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ProblemSpec {
+    /// A preset (`ex2`, `ex3`, `woodworth`) at each of `seeds`.
+    pub preset: Option<String>,
+    /// Seeds of the preset.
+    pub seeds: Option<Vec<u64>>,
+    /// CSV files (paths relative to the spec's folder).
+    pub data: Option<Vec<PathBuf>>,
+    /// A generator grid.
+    pub generate: Option<GenGrid>,
+}
+
+/// A generator grid: every combination of `n × d × sparsity × noise × seeds` (Gaussian design; `w*` entries
+/// `1/√k`, signs or Gaussian).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct GenGrid {
+    /// Samples.
+    pub n: Vec<usize>,
+    /// Features.
+    pub d: Vec<usize>,
+    /// Non-zeros of `w*`.
+    pub sparsity: Vec<usize>,
+    /// Noise standard deviations.
+    pub noise: Vec<f64>,
+    /// Seeds.
+    pub seeds: Vec<u64>,
+    /// `constant` (1/√k, Woodworth et al.), `signs` or `gaussian`.
+    #[serde(default = "default_entries")]
+    pub entries: Entries,
+    /// Nested samples: each (d, sparsity, noise, seed) draws one dataset of max(n) rows and each n takes its
+    /// first n rows (as Woodworth et al.'s sample-complexity panel needs).
+    #[serde(default)]
+    pub nested: bool,
+}
+
+fn default_entries() -> Entries {
+    Entries::Constant
+}
+
+/// The axes of the grid.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Axes {
+    /// Methods: `md` (mirror descent, hyperbolic entropy), `reparam` (GD on (u, v)), `bregman` (exact limits).
+    pub method: Vec<String>,
+    /// α: `"LO:HI:K"` (log-spaced) or a list.
+    pub alpha: AlphaAxis,
+    /// Step rules (`lbfgs`, `auto`, `safe` or numbers as strings); default: `lbfgs` for md, `safe` for reparam.
+    #[serde(default)]
+    pub eta: Option<Vec<String>>,
+}
+
+/// α as a log grid or a list.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum AlphaAxis {
+    /// `"LO:HI:K"`.
+    Grid(String),
+    /// Explicit values.
+    List(Vec<f64>),
+}
+
+/// The stop rule of every run.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct StopSpec {
+    /// `R ≤ tol·R(0)`.
+    pub tol: f64,
+    /// Iteration cap.
+    pub max_iter: usize,
+    /// Seconds cap per run.
+    pub max_seconds: f64,
+}
+
+impl Default for StopSpec {
+    fn default() -> Self {
+        StopSpec { tol: 1e-24, max_iter: 10_000_000, max_seconds: 60.0 }
+    }
+}
+
+impl SweepSpec {
+    /// Parses a spec (unknown keys and empty axes are errors naming them).
+    pub fn from_toml(text: &str) -> Result<Self> {
+        let s: SweepSpec = toml::from_str(text).map_err(|e| Error::param("spec", e.to_string().trim().to_string()))?;
+        s.validate()?;
+        Ok(s)
+    }
+
+    /// Reads and parses a spec file.
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        Self::from_toml(&text).map_err(|e| match e {
+            Error::Param { name, message } => Error::param(format!("{} ({name})", path.display()), message),
+            other => other,
+        })
+    }
+
+    fn validate(&self) -> Result<()> {
+        let p = &self.problem;
+        let sources = [p.preset.is_some(), p.data.is_some(), p.generate.is_some()].iter().filter(|x| **x).count();
+        if sources != 1 {
+            return Err(Error::param("[problem]", "give exactly one of preset (with seeds), data, generate"));
+        }
+        if p.seeds.is_some() && p.preset.is_none() {
+            return Err(Error::param("[problem] seeds", "go with preset (a generator grid has its own seeds)"));
+        }
+        let empty = |name: &str, len: usize| -> Result<()> {
+            if len == 0 { Err(Error::param(name, "is an empty axis")) } else { Ok(()) }
+        };
+        if let Some(s) = &p.seeds {
+            empty("[problem] seeds", s.len())?;
+        }
+        if let Some(d) = &p.data {
+            empty("[problem] data", d.len())?;
+        }
+        if let Some(g) = &p.generate {
+            empty("[problem.generate] n", g.n.len())?;
+            empty("[problem.generate] d", g.d.len())?;
+            empty("[problem.generate] sparsity", g.sparsity.len())?;
+            empty("[problem.generate] noise", g.noise.len())?;
+            empty("[problem.generate] seeds", g.seeds.len())?;
+        }
+        empty("[axes] method", self.axes.method.len())?;
+        for m in &self.axes.method {
+            m.parse::<SweepMethod>().map_err(|e| Error::param("[axes] method", e))?;
+        }
+        if let Some(e) = &self.axes.eta {
+            empty("[axes] eta", e.len())?;
+            for x in e {
+                x.parse::<StepRule>().map_err(|e| Error::param("[axes] eta", e))?;
+            }
+        }
+        let alphas = self.alphas()?;
+        empty("[axes] alpha", alphas.len())?;
+        crate::error::non_negative("[stop] tol", self.stop.tol)?;
+        if self.stop.max_iter == 0 {
+            return Err(Error::param("[stop] max_iter", "must be ≥ 1"));
+        }
+        crate::error::positive("[stop] max_seconds", self.stop.max_seconds)?;
+        Ok(())
+    }
+
+    fn alphas(&self) -> Result<Vec<f64>> {
+        match &self.axes.alpha {
+            AlphaAxis::Grid(s) => sweep::parse_alphas(s).map_err(|e| Error::param("[axes] alpha", e.to_string())),
+            AlphaAxis::List(v) => {
+                for &a in v {
+                    crate::potential::check_alpha("[axes] alpha", a)?;
+                }
+                Ok(v.clone())
+            }
+        }
+    }
+
+    /// A hash of the spec's content (its canonical TOML).
+    pub fn hash(&self) -> String {
+        crate::problem::text_hash(&toml::to_string(self).unwrap_or_default())
+    }
+}
+
+/// One dataset of the plan.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ProblemKey {
+    /// Preset name, file name or `generated`.
+    pub source: String,
+    /// Seed (presets and generator grids).
+    pub seed: Option<u64>,
+    /// Samples.
+    pub n: usize,
+    /// Features.
+    pub d: usize,
+    /// Non-zeros of `w*` (generated data).
+    pub sparsity: Option<usize>,
+    /// Noise (generated data).
+    pub noise: Option<f64>,
+}
+
+/// One planned run.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlannedRun {
+    /// Stable id: hash of the resolved parameters and the data's content.
+    pub run_id: String,
+    /// Index of its problem.
+    pub problem: usize,
+    /// Method.
+    pub method: SweepMethod,
+    /// α.
+    pub alpha: f64,
+    /// Step rule.
+    pub eta: StepRule,
+    /// Estimated seconds (a cost model, not a measurement).
+    pub est_seconds: f64,
+}
+
+/// A resolved spec: its problems and runs.
+pub struct Plan {
+    /// The spec.
+    pub spec: SweepSpec,
+    /// Its hash.
+    pub spec_hash: String,
+    /// The datasets with their keys and (when known) planted `w*`.
+    pub problems: Vec<(ProblemKey, Problem, Option<Vec<f64>>)>,
+    /// Every run, in plan order.
+    pub runs: Vec<PlannedRun>,
+}
+
+/// A row of a spec sweep: the run's parameters, its problem and its measurements.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SpecRow {
+    /// The spec's hash.
+    pub spec_hash: String,
+    /// The problem.
+    pub key: ProblemKey,
+    /// The run.
+    pub row: sweep::Row,
+    /// `‖w − w*‖²` when `w*` is known (the population excess risk for isotropic Gaussian x), absolute.
+    pub recovery_error_sq_abs: Option<f64>,
+}
+
+fn options(spec: &SweepSpec, method: SweepMethod, alphas: &[f64]) -> Result<SweepOptions> {
+    let etas = match &spec.axes.eta {
+        Some(e) if method != SweepMethod::Bregman => {
+            e.iter().map(|x| x.parse::<StepRule>().map_err(|m| Error::param("[axes] eta", m))).collect::<Result<_>>()?
+        }
+        _ => vec![if method == SweepMethod::Reparam { StepRule::Safe } else { StepRule::Lbfgs }],
+    };
+    let o = SweepOptions {
+        method,
+        alphas: alphas.to_vec(),
+        etas,
+        risk_tol: spec.stop.tol,
+        max_iter: spec.stop.max_iter,
+        max_seconds: spec.stop.max_seconds,
+    };
+    o.validate()?;
+    Ok(o)
+}
+
+/// A cost model for balancing shards: proportional to `n·d` times the iterations a method needs at α.
+fn est_seconds(method: SweepMethod, n: usize, d: usize, alpha: f64) -> f64 {
+    let nd = (n * d) as f64;
+    let depth = 1.0 + (1.0 / alpha).ln().max(0.0);
+    let flops = match method {
+        SweepMethod::Bregman => 12.0 * nd * n as f64 + 30.0 * nd * depth,
+        SweepMethod::Md => 4.0 * nd * 300.0 * depth,
+        SweepMethod::Reparam => 4.0 * nd * 2000.0 * depth * depth,
+    };
+    flops / 2e9
+}
+
+impl Plan {
+    /// Resolves a spec (relative data paths against `base`): loads or generates every dataset and lists the runs.
+    pub fn new(spec: &SweepSpec, base: &Path) -> Result<Plan> {
+        // Data paths resolved once (absolute), so that the spec copied into a sweep folder means the same and
+        // hashes the same.
+        let mut spec = spec.clone();
+        if let Some(files) = &mut spec.problem.data {
+            for f in files.iter_mut() {
+                let path = if f.is_absolute() { f.clone() } else { base.join(&*f) };
+                *f = std::fs::canonicalize(&path).map_err(|e| Error::io(&path, e))?;
+            }
+        }
+        let spec = &spec;
+        let mut problems = Vec::new();
+        let p = &spec.problem;
+        if let Some(preset) = &p.preset {
+            for &s in p.seeds.as_deref().unwrap_or(&[0]) {
+                let g = GenSpec::preset(preset, s)?.generate()?;
+                let key = ProblemKey {
+                    source: preset.clone(),
+                    seed: Some(s),
+                    n: g.problem.n(),
+                    d: g.problem.d(),
+                    sparsity: None,
+                    noise: None,
+                };
+                problems.push((key, g.problem, Some(g.w_star)));
+            }
+        } else if let Some(files) = &p.data {
+            for f in files {
+                let pr = crate::problem::csv::load_csv(f)?;
+                let key = ProblemKey {
+                    source: f.display().to_string(),
+                    seed: None,
+                    n: pr.n(),
+                    d: pr.d(),
+                    sparsity: None,
+                    noise: None,
+                };
+                problems.push((key, pr, None));
+            }
+        } else if let Some(g) = &p.generate {
+            let n_max = g.n.iter().copied().max().unwrap_or(0);
+            for &d in &g.d {
+                for &k in &g.sparsity {
+                    for &noise in &g.noise {
+                        for &seed in &g.seeds {
+                            let nested = if g.nested {
+                                Some(
+                                    GenSpec {
+                                        n: n_max,
+                                        d,
+                                        sparsity: Some(k),
+                                        entries: g.entries,
+                                        w_star: None,
+                                        noise,
+                                        seed,
+                                    }
+                                    .generate()?,
+                                )
+                            } else {
+                                None
+                            };
+                            for &n in &g.n {
+                                let (pr, w) = match &nested {
+                                    Some(full) => {
+                                        let x = crate::kernels::linalg::Dense::from_fn(n, d, |i, j| {
+                                            full.problem.x().get(i, j)
+                                        });
+                                        (Problem::new(x, full.problem.y()[..n].to_vec())?, full.w_star.clone())
+                                    }
+                                    None => {
+                                        let gg = GenSpec {
+                                            n,
+                                            d,
+                                            sparsity: Some(k),
+                                            entries: g.entries,
+                                            w_star: None,
+                                            noise,
+                                            seed,
+                                        }
+                                        .generate()?;
+                                        (gg.problem, gg.w_star)
+                                    }
+                                };
+                                let key = ProblemKey {
+                                    source: "generated".into(),
+                                    seed: Some(seed),
+                                    n,
+                                    d,
+                                    sparsity: Some(k),
+                                    noise: Some(noise),
+                                };
+                                problems.push((key, pr, Some(w)));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let alphas = spec.alphas()?;
+        let mut runs = Vec::new();
+        for m in &spec.axes.method {
+            let method = m.parse::<SweepMethod>().map_err(|e| Error::param("[axes] method", e))?;
+            let o = options(spec, method, &alphas)?;
+            for (pi, (key, pr, _)) in problems.iter().enumerate() {
+                for &a in &alphas {
+                    for &e in &o.etas {
+                        runs.push(PlannedRun {
+                            run_id: o.run_id(pr.data_hash(), a, e),
+                            problem: pi,
+                            method,
+                            alpha: a,
+                            eta: e,
+                            est_seconds: est_seconds(method, key.n, key.d, a),
+                        });
+                    }
+                }
+            }
+        }
+        let mut seen = HashSet::new();
+        runs.retain(|r| seen.insert(r.run_id.clone()));
+        Ok(Plan { spec: spec.clone(), spec_hash: spec.hash(), problems, runs })
+    }
+
+    /// The runs of shard `k` of `n` (0-based): deterministic, balanced by estimated cost (longest first, each to
+    /// the least-loaded shard, ties by run id and shard index).
+    pub fn shard(&self, k: usize, n: usize) -> Result<Vec<&PlannedRun>> {
+        if n == 0 || k >= n {
+            return Err(Error::param("--shard", format!("K/N needs 0 ≤ K < N, got {k}/{n}")));
+        }
+        let mut order: Vec<&PlannedRun> = self.runs.iter().collect();
+        order.sort_by(|a, b| b.est_seconds.total_cmp(&a.est_seconds).then(a.run_id.cmp(&b.run_id)));
+        let mut load = vec![0.0f64; n];
+        let mut mine = Vec::new();
+        for r in order {
+            let s = (0..n).min_by(|&a, &b| load[a].total_cmp(&load[b]).then(a.cmp(&b))).unwrap_or(0);
+            load[s] += r.est_seconds;
+            if s == k {
+                mine.push(r);
+            }
+        }
+        Ok(mine)
+    }
+
+    /// Estimated seconds and memory (bytes) of the whole plan.
+    pub fn estimate(&self) -> (f64, f64) {
+        let secs = self.runs.iter().map(|r| r.est_seconds).sum();
+        let mem =
+            self.problems.iter().map(|(_, p, _)| crate::problem::memory_estimate(p.n(), p.d())).fold(0.0, f64::max);
+        (secs, mem)
+    }
+}
+
+/// The journals of a sweep folder.
+fn journals(dir: &Path) -> Result<Vec<PathBuf>> {
+    if !dir.exists() {
+        return Ok(Vec::new());
+    }
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .collect();
+    v.sort();
+    Ok(v)
+}
+
+/// What is in a folder: the rows of this plan (first copy of each run), and what was left out.
+pub struct FolderRows {
+    /// The rows, keyed by run id.
+    pub rows: HashMap<String, SpecRow>,
+    /// Duplicate rows dropped (the same run in two journals).
+    pub duplicates: usize,
+    /// Journals whose cut last line was dropped (its run is redone).
+    pub truncated: Vec<PathBuf>,
+}
+
+/// Reads every journal of `dir`; a row of another spec is an error (never mixed).
+pub fn read_folder(plan: &Plan, dir: &Path) -> Result<FolderRows> {
+    let wanted: HashSet<String> = plan.runs.iter().map(|r| r.run_id.clone()).collect();
+    let mut out = FolderRows { rows: HashMap::new(), duplicates: 0, truncated: Vec::new() };
+    for j in journals(dir)? {
+        let (rows, rep) = journal::read::<SpecRow>(&j, None, |r| &r.row.run_id)?;
+        if rep.truncated_last_line {
+            out.truncated.push(j.clone());
+        }
+        out.duplicates += rep.duplicates;
+        for r in rows {
+            if r.spec_hash != plan.spec_hash {
+                return Err(Error::param(
+                    "--out",
+                    format!(
+                        "{} holds rows of another sweep spec (hash {}, this spec's is {}): use another folder",
+                        j.display(),
+                        r.spec_hash,
+                        plan.spec_hash
+                    ),
+                ));
+            }
+            if !wanted.contains(&r.row.run_id) {
+                return Err(Error::param(
+                    "--out",
+                    format!("{} holds a run this spec does not plan ({})", j.display(), r.row.run_id),
+                ));
+            }
+            if out.rows.contains_key(&r.row.run_id) {
+                out.duplicates += 1;
+            } else {
+                out.rows.insert(r.row.run_id.clone(), r);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// What a shard did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ShardReport {
+    /// Runs of the shard.
+    pub planned: usize,
+    /// Already in the folder (skipped).
+    pub skipped: usize,
+    /// Computed now.
+    pub computed: usize,
+    /// Whether this shard's journal had a cut last line (dropped, its run redone).
+    pub truncated_last_line: bool,
+}
+
+/// The journal file of shard `k` of `n`.
+pub fn journal_path(dir: &Path, k: usize, n: usize) -> PathBuf {
+    dir.join(format!("shard-{k:04}-of-{n:04}.jsonl"))
+}
+
+/// Runs shard `k` of `n` of `plan` into `dir` (its own journal), skipping runs already in the folder.
+pub fn run_shard(plan: &Plan, k: usize, n: usize, dir: &Path, progress: ProgressFn<'_>) -> Result<ShardReport> {
+    let mine = plan.shard(k, n)?;
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    // The spec travels with the results.
+    let spec_copy = dir.join("spec.toml");
+    let text = toml::to_string(&plan.spec).map_err(|e| Error::Numerical(format!("encoding the spec: {e}")))?;
+    match std::fs::read_to_string(&spec_copy) {
+        Ok(old) if SweepSpec::from_toml(&old).map(|s| s.hash()).ok() != Some(plan.spec_hash.clone()) => {
+            return Err(Error::param(
+                "--out",
+                format!("{} holds another sweep spec: use another folder", dir.display()),
+            ));
+        }
+        Ok(_) => {}
+        Err(_) => crate::io::write_atomic(&spec_copy, text.as_bytes())?,
+    }
+    let path = journal_path(dir, k, n);
+    let writer = journal::Writer::open(&path)?;
+    let truncated = writer.dropped_cut_line();
+    let done = read_folder(plan, dir)?;
+    let todo: Vec<&&PlannedRun> = mine.iter().filter(|r| !done.rows.contains_key(&r.run_id)).collect();
+    let total = todo.len();
+    let count = std::sync::atomic::AtomicUsize::new(0);
+    // Reference norms per problem, computed once for the problems this shard touches.
+    let need: HashSet<usize> = todo.iter().map(|r| r.problem).collect();
+    let refs: HashMap<usize, (f64, f64)> = need
+        .into_par_iter()
+        .map(|pi| -> Result<(usize, (f64, f64))> {
+            let p = &plan.problems[pi].1;
+            Ok((pi, (basis_pursuit(p)?.l1_norm, min_l2(p)?.l2_norm)))
+        })
+        .collect::<Result<_>>()?;
+    let alphas = plan.spec.alphas()?;
+    todo.par_iter().with_max_len(1).try_for_each(|r| -> Result<()> {
+        crate::control::check()?;
+        let (key, p, w_star) = &plan.problems[r.problem];
+        let o = options(&plan.spec, r.method, &alphas)?;
+        let (l1, l2) = refs[&r.problem];
+        let (row, w) = sweep::one_with_w(p, l1, l2, key.seed, r.alpha, r.eta, &o)?;
+        let rec = w_star.as_ref().map(|ws| w.iter().zip(ws).map(|(a, b)| (a - b) * (a - b)).sum::<f64>());
+        writer.append(&SpecRow {
+            spec_hash: plan.spec_hash.clone(),
+            key: key.clone(),
+            row,
+            recovery_error_sq_abs: rec,
+        })?;
+        let c = count.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+        progress(Progress::Count { done: c, total });
+        Ok(())
+    })?;
+    writer.close()?;
+    Ok(ShardReport {
+        planned: mine.len(),
+        skipped: mine.len() - total,
+        computed: total,
+        truncated_last_line: truncated,
+    })
+}
+
+/// Per shard of an N-way split: planned, done and missing runs.
+pub fn status(plan: &Plan, dir: &Path, n: usize) -> Result<Vec<(usize, usize, usize)>> {
+    let done = read_folder(plan, dir)?;
+    (0..n)
+        .map(|k| {
+            let mine = plan.shard(k, n)?;
+            let have = mine.iter().filter(|r| done.rows.contains_key(&r.run_id)).count();
+            Ok((mine.len(), have, mine.len() - have))
+        })
+        .collect()
+}
+
+/// The shard count of a folder, from its journals' names (`shard-K-of-N.jsonl`).
+pub fn shard_count(dir: &Path) -> Result<Option<usize>> {
+    for j in journals(dir)? {
+        let name = j.file_name().and_then(|s| s.to_str()).unwrap_or("");
+        if let Some(n) =
+            name.strip_prefix("shard-").and_then(|r| r.split("-of-").nth(1)).and_then(|r| r.strip_suffix(".jsonl"))
+        {
+            return Ok(n.parse().ok());
+        }
+    }
+    Ok(None)
+}
+
+/// Every planned run exactly once, in plan order; an error listing the missing runs (and the shards to rerun).
+pub fn merge(plan: &Plan, dir: &Path) -> Result<Vec<SpecRow>> {
+    let mut done = read_folder(plan, dir)?;
+    let missing: Vec<&PlannedRun> = plan.runs.iter().filter(|r| !done.rows.contains_key(&r.run_id)).collect();
+    if !missing.is_empty() {
+        let n = shard_count(dir)?.unwrap_or(1);
+        let shards: Vec<usize> = (0..n)
+            .filter(|&k| plan.shard(k, n).is_ok_and(|m| m.iter().any(|r| !done.rows.contains_key(&r.run_id))))
+            .collect();
+        return Err(Error::param(
+            "merge",
+            format!(
+                "{} of {} planned runs are missing from {} (e.g. {} at α = {:e}); rerun: {}",
+                missing.len(),
+                plan.runs.len(),
+                dir.display(),
+                missing[0].method,
+                missing[0].alpha,
+                shards
+                    .iter()
+                    .map(|k| format!(
+                        "ibias sweep run {} --out {} --shard {k}/{n}",
+                        dir.join("spec.toml").display(),
+                        dir.display()
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(" ; ")
+            ),
+        ));
+    }
+    Ok(plan.runs.iter().filter_map(|r| done.rows.remove(&r.run_id)).collect())
+}
+
+/// The merged rows as CSV: one column per parameter and metric (ASCII names, full precision).
+pub fn to_csv(rows: &[SpecRow]) -> String {
+    let mut s = String::from(
+        "run_id,source,seed,n,d,sparsity,noise,method,alpha,step_rule,iterations,wall_seconds,converged,stop_reason,l1_norm,l2_norm,l1_gap_abs,l2_gap_abs,distance_to_exact_rel,recovery_error_sq_abs\n",
+    );
+    let opt = |v: Option<String>| v.unwrap_or_default();
+    for r in rows {
+        let x = &r.row;
+        s.push_str(&format!(
+            "{},{},{},{},{},{},{},{},{:e},{},{},{:e},{},{},{:e},{:e},{:e},{:e},{:e},{}\n",
+            x.run_id,
+            r.key.source,
+            opt(r.key.seed.map(|v| v.to_string())),
+            r.key.n,
+            r.key.d,
+            opt(r.key.sparsity.map(|v| v.to_string())),
+            opt(r.key.noise.map(|v| format!("{v:e}"))),
+            x.method,
+            x.alpha,
+            x.step_rule,
+            x.iterations,
+            x.wall_seconds,
+            x.converged,
+            opt(x.stop_reason.map(|s| format!("{s:?}"))),
+            x.l1_norm,
+            x.l2_norm,
+            x.l1_gap_abs,
+            x.l2_gap_abs,
+            x.distance_to_exact_rel,
+            opt(r.recovery_error_sq_abs.map(|v| format!("{v:e}")))
+        ));
+    }
+    s
+}
