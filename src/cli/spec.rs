@@ -137,14 +137,24 @@ pub fn run(a: RunArgs) -> Result<i32> {
     bar.finish();
     let rep = rep?;
     out::line(format!(
-        "shard {k}/{n}: {} runs planned, {} already in {} (skipped), {} computed in {:.2} s{}",
+        "shard {k}/{n}: {} runs planned, {} already in {} (skipped), {} computed, {} failed in {:.2} s{}",
         rep.planned,
         rep.skipped,
         a.out.display(),
         rep.computed,
+        rep.failed,
         t.elapsed().as_secs_f64(),
         if rep.truncated_last_line { "; a cut last journal line was dropped and its run redone" } else { "" }
     ))?;
+    if rep.failed > 0 {
+        return Err(Error::Numerical(format!(
+            "{} of the shard's runs failed (their errors are in {}; `ibias sweep status {}` lists them); the \
+             others are in the journal, and rerunning the shard retries only the failed ones",
+            rep.failed,
+            spec::failures_path(&a.out, k, n).display(),
+            a.out.display()
+        )));
+    }
     Ok(0)
 }
 
@@ -238,19 +248,34 @@ pub fn status(a: StatusArgs) -> Result<i32> {
     let p = load(&a.dir.join("spec.toml"))?;
     let n = a.tasks.or(spec::shard_count(&a.dir)?).unwrap_or(1);
     let st = spec::status(&p, &a.dir, n)?;
-    out::line(format!("{:>6} {:>8} {:>6} {:>8}  {}", "shard", "planned", "done", "missing", "log"))?;
-    let (mut done, mut missing) = (0, 0);
-    for (k, (planned, have, miss)) in st.iter().enumerate() {
-        done += have;
-        missing += miss;
-        let err = a.dir.join("logs").join(format!("task-{k}.err"));
-        let failing = std::fs::read_to_string(&err).ok().filter(|t| t.contains("error")).map(|t| {
-            let last = t.lines().rev().find(|l| l.contains("error")).unwrap_or("").to_string();
-            format!("FAILING: {last}")
-        });
-        out::line(format!("{k:>6} {planned:>8} {have:>8} {miss:>8}  {}", failing.unwrap_or_default()))?;
+    out::line(format!("{:>6} {:>8} {:>8} {:>8} {:>8}  {}", "shard", "planned", "done", "failing", "missing", "last error"))?;
+    let (mut done, mut missing, mut failing) = (0, 0, 0);
+    for (k, st) in st.iter().enumerate() {
+        done += st.done;
+        missing += st.missing;
+        failing += st.failing;
+        out::line(format!(
+            "{k:>6} {:>8} {:>8} {:>8} {:>8}  {}",
+            st.planned,
+            st.done,
+            st.failing,
+            st.missing,
+            st.last_error.as_deref().unwrap_or("")
+        ))?;
     }
-    out::line(format!("{done} of {} runs done, {missing} missing", p.runs.len()))?;
+    out::line(format!(
+        "{done} of {} runs done, {failing} failing, {missing} missing{}",
+        p.runs.len(),
+        if missing > 0 {
+            format!(
+                "; rerun a shard with: ibias sweep run {} --out {} --shard K/{n}",
+                a.dir.join("spec.toml").display(),
+                a.dir.display()
+            )
+        } else {
+            String::new()
+        }
+    ))?;
     Ok(if missing == 0 { 0 } else { super::NOT_CONVERGED })
 }
 

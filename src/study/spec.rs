@@ -512,8 +512,63 @@ pub struct ShardReport {
     pub skipped: usize,
     /// Computed now.
     pub computed: usize,
+    /// Runs that failed now (diverged, refused by a certificate…): listed with their errors in
+    /// [`failures_path`]; they are retried by the next run of the shard.
+    pub failed: usize,
     /// Whether this shard's journal had a cut last line (dropped, its run redone).
     pub truncated_last_line: bool,
+}
+
+/// A run that failed: its parameters and the error (one line of `shard-K-of-N.failed`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FailedRun {
+    /// The spec's hash.
+    pub spec_hash: String,
+    /// The run's id.
+    pub run_id: String,
+    /// The problem.
+    pub key: ProblemKey,
+    /// Method.
+    pub method: SweepMethod,
+    /// α.
+    pub alpha: f64,
+    /// Step rule.
+    pub step_rule: String,
+    /// The error, as the command line would print it.
+    pub error: String,
+}
+
+/// The failure list of shard `k` of `n` (JSON lines; not a journal: its runs are not results).
+pub fn failures_path(dir: &Path, k: usize, n: usize) -> PathBuf {
+    dir.join(format!("shard-{k:04}-of-{n:04}.failed"))
+}
+
+/// The failed runs recorded in `dir` that are still not done (last error of each run), for this plan.
+pub fn failures(plan: &Plan, dir: &Path) -> Result<HashMap<String, FailedRun>> {
+    let done = read_folder(plan, dir)?;
+    let mut out = HashMap::new();
+    if !dir.exists() {
+        return Ok(out);
+    }
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| Error::io(dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "failed"))
+        .collect();
+    files.sort();
+    for f in files {
+        let text = std::fs::read_to_string(&f).map_err(|e| Error::io(&f, e))?;
+        for line in text.lines() {
+            // A cut last line is ignored (the run is retried anyway).
+            if let Ok(r) = serde_json::from_str::<FailedRun>(line)
+                && r.spec_hash == plan.spec_hash
+                && !done.rows.contains_key(&r.run_id)
+            {
+                out.insert(r.run_id.clone(), r);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The journal file of shard `k` of `n`.
@@ -540,6 +595,8 @@ pub fn run_shard(plan: &Plan, k: usize, n: usize, dir: &Path, progress: Progress
     }
     let path = journal_path(dir, k, n);
     let writer = journal::Writer::open(&path)?;
+    let failed_writer = journal::Writer::open(&failures_path(dir, k, n))?;
+    let failed = std::sync::atomic::AtomicUsize::new(0);
     let truncated = writer.dropped_cut_line();
     let done = read_folder(plan, dir)?;
     let todo: Vec<&&PlannedRun> = mine.iter().filter(|r| !done.rows.contains_key(&r.run_id)).collect();
@@ -560,7 +617,26 @@ pub fn run_shard(plan: &Plan, k: usize, n: usize, dir: &Path, progress: Progress
         let (key, p, w_star) = &plan.problems[r.problem];
         let o = options(&plan.spec, r.method, &alphas)?;
         let (l1, l2) = refs[&r.problem];
-        let (row, w) = sweep::one_with_w(p, l1, l2, key.seed, r.alpha, r.eta, &o)?;
+        let (row, w) = match sweep::one_with_w(p, l1, l2, key.seed, r.alpha, r.eta, &o) {
+            Ok(x) => x,
+            Err(Error::Interrupted) => return Err(Error::Interrupted),
+            // A failed run is recorded with its error and the shard goes on; the next run of the shard retries it.
+            Err(e) => {
+                failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                failed_writer.append(&FailedRun {
+                    spec_hash: plan.spec_hash.clone(),
+                    run_id: r.run_id.clone(),
+                    key: key.clone(),
+                    method: r.method,
+                    alpha: r.alpha,
+                    step_rule: o.rule_label(r.eta),
+                    error: e.to_string(),
+                })?;
+                let c = count.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                progress(Progress::Count { done: c, total });
+                return Ok(());
+            }
+        };
         let rec = w_star.as_ref().map(|ws| w.iter().zip(ws).map(|(a, b)| (a - b) * (a - b)).sum::<f64>());
         writer.append(&SpecRow {
             spec_hash: plan.spec_hash.clone(),
@@ -573,22 +649,48 @@ pub fn run_shard(plan: &Plan, k: usize, n: usize, dir: &Path, progress: Progress
         Ok(())
     })?;
     writer.close()?;
+    failed_writer.close()?;
+    let failed = failed.into_inner();
     Ok(ShardReport {
         planned: mine.len(),
         skipped: mine.len() - total,
-        computed: total,
+        computed: total - failed,
+        failed,
         truncated_last_line: truncated,
     })
 }
 
-/// Per shard of an N-way split: planned, done and missing runs.
-pub fn status(plan: &Plan, dir: &Path, n: usize) -> Result<Vec<(usize, usize, usize)>> {
+/// One shard's state in a folder.
+#[derive(Debug, Clone, Serialize)]
+pub struct ShardStatus {
+    /// Runs of the shard.
+    pub planned: usize,
+    /// Runs with a row.
+    pub done: usize,
+    /// Runs without a row whose last attempt failed.
+    pub failing: usize,
+    /// Runs without a row (failing ones included).
+    pub missing: usize,
+    /// The last error of a failing run of this shard.
+    pub last_error: Option<String>,
+}
+
+/// Per shard of an N-way split: planned, done, failing and missing runs.
+pub fn status(plan: &Plan, dir: &Path, n: usize) -> Result<Vec<ShardStatus>> {
     let done = read_folder(plan, dir)?;
+    let failed = failures(plan, dir)?;
     (0..n)
         .map(|k| {
             let mine = plan.shard(k, n)?;
             let have = mine.iter().filter(|r| done.rows.contains_key(&r.run_id)).count();
-            Ok((mine.len(), have, mine.len() - have))
+            let fails: Vec<&FailedRun> = mine.iter().filter_map(|r| failed.get(&r.run_id)).collect();
+            Ok(ShardStatus {
+                planned: mine.len(),
+                done: have,
+                failing: fails.len(),
+                missing: mine.len() - have,
+                last_error: fails.first().map(|f| format!("{} at α = {:e}: {}", f.method, f.alpha, f.error)),
+            })
         })
         .collect()
 }
@@ -615,10 +717,22 @@ pub fn merge(plan: &Plan, dir: &Path) -> Result<Vec<SpecRow>> {
         let shards: Vec<usize> = (0..n)
             .filter(|&k| plan.shard(k, n).is_ok_and(|m| m.iter().any(|r| !done.rows.contains_key(&r.run_id))))
             .collect();
+        let failed = failures(plan, dir)?;
+        let failing = missing.iter().filter_map(|r| failed.get(&r.run_id)).collect::<Vec<_>>();
+        let why = match failing.first() {
+            Some(f) => format!(
+                "; {} of them failed (e.g. {} at α = {:e}: {})",
+                failing.len(),
+                f.method,
+                f.alpha,
+                f.error
+            ),
+            None => String::new(),
+        };
         return Err(Error::param(
             "merge",
             format!(
-                "{} of {} planned runs are missing from {} (e.g. {} at α = {:e}); rerun: {}",
+                "{} of {} planned runs are missing from {} (e.g. {} at α = {:e}){why}; rerun: {}",
                 missing.len(),
                 plan.runs.len(),
                 dir.display(),

@@ -131,7 +131,7 @@ impl SweepOptions {
         Ok(())
     }
 
-    fn rule_label(&self, e: StepRule) -> String {
+    pub(crate) fn rule_label(&self, e: StepRule) -> String {
         if self.method == SweepMethod::Bregman { "dual_newton".into() } else { e.label() }
     }
 

@@ -142,7 +142,7 @@ fn sharded_single_and_resumed_sweeps_merge_to_the_same_rows() {
         }
         assert_eq!(counts.iter().sum::<usize>(), plan.runs.len(), "shards partition the runs");
         assert_eq!(merged(&plan, &dir), reference, "{n} shards");
-        assert!(status(&plan, &dir, n).unwrap().iter().all(|s| s.2 == 0));
+        assert!(status(&plan, &dir, n).unwrap().iter().all(|s| s.missing == 0 && s.failing == 0));
     }
     // Interrupted: keep half of a journal and a cut line, then resume.
     let dir = tmp.path("resumed");
@@ -187,4 +187,28 @@ fn bad_sweep_specs_and_folders_get_clear_messages() {
     let other_plan = Plan::new(&other, tmp.path("").as_path()).unwrap();
     let e = run_shard(&other_plan, 0, 4, &dir, &quiet).unwrap_err().to_string();
     assert!(e.contains("another sweep spec"), "{e}");
+}
+
+/// A run that fails (here a fixed step far above the divergence threshold) is recorded with its error, the
+/// shard goes on, status counts it as failing, merge names it, and a rerun retries only the failed runs.
+#[test]
+fn failed_runs_are_recorded_reported_and_retried() {
+    use ibias::study::spec::{Plan, SweepSpec, failures_path, merge, run_shard, status};
+    let tmp = Tmp::new("spec-failed");
+    let text = "[problem]\npreset = \"ex2\"\nseeds = [0]\n\n[axes]\nmethod = [\"reparam\"]\nalpha = [0.1, 1.0]\neta = [\"safe\", \"1e3\"]\n";
+    let plan = Plan::new(&SweepSpec::from_toml(text).unwrap(), tmp.path("").as_path()).unwrap();
+    assert_eq!(plan.runs.len(), 4);
+    let dir = tmp.path("d");
+    let rep = run_shard(&plan, 0, 1, &dir, &quiet).unwrap();
+    assert_eq!((rep.computed, rep.failed), (2, 2), "{rep:?}");
+    let st = &status(&plan, &dir, 1).unwrap()[0];
+    assert_eq!((st.done, st.failing, st.missing), (2, 2, 2), "{st:?}");
+    assert!(st.last_error.as_deref().is_some_and(|e| e.contains("diverge")), "{st:?}");
+    let listed = std::fs::read_to_string(failures_path(&dir, 0, 1)).unwrap();
+    assert_eq!(listed.lines().count(), 2, "{listed}");
+    let e = merge(&plan, &dir).unwrap_err().to_string();
+    assert!(e.contains("2 of 4 planned runs are missing") && e.contains("2 of them failed"), "{e}");
+    // The rerun skips the done runs and retries the failed ones only.
+    let rep = run_shard(&plan, 0, 1, &dir, &quiet).unwrap();
+    assert_eq!((rep.skipped, rep.computed, rep.failed), (2, 0, 2), "{rep:?}");
 }
