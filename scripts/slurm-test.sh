@@ -14,7 +14,6 @@ ROOT=$PWD
 BIN=${IBIAS_BIN:-$ROOT/target/release/ibias}
 SPEC=$ROOT/examples/sweep-small.toml
 TASKS=4
-VICTIM=1
 
 cannot() {
   echo "" >&2
@@ -132,6 +131,10 @@ echo "slurm-test: one-node cluster up ($HOST, $CPUS CPUs, $MEM MB): $(sinfo -h -
 OUT=$T/sweep
 "$BIN" sweep sbatch "$SPEC" --tasks $TASKS --out "$OUT" --cpus-per-task 1
 grep -q "^#SBATCH --array=0-$((TASKS - 1))$" "$OUT/job.sbatch"
+# The element to cancel: the shard with the most runs (so that it is seen mid-way, with rows and not finished).
+"$BIN" sweep status "$OUT" --tasks $TASKS >"$T/status0" || true
+VICTIM=$(awk 'NR > 1 && $1 ~ /^[0-9]+$/ { if ($2 + 0 > best + 0) { best = $2 + 0; k = $1 } } END { print k }' "$T/status0")
+[ -n "$VICTIM" ] || { cat "$T/status0" >&2; exit 1; }
 sbatch --wait --parsable "$OUT/job.sbatch" >"$T/jobid" 2>"$T/sbatch.err" &
 WAITER=$!
 JOB=""

@@ -194,6 +194,7 @@ pub fn sbatch(a: SbatchArgs) -> Result<i32> {
         return Err(Error::param("--cpus-per-task", "must be ≥ 1"));
     }
     let p = load(&a.spec)?; // validates the spec and resolves its data now, not on the cluster
+    spec::prepare_folder(&p, &a.out)?; // the spec copied in: `ibias sweep status DIR` works before any task ran
     std::fs::create_dir_all(a.out.join("logs")).map_err(|e| Error::io(&a.out, e))?;
     let out_dir = std::fs::canonicalize(&a.out).map_err(|e| Error::io(&a.out, e))?;
     let spec_abs = std::fs::canonicalize(&a.spec).map_err(|e| Error::io(&a.spec, e))?;
@@ -248,7 +249,10 @@ pub fn status(a: StatusArgs) -> Result<i32> {
     let p = load(&a.dir.join("spec.toml"))?;
     let n = a.tasks.or(spec::shard_count(&a.dir)?).unwrap_or(1);
     let st = spec::status(&p, &a.dir, n)?;
-    out::line(format!("{:>6} {:>8} {:>8} {:>8} {:>8}  {}", "shard", "planned", "done", "failing", "missing", "last error"))?;
+    out::line(format!(
+        "{:>6} {:>8} {:>8} {:>8} {:>8}  {}",
+        "shard", "planned", "done", "failing", "missing", "last error"
+    ))?;
     let (mut done, mut missing, mut failing) = (0, 0, 0);
     for (k, st) in st.iter().enumerate() {
         done += st.done;

@@ -40,11 +40,17 @@ pub struct ReportArgs {
     /// No progress output.
     #[arg(long)]
     quiet: bool,
+    /// Render a merged sweep table (`ibias sweep merge DIR -o results.csv|jsonl`) instead of the studies.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["only", "config"])]
+    from: Option<PathBuf>,
+    /// With --from: the population error of the sample-complexity panel.
+    #[arg(long, default_value_t = 0.025, requires = "from", value_parser = super::args::positive)]
+    target: f64,
 }
 
 impl Default for ReportArgs {
     fn default() -> Self {
-        ReportArgs { config: None, out: PathBuf::from("report"), only: None, quiet: false }
+        ReportArgs { config: None, out: PathBuf::from("report"), only: None, quiet: false, from: None, target: 0.025 }
     }
 }
 
@@ -90,6 +96,21 @@ pub fn one(key: &str, a: StudyArgs) -> Result<i32> {
 /// Writes the report.
 pub fn report(a: &ReportArgs) -> Result<i32> {
     let t = std::time::Instant::now();
+    if let Some(from) = &a.from {
+        ibias::io::check_output_dir(&a.out)?;
+        let rows = ibias::study::merged::read(from)?;
+        let name = from.file_name().map_or_else(|| from.display().to_string(), |s| s.to_string_lossy().into_owned());
+        let section = ibias::study::merged::section(&rows, &name, a.target)?;
+        let page = ibias::report::write(&a.out, &Config::default(), &[section], t.elapsed().as_secs_f64())?;
+        out::line(format!(
+            "wrote {} ({} rows of {}) in {:.1} s",
+            page.display(),
+            rows.len(),
+            from.display(),
+            t.elapsed().as_secs_f64()
+        ))?;
+        return Ok(0);
+    }
     let cfg = load(&a.config)?;
     let keys: Vec<&str> = match &a.only {
         Some(k) => {

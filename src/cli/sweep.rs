@@ -108,14 +108,7 @@ fn grid(method: SweepMethod, a: GridArgs) -> Result<i32> {
         return Err(Error::param("--etas", "the exact limits (bregman) take no step rule"));
     }
     let seeds = a.seeds.clone().unwrap_or_else(|| vec![0]);
-    let o = SweepOptions {
-        method,
-        alphas,
-        etas,
-        risk_tol: a.tol,
-        max_iter: a.max_iter,
-        max_seconds: a.max_seconds,
-    };
+    let o = SweepOptions { method, alphas, etas, risk_tol: a.tol, max_iter: a.max_iter, max_seconds: a.max_seconds };
     o.validate()?;
     let problems = sweep::problems_from(a.data.as_deref(), &a.preset, &seeds)?;
     let pool = rayon::ThreadPoolBuilder::new()

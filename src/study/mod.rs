@@ -9,6 +9,7 @@ pub mod ex1;
 pub mod ex2;
 pub mod ex3;
 pub mod journal;
+pub mod merged;
 pub mod ridgeflow;
 pub mod saddle;
 pub mod shape;

@@ -275,16 +275,26 @@ fn options(spec: &SweepSpec, method: SweepMethod, alphas: &[f64]) -> Result<Swee
     Ok(o)
 }
 
-/// A cost model for balancing shards: proportional to `n·d` times the iterations a method needs at α.
-fn est_seconds(method: SweepMethod, n: usize, d: usize, alpha: f64) -> f64 {
-    let nd = (n * d) as f64;
-    let depth = 1.0 + (1.0 / alpha).ln().max(0.0);
-    let flops = match method {
-        SweepMethod::Bregman => 12.0 * nd * n as f64 + 30.0 * nd * depth,
-        SweepMethod::Md => 4.0 * nd * 300.0 * depth,
-        SweepMethod::Reparam => 4.0 * nd * 2000.0 * depth * depth,
+/// A cost model for balancing shards, in seconds on one core, fitted to measured runs (journal `wall_seconds`,
+/// this machine class; BENCHMARKS.md): Bregman projections cost `n²d` per Newton iteration and take about
+/// `3 + ln(1/α)` of them; dual L-BFGS mirror descent grows like `α^-0.55` and GD on `(u, v)` with safe steps like
+/// `α^-1.3` (both per `nd`), each capped by the iteration and time caps of the stop rule.
+fn est_seconds(method: SweepMethod, n: usize, d: usize, alpha: f64, stop: &StopSpec) -> f64 {
+    let (n, d) = (n as f64, d as f64);
+    let nd = n * d;
+    let cap = (stop.max_iter as f64 * 2e-10 * nd).min(stop.max_seconds);
+    let t = match method {
+        SweepMethod::Bregman => (n * nd / 3e10 + nd / 5e8) * (3.0 + (1.0 / alpha).ln().max(0.0)),
+        SweepMethod::Md => 5.6e-8 * nd * alpha.min(1.0).powf(-0.55),
+        SweepMethod::Reparam => 8.3e-8 * nd * alpha.min(1.0).powf(-1.3),
     };
-    flops / 2e9
+    1e-4 + t.min(cap)
+}
+
+/// Seconds of a problem's reference solutions (basis pursuit and minimum ℓ2), paid once by each shard that holds
+/// one of its runs.
+fn ref_seconds(n: usize, d: usize) -> f64 {
+    1e-3 + (n * n * d) as f64 / 5e8
 }
 
 impl Plan {
@@ -401,7 +411,7 @@ impl Plan {
                             method,
                             alpha: a,
                             eta: e,
-                            est_seconds: est_seconds(method, key.n, key.d, a),
+                            est_seconds: est_seconds(method, key.n, key.d, a, &spec.stop),
                         });
                     }
                 }
@@ -413,28 +423,49 @@ impl Plan {
     }
 
     /// The runs of shard `k` of `n` (0-based): deterministic, balanced by estimated cost (longest first, each to
-    /// the least-loaded shard, ties by run id and shard index).
+    /// the least-loaded shard, ties by run id and shard index). With at least 4N datasets, a dataset's runs stay
+    /// together (each shard then computes the reference solutions of its own datasets only); otherwise runs are
+    /// dealt one by one.
     pub fn shard(&self, k: usize, n: usize) -> Result<Vec<&PlannedRun>> {
         if n == 0 || k >= n {
             return Err(Error::param("--shard", format!("K/N needs 0 ≤ K < N, got {k}/{n}")));
         }
-        let mut order: Vec<&PlannedRun> = self.runs.iter().collect();
-        order.sort_by(|a, b| b.est_seconds.total_cmp(&a.est_seconds).then(a.run_id.cmp(&b.run_id)));
+        let mut units: Vec<(f64, &str, Vec<&PlannedRun>)> = if self.problems.len() >= 4 * n {
+            let mut by: Vec<Vec<&PlannedRun>> = vec![Vec::new(); self.problems.len()];
+            for r in &self.runs {
+                by[r.problem].push(r);
+            }
+            by.into_iter()
+                .enumerate()
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(pi, v)| {
+                    let key = &self.problems[pi].0;
+                    let cost = ref_seconds(key.n, key.d) + v.iter().map(|r| r.est_seconds).sum::<f64>();
+                    (cost, v[0].run_id.as_str(), v)
+                })
+                .collect()
+        } else {
+            self.runs.iter().map(|r| (r.est_seconds, r.run_id.as_str(), vec![r])).collect()
+        };
+        units.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
         let mut load = vec![0.0f64; n];
         let mut mine = Vec::new();
-        for r in order {
+        for (cost, _, runs) in units {
             let s = (0..n).min_by(|&a, &b| load[a].total_cmp(&load[b]).then(a.cmp(&b))).unwrap_or(0);
-            load[s] += r.est_seconds;
+            load[s] += cost;
             if s == k {
-                mine.push(r);
+                mine.extend(runs);
             }
         }
+        // Longest first within the shard too (a killed shard has done its big runs).
+        mine.sort_by(|a, b| b.est_seconds.total_cmp(&a.est_seconds).then(a.run_id.cmp(&b.run_id)));
         Ok(mine)
     }
 
     /// Estimated seconds and memory (bytes) of the whole plan.
     pub fn estimate(&self) -> (f64, f64) {
-        let secs = self.runs.iter().map(|r| r.est_seconds).sum();
+        let secs = self.runs.iter().map(|r| r.est_seconds).sum::<f64>()
+            + self.problems.iter().map(|(k, ..)| ref_seconds(k.n, k.d)).sum::<f64>();
         let mem =
             self.problems.iter().map(|(_, p, _)| crate::problem::memory_estimate(p.n(), p.d())).fold(0.0, f64::max);
         (secs, mem)
@@ -576,9 +607,9 @@ pub fn journal_path(dir: &Path, k: usize, n: usize) -> PathBuf {
     dir.join(format!("shard-{k:04}-of-{n:04}.jsonl"))
 }
 
-/// Runs shard `k` of `n` of `plan` into `dir` (its own journal), skipping runs already in the folder.
-pub fn run_shard(plan: &Plan, k: usize, n: usize, dir: &Path, progress: ProgressFn<'_>) -> Result<ShardReport> {
-    let mine = plan.shard(k, n)?;
+/// Creates a sweep folder for `plan` with the spec copied in (`DIR/spec.toml`, data paths resolved); a folder
+/// that holds another spec is refused.
+pub fn prepare_folder(plan: &Plan, dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     // The spec travels with the results.
     let spec_copy = dir.join("spec.toml");
@@ -593,6 +624,13 @@ pub fn run_shard(plan: &Plan, k: usize, n: usize, dir: &Path, progress: Progress
         Ok(_) => {}
         Err(_) => crate::io::write_atomic(&spec_copy, text.as_bytes())?,
     }
+    Ok(())
+}
+
+/// Runs shard `k` of `n` of `plan` into `dir` (its own journal), skipping runs already in the folder.
+pub fn run_shard(plan: &Plan, k: usize, n: usize, dir: &Path, progress: ProgressFn<'_>) -> Result<ShardReport> {
+    let mine = plan.shard(k, n)?;
+    prepare_folder(plan, dir)?;
     let path = journal_path(dir, k, n);
     let writer = journal::Writer::open(&path)?;
     let failed_writer = journal::Writer::open(&failures_path(dir, k, n))?;
@@ -720,13 +758,9 @@ pub fn merge(plan: &Plan, dir: &Path) -> Result<Vec<SpecRow>> {
         let failed = failures(plan, dir)?;
         let failing = missing.iter().filter_map(|r| failed.get(&r.run_id)).collect::<Vec<_>>();
         let why = match failing.first() {
-            Some(f) => format!(
-                "; {} of them failed (e.g. {} at α = {:e}: {})",
-                failing.len(),
-                f.method,
-                f.alpha,
-                f.error
-            ),
+            Some(f) => {
+                format!("; {} of them failed (e.g. {} at α = {:e}: {})", failing.len(), f.method, f.alpha, f.error)
+            }
             None => String::new(),
         };
         return Err(Error::param(
