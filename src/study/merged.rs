@@ -154,6 +154,12 @@ pub fn read(path: &Path) -> Result<Vec<MergedRow>> {
     Ok(rows)
 }
 
+/// A metric of a row (None: not measured).
+type Metric = fn(&MergedRow) -> Option<f64>;
+
+/// A group without its n: method, step rule, source, d, sparsity, noise (bits).
+type Family = (String, String, String, usize, Option<usize>, Option<u64>);
+
 /// A group of runs that differ only by seed and α.
 #[derive(Debug, Clone, PartialEq, PartialOrd)]
 struct Group {
@@ -186,7 +192,7 @@ impl Group {
         }
     }
     /// The group without n (the sample-complexity curve).
-    fn family(&self) -> (String, String, String, usize, Option<usize>, Option<u64>) {
+    fn family(&self) -> Family {
         (
             self.method.clone(),
             self.step_rule.clone(),
@@ -301,7 +307,7 @@ pub fn section(rows: &[MergedRow], name: &str, target: f64) -> Result<Section> {
     )];
     // Curves against α: at most five groups drawn (colour 5 is the target) (spread over the list), every group in the table.
     let pick: Vec<usize> = if gs.len() <= 5 { (0..gs.len()).collect() } else { spread(gs.len(), 5) };
-    let (metric, y_label, f): (&str, &str, fn(&MergedRow) -> Option<f64>) = if has_rec {
+    let (metric, y_label, f): (&str, &str, Metric) = if has_rec {
         ("recovery_error", "population error ‖w − w*‖² (absolute)", |r| r.recovery_error_sq_abs)
     } else {
         ("l1_gap", "ℓ1 gap ‖w‖₁ − ‖w₁*‖₁ (absolute, floor 1e-12)", |r| Some(r.l1_gap_abs.max(1e-12)))
@@ -342,7 +348,7 @@ pub fn section(rows: &[MergedRow], name: &str, target: f64) -> Result<Section> {
     );
     // Sample complexity: per family with several n.
     if has_rec {
-        let mut fams: Vec<((String, String, String, usize, Option<usize>, Option<u64>), Vec<usize>)> = Vec::new();
+        let mut fams: Vec<(Family, Vec<usize>)> = Vec::new();
         for (k, (g, _)) in gs.iter().enumerate() {
             match fams.iter_mut().find(|(f, _)| *f == g.family()) {
                 Some((_, v)) => v.push(k),
