@@ -33,6 +33,15 @@ fn every_readme_command_runs_as_printed() {
     let cmds = readme_commands();
     assert!(cmds.len() >= 15, "the README shows its commands ({} found)", cmds.len());
     let dir = Tmp::new("readme");
+    // The sweep specifications the README runs (examples/*.toml), as a reader of a clone has them.
+    let ex = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
+    std::fs::create_dir_all(dir.path("examples")).unwrap();
+    for e in std::fs::read_dir(&ex).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "toml") {
+            std::fs::copy(&p, dir.path("examples").join(p.file_name().unwrap())).unwrap();
+        }
+    }
     let bin = Path::new(env!("CARGO_BIN_EXE_ibias")).parent().unwrap().to_path_buf();
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
     for cmd in cmds {
