@@ -45,7 +45,7 @@ __all__ = [
     "Problem", "Potential", "RunResult", "Solution", "Path", "Euclidean", "Hyperbolic", "NegEntropy", "Depth",
     "gd", "md", "reparam", "eg", "flow", "min_l2", "min_l1", "bregman", "lasso_path", "ridge_path",
     "saddle_path", "accelerated_flow", "step_effect",
-    "sweep", "generate", "load_csv", "report", "study", "set_max_memory",
+    "sweep", "sweep_plan", "sweep_run", "sweep_status", "sweep_merge", "generate", "load_csv", "report", "study", "set_max_memory",
     "IbiasError", "DivergenceError", "CertificateError", "InfeasibleError",
 ]
 
@@ -348,6 +348,36 @@ def sweep(X: Any = None, y: Optional[ArrayLike] = None, *, preset: str = "ex2", 
     cols = _ibias.sweep(problems, method, grid, etas_s, tol=tol, max_iter=max_iter, max_seconds=max_seconds,
                         threads=threads, journal=journal, progress=_progress(progress))
     return SweepResult(cols)
+
+
+def sweep_plan(spec: str) -> Dict[str, Any]:
+    """The plan of a sweep specification (TOML, SPEC §10): ``spec_hash``, ``problems``, ``runs`` (each with its
+    stable ``run_id``, method, α, step rule and estimated seconds), ``estimated_seconds_total``,
+    ``estimated_memory_bytes``."""
+    return _ibias.spec_plan(str(spec))
+
+
+def sweep_run(spec: str, out: str, *, shard: Optional[Tuple[int, int]] = None, threads: Optional[int] = None,
+              progress: Union[bool, ProgressCallback, None] = None) -> Dict[str, Any]:
+    """Runs shard ``(K, N)`` of a sweep specification into the folder ``out`` (its own journal; runs already in the
+    folder are skipped, so it resumes after any interruption). ``shard=None``: the Slurm array task's shard
+    (``SLURM_ARRAY_TASK_ID``/``SLURM_ARRAY_TASK_COUNT``), else the whole sweep. Returns ``planned``, ``skipped``,
+    ``computed``, ``failed`` (runs that failed, listed with their errors in the folder) and
+    ``truncated_last_line``."""
+    return _ibias.spec_run(str(spec), str(out), shard=None if shard is None else (int(shard[0]), int(shard[1])),
+                           threads=threads, progress=_progress(progress))
+
+
+def sweep_status(out: str, *, tasks: Optional[int] = None) -> List[Dict[str, Any]]:
+    """Per shard of a sweep folder: ``planned``, ``done``, ``failing``, ``missing`` and ``last_error``."""
+    return _ibias.spec_status(str(out), tasks=tasks)
+
+
+def sweep_merge(out: str) -> SweepResult:
+    """Every planned run of a sweep folder exactly once, in plan order, as columns (``.to_pandas()``): the same
+    table as ``ibias sweep merge DIR -o results.csv``. Raises ValueError naming the missing runs and the shards to
+    rerun."""
+    return SweepResult(_ibias.spec_merge(str(out)))
 
 
 def generate(preset: Optional[str] = None, *, seed: int = 0, n: Optional[int] = None, d: Optional[int] = None,

@@ -52,6 +52,10 @@ fn _ibias(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(lasso_path, m)?)?;
     m.add_function(wrap_pyfunction!(ridge_path, m)?)?;
     m.add_function(wrap_pyfunction!(sweep, m)?)?;
+    m.add_function(wrap_pyfunction!(spec_plan, m)?)?;
+    m.add_function(wrap_pyfunction!(spec_run, m)?)?;
+    m.add_function(wrap_pyfunction!(spec_status, m)?)?;
+    m.add_function(wrap_pyfunction!(spec_merge, m)?)?;
     m.add_function(wrap_pyfunction!(generate, m)?)?;
     m.add_function(wrap_pyfunction!(load_csv, m)?)?;
     m.add_function(wrap_pyfunction!(report, m)?)?;

@@ -1012,3 +1012,88 @@ pub fn default_config(key: &str) -> PyResult<String> {
 pub fn set_max_memory(bytes: u64) {
     ibias::io::set_max_memory(bytes);
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Sweep specifications (Slurm-style shards)
+
+fn plan(path: &str) -> ibias::Result<ibias::study::spec::Plan> {
+    ibias::study::spec::Plan::from_file(std::path::Path::new(path))
+}
+
+/// A spec file's plan: hash, datasets, runs (id, problem, method, α, step rule, estimated seconds), estimates.
+#[pyfunction]
+pub fn spec_plan(py: Python<'_>, path: String) -> PyResult<Py<PyAny>> {
+    let v = call::run(py, move || {
+        let p = plan(&path)?;
+        let (secs, mem) = p.estimate();
+        Ok(serde_json::json!({
+            "spec_hash": p.spec_hash,
+            "problems": p.problems.iter().map(|(k, ..)| k).collect::<Vec<_>>(),
+            "runs": p.runs,
+            "estimated_seconds_total": secs,
+            "estimated_memory_bytes": mem,
+        }))
+    })?;
+    json_obj(py, &v)
+}
+
+/// Runs shard `(k, n)` of a spec into the folder `out` (default: the Slurm array task's shard, else the whole
+/// sweep); returns what it did (planned, skipped, computed, failed, truncated_last_line).
+#[pyfunction]
+#[pyo3(signature = (path, out, shard=None, threads=None, progress=None))]
+pub fn spec_run(
+    py: Python<'_>,
+    path: String,
+    out: String,
+    shard: Option<(usize, usize)>,
+    threads: Option<usize>,
+    progress: Option<Py<PyAny>>,
+) -> PyResult<Py<PyAny>> {
+    let cb = progress_fn(progress);
+    let rep = call::run(py, move || {
+        let (k, n) = match shard {
+            Some(s) => s,
+            None => ibias::study::spec::slurm_shard()?.unwrap_or((0, 1)),
+        };
+        let p = plan(&path)?;
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads.unwrap_or(0))
+            .build()
+            .map_err(|e| ibias::Error::param("threads", e.to_string()))?;
+        pool.install(|| ibias::study::spec::run_shard(&p, k, n, std::path::Path::new(&out), &cb))
+    })?;
+    json_obj(py, &serde_json::to_value(&rep).unwrap_or_default())
+}
+
+/// Per shard of a sweep folder: planned, done, failing, missing runs and the last error.
+#[pyfunction]
+#[pyo3(signature = (out, tasks=None))]
+pub fn spec_status(py: Python<'_>, out: String, tasks: Option<usize>) -> PyResult<Py<PyAny>> {
+    let st = call::run(py, move || {
+        let dir = std::path::Path::new(&out);
+        let p = plan(&dir.join("spec.toml").to_string_lossy())?;
+        let n = match tasks {
+            Some(n) => n,
+            None => ibias::study::spec::shard_count(dir)?.unwrap_or(1),
+        };
+        ibias::study::spec::status(&p, dir, n)
+    })?;
+    json_obj(py, &serde_json::to_value(&st).unwrap_or_default())
+}
+
+/// Every planned run of a sweep folder exactly once (an error naming the missing runs otherwise), as columns.
+#[pyfunction]
+pub fn spec_merge(py: Python<'_>, out: String) -> PyResult<Py<PyAny>> {
+    let t = call::run(py, move || {
+        let dir = std::path::Path::new(&out);
+        let p = plan(&dir.join("spec.toml").to_string_lossy())?;
+        Ok(ibias::study::spec::to_table(&ibias::study::spec::merge(&p, dir)?))
+    })?;
+    let cols = PyDict::new(py);
+    for (j, c) in t.columns.iter().enumerate() {
+        let v: Vec<serde_json::Value> =
+            t.rows.iter().map(|r| serde_json::to_value(&r[j]).unwrap_or_default()).collect();
+        cols.set_item(&c.key, json_obj(py, &serde_json::Value::Array(v))?)?;
+    }
+    Ok(cols.into_any().unbind())
+}

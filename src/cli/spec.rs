@@ -1,15 +1,13 @@
 //! `ibias sweep plan|run|sbatch|status|merge`: sweeps from a specification file, sharded for Slurm job arrays.
 
 use super::{args, out};
-use ibias::study::spec::{self, Plan, SweepSpec};
+use ibias::study::spec::{self, Plan};
 use ibias::{Error, Result};
 use std::path::{Path, PathBuf};
 
-/// A spec and its folder (relative data paths resolve against it).
+/// A spec file's plan.
 fn load(spec: &Path) -> Result<Plan> {
-    let s = SweepSpec::from_file(spec)?;
-    let base = spec.parent().map(Path::to_path_buf).unwrap_or_default();
-    Plan::new(&s, &base)
+    Plan::from_file(spec)
 }
 
 /// `K/N`.
@@ -106,26 +104,13 @@ pub struct RunArgs {
     quiet: bool,
 }
 
-fn env_usize(name: &str) -> Result<Option<usize>> {
-    match std::env::var(name) {
-        Ok(v) => v.trim().parse().map(Some).map_err(|_| Error::param(name, format!("'{v}' is not a whole number"))),
-        Err(_) => Ok(None),
-    }
-}
-
 pub fn run(a: RunArgs) -> Result<i32> {
     let (k, n) = match a.shard {
         Some(s) => s,
-        None => match (env_usize("SLURM_ARRAY_TASK_ID")?, env_usize("SLURM_ARRAY_TASK_COUNT")?) {
-            (Some(k), Some(n)) => {
-                let min = env_usize("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0);
-                parse_shard(&format!("{}/{n}", k - min.min(k))).map_err(|m| Error::param("SLURM_ARRAY_TASK_ID", m))?
-            }
-            _ => (0, 1),
-        },
+        None => spec::slurm_shard()?.unwrap_or((0, 1)),
     };
     let p = load(&a.spec)?;
-    let threads = a.threads.or(env_usize("SLURM_CPUS_PER_TASK")?).unwrap_or(0);
+    let threads = a.threads.or(spec::env_usize("SLURM_CPUS_PER_TASK")?).unwrap_or(0);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()

@@ -10,6 +10,7 @@
 
 use super::journal;
 use super::sweep::{self, SweepMethod, SweepOptions};
+use super::{Column, Fmt, Table};
 use crate::control::{Progress, ProgressFn};
 use crate::dynamics::StepRule;
 use crate::exact::{basis_pursuit, min_l2};
@@ -297,7 +298,40 @@ fn ref_seconds(n: usize, d: usize) -> f64 {
     1e-3 + (n * n * d) as f64 / 5e8
 }
 
+/// A whole number from the environment (None when unset; an error naming the variable when not a number).
+pub fn env_usize(name: &str) -> Result<Option<usize>> {
+    match std::env::var(name) {
+        Ok(v) => v.trim().parse().map(Some).map_err(|_| Error::param(name, format!("'{v}' is not a whole number"))),
+        Err(_) => Ok(None),
+    }
+}
+
+/// The shard `(K, N)` of a Slurm array task: `SLURM_ARRAY_TASK_ID − SLURM_ARRAY_TASK_MIN` of
+/// `SLURM_ARRAY_TASK_COUNT` (None outside an array task; an error when K ≥ N).
+pub fn slurm_shard() -> Result<Option<(usize, usize)>> {
+    match (env_usize("SLURM_ARRAY_TASK_ID")?, env_usize("SLURM_ARRAY_TASK_COUNT")?) {
+        (Some(id), Some(n)) => {
+            let k = id - env_usize("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0).min(id);
+            if n == 0 || k >= n {
+                return Err(Error::param(
+                    "SLURM_ARRAY_TASK_ID",
+                    format!("task {id} of an array of {n}: need 0 ≤ K < N (K = {k}); pass --shard K/N"),
+                ));
+            }
+            Ok(Some((k, n)))
+        }
+        _ => Ok(None),
+    }
+}
+
 impl Plan {
+    /// The plan of a spec file (relative data paths resolve against the file's folder).
+    pub fn from_file(path: &Path) -> Result<Plan> {
+        let s = SweepSpec::from_file(path)?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Plan::new(&s, &base)
+    }
+
     /// Resolves a spec (relative data paths against `base`): loads or generates every dataset and lists the runs.
     pub fn new(spec: &SweepSpec, base: &Path) -> Result<Plan> {
         // Data paths resolved once (absolute), so that the spec copied into a sweep folder means the same and
@@ -787,37 +821,65 @@ pub fn merge(plan: &Plan, dir: &Path) -> Result<Vec<SpecRow>> {
     Ok(plan.runs.iter().filter_map(|r| done.rows.remove(&r.run_id)).collect())
 }
 
-/// The merged rows as CSV: one column per parameter and metric (ASCII names, full precision).
-pub fn to_csv(rows: &[SpecRow]) -> String {
-    let mut s = String::from(
-        "run_id,source,seed,n,d,sparsity,noise,method,alpha,step_rule,iterations,wall_seconds,converged,stop_reason,l1_norm,l2_norm,l1_gap_abs,l2_gap_abs,distance_to_exact_rel,recovery_error_sq_abs\n",
+/// The merged rows as a table: one column per parameter and metric (ASCII names; `Missing` where a row has no
+/// value, e.g. no seed for a data file or no `w*`).
+pub fn to_table(rows: &[SpecRow]) -> Table {
+    let col = |k: &str, f: Fmt| Column::new(k, k, f);
+    let mut t = Table::new(
+        "sweep_merged",
+        "Every planned run of the sweep, in plan order",
+        vec![
+            col("run_id", Fmt::Plain),
+            col("source", Fmt::Plain),
+            col("seed", Fmt::Plain),
+            col("n", Fmt::Plain),
+            col("d", Fmt::Plain),
+            col("sparsity", Fmt::Plain),
+            col("noise", Fmt::Sci(3)),
+            col("method", Fmt::Plain),
+            col("alpha", Fmt::Sci(3)),
+            col("step_rule", Fmt::Plain),
+            col("iterations", Fmt::Plain),
+            col("wall_seconds", Fmt::Sci(3)),
+            col("converged", Fmt::Plain),
+            col("stop_reason", Fmt::Plain),
+            col("l1_norm", Fmt::Sci(6)),
+            col("l2_norm", Fmt::Sci(6)),
+            col("l1_gap_abs", Fmt::Sci(3)),
+            col("l2_gap_abs", Fmt::Sci(3)),
+            col("distance_to_exact_rel", Fmt::Sci(3)),
+            col("recovery_error_sq_abs", Fmt::Sci(4)),
+        ],
     );
-    let opt = |v: Option<String>| v.unwrap_or_default();
     for r in rows {
         let x = &r.row;
-        s.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{:e},{},{},{:e},{},{},{:e},{:e},{:e},{:e},{:e},{}\n",
-            x.run_id,
-            r.key.source,
-            opt(r.key.seed.map(|v| v.to_string())),
-            r.key.n,
-            r.key.d,
-            opt(r.key.sparsity.map(|v| v.to_string())),
-            opt(r.key.noise.map(|v| format!("{v:e}"))),
-            x.method,
-            x.alpha,
-            x.step_rule,
-            x.iterations,
-            x.wall_seconds,
-            x.converged,
-            opt(x.stop_reason.map(|s| format!("{s:?}"))),
-            x.l1_norm,
-            x.l2_norm,
-            x.l1_gap_abs,
-            x.l2_gap_abs,
-            x.distance_to_exact_rel,
-            opt(r.recovery_error_sq_abs.map(|v| format!("{v:e}")))
-        ));
+        t.push(vec![
+            x.run_id.clone().into(),
+            r.key.source.clone().into(),
+            r.key.seed.into(),
+            r.key.n.into(),
+            r.key.d.into(),
+            r.key.sparsity.into(),
+            r.key.noise.into(),
+            x.method.to_string().into(),
+            x.alpha.into(),
+            x.step_rule.clone().into(),
+            x.iterations.into(),
+            x.wall_seconds.into(),
+            x.converged.into(),
+            x.stop_reason.map(|s| format!("{s:?}")).into(),
+            x.l1_norm.into(),
+            x.l2_norm.into(),
+            x.l1_gap_abs.into(),
+            x.l2_gap_abs.into(),
+            x.distance_to_exact_rel.into(),
+            r.recovery_error_sq_abs.into(),
+        ]);
     }
-    s
+    t
+}
+
+/// The merged rows as CSV (the columns of [`to_table`], numbers at full precision).
+pub fn to_csv(rows: &[SpecRow]) -> String {
+    to_table(rows).to_csv()
 }
