@@ -65,13 +65,13 @@ pub fn plan(a: PlanArgs) -> Result<i32> {
     ))?;
     if a.runs {
         out::line(format!(
-            "{:<18} {:>8} {:>6} {:>6} {:>8} {:>11} {:>8} {:>10}",
-            "run_id", "source", "n", "d", "method", "alpha", "eta", "est_s"
+            "{:<18} {:>8} {:>6} {:>6} {:>8} {:>11} {:>8} {:>3} {:>6} {:>6} {:>5} {:>10}",
+            "run_id", "source", "n", "d", "method", "alpha", "eta", "D", "shape", "batch", "seed", "est_s"
         ))?;
         for r in &p.runs {
             let k = &p.problems[r.problem].0;
             out::line(format!(
-                "{:<18} {:>8} {:>6} {:>6} {:>8} {:>11.4e} {:>8} {:>10.3e}",
+                "{:<18} {:>8} {:>6} {:>6} {:>8} {:>11.4e} {:>8} {:>3} {:>6} {:>6} {:>5} {:>10.3e}",
                 r.run_id,
                 k.source,
                 k.n,
@@ -79,6 +79,10 @@ pub fn plan(a: PlanArgs) -> Result<i32> {
                 r.method,
                 r.alpha,
                 r.eta.label(),
+                r.variant.depth,
+                r.variant.shape,
+                r.variant.batch.map_or("full".into(), |b| b.to_string()),
+                r.variant.batch.map_or("-".into(), |_| r.variant.sgd_seed.to_string()),
                 r.est_seconds
             ))?;
         }

@@ -8,6 +8,7 @@
 //! over seeds against n.
 
 use super::spec::SpecRow;
+use super::sweep::Variant;
 use super::{Column, Figure, Fmt, Section, Series, Table, median, quantile};
 use crate::{Error, Result};
 use serde::Deserialize;
@@ -35,6 +36,8 @@ pub struct MergedRow {
     pub alpha: f64,
     /// Step rule label.
     pub step_rule: String,
+    /// Depth, shape, mini-batch.
+    pub variant: Variant,
     /// Whether the run met its stop rule.
     pub converged: bool,
     /// `‖w‖₁ − ‖w₁*‖₁` (absolute).
@@ -58,6 +61,14 @@ struct CsvRow {
     method: String,
     alpha: f64,
     step_rule: String,
+    #[serde(default)]
+    depth: Option<u32>,
+    #[serde(default)]
+    shape: Option<f64>,
+    #[serde(default)]
+    batch: Option<usize>,
+    #[serde(default)]
+    sgd_seed: Option<u64>,
     converged: bool,
     l1_gap_abs: f64,
     l2_gap_abs: f64,
@@ -77,6 +88,12 @@ impl From<CsvRow> for MergedRow {
             method: r.method,
             alpha: r.alpha,
             step_rule: r.step_rule,
+            variant: Variant {
+                depth: r.depth.unwrap_or(2),
+                shape: r.shape.unwrap_or(0.0),
+                batch: r.batch,
+                sgd_seed: r.sgd_seed.unwrap_or(0),
+            },
             converged: r.converged,
             l1_gap_abs: r.l1_gap_abs,
             l2_gap_abs: r.l2_gap_abs,
@@ -98,6 +115,7 @@ impl From<SpecRow> for MergedRow {
             method: r.row.method.to_string(),
             alpha: r.row.alpha,
             step_rule: r.row.step_rule,
+            variant: r.variant,
             converged: r.row.converged,
             l1_gap_abs: r.row.l1_gap_abs,
             l2_gap_abs: r.row.l2_gap_abs,
@@ -157,14 +175,17 @@ pub fn read(path: &Path) -> Result<Vec<MergedRow>> {
 /// A metric of a row (None: not measured).
 type Metric = fn(&MergedRow) -> Option<f64>;
 
-/// A group without its n: method, step rule, source, d, sparsity, noise (bits).
-type Family = (String, String, String, usize, Option<usize>, Option<u64>);
+/// A group without its n: method, step rule, (depth, shape bits, batch), source, d, sparsity, noise (bits).
+type Family = (String, String, (u32, u64, Option<usize>), String, usize, Option<usize>, Option<u64>);
 
 /// A group of runs that differ only by seed and α.
 #[derive(Debug, Clone, PartialEq, PartialOrd)]
 struct Group {
     method: String,
     step_rule: String,
+    depth: u32,
+    shape: f64,
+    batch: Option<usize>,
     source: String,
     d: usize,
     sparsity: Option<usize>,
@@ -177,6 +198,9 @@ impl Group {
         Group {
             method: r.method.clone(),
             step_rule: r.step_rule.clone(),
+            depth: r.variant.depth,
+            shape: r.variant.shape,
+            batch: r.variant.batch,
             source: r.source.clone(),
             d: r.d,
             sparsity: r.sparsity,
@@ -185,17 +209,32 @@ impl Group {
         }
     }
     fn label(&self) -> String {
-        if self.method == "bregman" {
-            format!("exact limit, n = {}", self.n)
+        format!("{}, n = {}", self.family_label(), self.n)
+    }
+    /// The label without n.
+    fn family_label(&self) -> String {
+        let mut s = if self.method == "bregman" {
+            "exact limit".to_string()
         } else {
-            format!("{} ({}), n = {}", self.method, self.step_rule, self.n)
+            format!("{} ({})", self.method, self.step_rule)
+        };
+        if self.depth != 2 {
+            s.push_str(&format!(", D = {}", self.depth));
         }
+        if self.shape != 0.0 {
+            s.push_str(&format!(", s = {}", self.shape));
+        }
+        if let Some(b) = self.batch {
+            s.push_str(&format!(", b = {b}"));
+        }
+        s
     }
     /// The group without n (the sample-complexity curve).
     fn family(&self) -> Family {
         (
             self.method.clone(),
             self.step_rule.clone(),
+            (self.depth, self.shape.to_bits(), self.batch),
             self.source.clone(),
             self.d,
             self.sparsity,
@@ -255,6 +294,9 @@ pub fn section(rows: &[MergedRow], name: &str, target: f64) -> Result<Section> {
         vec![
             Column::new("method", "method", Fmt::Plain),
             Column::new("step_rule", "step rule", Fmt::Plain),
+            Column::new("depth", "D", Fmt::Plain),
+            Column::new("shape", "s", Fmt::Plain),
+            Column::new("batch", "batch", Fmt::Plain),
             Column::new("n", "n", Fmt::Plain),
             Column::new("d", "d", Fmt::Plain),
             Column::new("alpha", "α", Fmt::Sci(3)),
@@ -280,6 +322,9 @@ pub fn section(rows: &[MergedRow], name: &str, target: f64) -> Result<Section> {
             summary.push(vec![
                 g.method.clone().into(),
                 g.step_rule.clone().into(),
+                (g.depth as usize).into(),
+                g.shape.into(),
+                g.batch.into(),
                 g.n.into(),
                 g.d.into(),
                 a.into(),
@@ -393,7 +438,7 @@ pub fn section(rows: &[MergedRow], name: &str, target: f64) -> Result<Section> {
                     band.push((g.n as f64, lo.max(amin), hi));
                 }
                 t.push(vec![
-                    g.method.clone().into(),
+                    g.family_label().into(),
                     g.n.into(),
                     m.into(),
                     lo.into(),
@@ -413,8 +458,8 @@ pub fn section(rows: &[MergedRow], name: &str, target: f64) -> Result<Section> {
             };
             answers.push(format!(
                 "Sample complexity ({}, d = {}, {} n values): the median over seeds of the largest α reaching population error ≤ {target} is {} and grows to {}{}.",
-                fam.0,
-                fam.3,
+                gs[ks[0]].0.family_label(),
+                fam.4,
                 ks.len(),
                 at(mid.first()),
                 at(mid.last()),
@@ -424,7 +469,8 @@ pub fn section(rows: &[MergedRow], name: &str, target: f64) -> Result<Section> {
                     format!("; at n = {} fewer than half of the seeds reach it at any α of the grid", below.join(", "))
                 }
             ));
-            series.push(Series::line(&format!("α*(n), {} median", fam.0), mid, c).with_band(band));
+            let name = gs[ks[0]].0.family_label();
+            series.push(Series::line(&format!("α*(n), {name}, median"), mid, c).with_band(band));
         }
         if !series.is_empty() {
             figures.push(

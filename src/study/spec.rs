@@ -9,7 +9,7 @@
 //! timing column differs).
 
 use super::journal;
-use super::sweep::{self, SweepMethod, SweepOptions};
+use super::sweep::{self, SweepMethod, SweepOptions, Variant};
 use super::{Column, Fmt, Table};
 use crate::control::{Progress, ProgressFn};
 use crate::dynamics::StepRule;
@@ -85,9 +85,47 @@ pub struct Axes {
     pub method: Vec<String>,
     /// α: `"LO:HI:K"` (log-spaced) or a list.
     pub alpha: AlphaAxis,
-    /// Step rules (`lbfgs`, `auto`, `safe` or numbers as strings); default: `lbfgs` for md, `safe` for reparam.
+    /// Step rules (`lbfgs`, `auto`, `safe` or numbers as strings); default: `lbfgs` for md, `safe` for reparam
+    /// and for mini-batch runs.
     #[serde(default)]
     pub eta: Option<Vec<String>>,
+    /// Network depths `D ≥ 2` (default `[2]`): GD on `w = u^D − v^D`, mirror descent on the depth-D potential,
+    /// and their exact limit.
+    #[serde(default)]
+    pub depth: Option<Vec<u32>>,
+    /// Initialisation shapes `s ∈ (−1, 1)` (default `[0]`; depth 2).
+    #[serde(default)]
+    pub shape: Option<Vec<f64>>,
+    /// Mini-batch sizes (default: full batch); the exact limit ignores them.
+    #[serde(default)]
+    pub batch: Option<Vec<usize>>,
+    /// Seeds of the mini-batch stream (default `[0]`; only with `batch`).
+    #[serde(default)]
+    pub sgd_seed: Option<Vec<u64>>,
+}
+
+impl Axes {
+    /// Every variant of the extra axes (depth × shape × batch × sgd_seed), in spec order.
+    pub fn variants(&self) -> Vec<Variant> {
+        let depths = self.depth.clone().unwrap_or_else(|| vec![2]);
+        let shapes = self.shape.clone().unwrap_or_else(|| vec![0.0]);
+        let batches: Vec<Option<usize>> = match &self.batch {
+            Some(b) => b.iter().map(|&x| Some(x)).collect(),
+            None => vec![None],
+        };
+        let seeds = self.sgd_seed.clone().unwrap_or_else(|| vec![0]);
+        let mut out = Vec::new();
+        for &depth in &depths {
+            for &shape in &shapes {
+                for &batch in &batches {
+                    for &sgd_seed in &seeds {
+                        out.push(Variant { depth, shape, batch, sgd_seed });
+                    }
+                }
+            }
+        }
+        out
+    }
 }
 
 /// α as a log grid or a list.
@@ -172,6 +210,32 @@ impl SweepSpec {
         }
         let alphas = self.alphas()?;
         empty("[axes] alpha", alphas.len())?;
+        let ax = &self.axes;
+        for (name, len) in [
+            ("[axes] depth", ax.depth.as_ref().map(Vec::len)),
+            ("[axes] shape", ax.shape.as_ref().map(Vec::len)),
+            ("[axes] batch", ax.batch.as_ref().map(Vec::len)),
+            ("[axes] sgd_seed", ax.sgd_seed.as_ref().map(Vec::len)),
+        ] {
+            if let Some(l) = len {
+                empty(name, l)?;
+            }
+        }
+        if ax.sgd_seed.is_some() && ax.batch.is_none() {
+            return Err(Error::param("[axes] sgd_seed", "goes with batch (full-batch runs draw nothing)"));
+        }
+        for v in ax.variants() {
+            v.validate()?;
+        }
+        if ax.batch.is_some()
+            && let Some(e) = &ax.eta
+            && let Some(bad) = e.iter().find(|x| matches!(x.parse::<StepRule>(), Ok(StepRule::Auto | StepRule::Lbfgs)))
+        {
+            return Err(Error::param(
+                "[axes] eta",
+                format!("mini-batch runs take a number or safe, not '{bad}' (give the full-batch runs their own spec)"),
+            ));
+        }
         crate::error::non_negative("[stop] tol", self.stop.tol)?;
         if self.stop.max_iter == 0 {
             return Err(Error::param("[stop] max_iter", "must be ≥ 1"));
@@ -228,6 +292,8 @@ pub struct PlannedRun {
     pub alpha: f64,
     /// Step rule.
     pub eta: StepRule,
+    /// Depth, shape, mini-batch.
+    pub variant: Variant,
     /// Estimated seconds (a cost model, not a measurement).
     pub est_seconds: f64,
 }
@@ -253,6 +319,9 @@ pub struct SpecRow {
     pub key: ProblemKey,
     /// The run.
     pub row: sweep::Row,
+    /// Depth, shape, mini-batch.
+    #[serde(default)]
+    pub variant: Variant,
     /// `‖w − w*‖²` when `w*` is known (the population excess risk for isotropic Gaussian x), absolute.
     pub recovery_error_sq_abs: Option<f64>,
 }
@@ -432,21 +501,40 @@ impl Plan {
             }
         }
         let alphas = spec.alphas()?;
+        let variants = spec.axes.variants();
         let mut runs = Vec::new();
         for m in &spec.axes.method {
             let method = m.parse::<SweepMethod>().map_err(|e| Error::param("[axes] method", e))?;
             let o = options(spec, method, &alphas)?;
             for (pi, (key, pr, _)) in problems.iter().enumerate() {
                 for &a in &alphas {
-                    for &e in &o.etas {
-                        runs.push(PlannedRun {
-                            run_id: o.run_id(pr.data_hash(), a, e),
-                            problem: pi,
-                            method,
-                            alpha: a,
-                            eta: e,
-                            est_seconds: est_seconds(method, key.n, key.d, a, &spec.stop),
-                        });
+                    for v in &variants {
+                        let v = v.normalized(method);
+                        if let Some(b) = v.batch
+                            && b > key.n
+                        {
+                            return Err(Error::param(
+                                "[axes] batch",
+                                format!("batch {b} exceeds the n = {} samples of a dataset ({})", key.n, key.source),
+                            ));
+                        }
+                        // Mini-batch runs default to the safe step (dual L-BFGS is a full-batch rule).
+                        let etas = if v.batch.is_some() && spec.axes.eta.is_none() {
+                            vec![StepRule::Safe]
+                        } else {
+                            o.etas.clone()
+                        };
+                        for e in etas {
+                            runs.push(PlannedRun {
+                                run_id: o.variant_run_id(pr.data_hash(), a, e, &v),
+                                problem: pi,
+                                method,
+                                alpha: a,
+                                eta: e,
+                                variant: v,
+                                est_seconds: est_seconds(method, key.n, key.d, a, &spec.stop),
+                            });
+                        }
                     }
                 }
             }
@@ -689,7 +777,7 @@ pub fn run_shard(plan: &Plan, k: usize, n: usize, dir: &Path, progress: Progress
         let (key, p, w_star) = &plan.problems[r.problem];
         let o = options(&plan.spec, r.method, &alphas)?;
         let (l1, l2) = refs[&r.problem];
-        let (row, w) = match sweep::one_with_w(p, l1, l2, key.seed, r.alpha, r.eta, &o) {
+        let (row, w) = match sweep::one_variant(p, l1, l2, key.seed, r.alpha, r.eta, &o, &r.variant) {
             Ok(x) => x,
             Err(Error::Interrupted) => return Err(Error::Interrupted),
             // A failed run is recorded with its error and the shard goes on; the next run of the shard retries it.
@@ -714,6 +802,7 @@ pub fn run_shard(plan: &Plan, k: usize, n: usize, dir: &Path, progress: Progress
             spec_hash: plan.spec_hash.clone(),
             key: key.clone(),
             row,
+            variant: r.variant,
             recovery_error_sq_abs: rec,
         })?;
         let c = count.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
@@ -839,6 +928,10 @@ pub fn to_table(rows: &[SpecRow]) -> Table {
             col("method", Fmt::Plain),
             col("alpha", Fmt::Sci(3)),
             col("step_rule", Fmt::Plain),
+            col("depth", Fmt::Plain),
+            col("shape", Fmt::Plain),
+            col("batch", Fmt::Plain),
+            col("sgd_seed", Fmt::Plain),
             col("iterations", Fmt::Plain),
             col("wall_seconds", Fmt::Sci(3)),
             col("converged", Fmt::Plain),
@@ -864,6 +957,10 @@ pub fn to_table(rows: &[SpecRow]) -> Table {
             x.method.to_string().into(),
             x.alpha.into(),
             x.step_rule.clone().into(),
+            (r.variant.depth as usize).into(),
+            r.variant.shape.into(),
+            r.variant.batch.into(),
+            r.variant.batch.map(|_| r.variant.sgd_seed).into(),
             x.iterations.into(),
             x.wall_seconds.into(),
             x.converged.into(),

@@ -4,12 +4,13 @@
 
 use super::journal;
 use crate::control::{Progress, ProgressFn};
-use crate::dynamics::{RunConfig, StepRule, StopReason, StopRule, run_md, run_reparam_alpha};
+use crate::dynamics::sgd::{SgdKind, SgdOptions, run_sgd};
+use crate::dynamics::{Init, RunConfig, StepRule, StopReason, StopRule, run_md, run_reparam, run_reparam_alpha};
 use crate::error::{non_negative, num, positive};
 use crate::exact::bregman::{BregmanOptions, bregman_projection};
 use crate::exact::{basis_pursuit, min_l2};
 use crate::kernels::linalg::{dist2, norm1, norm2};
-use crate::potential::Hyperbolic;
+use crate::potential::{DepthD, Hyperbolic, Potential};
 use crate::problem::generate::GenSpec;
 use crate::problem::{Problem, text_hash};
 use crate::{Error, Result};
@@ -49,6 +50,72 @@ impl std::fmt::Display for SweepMethod {
             SweepMethod::Reparam => "reparam",
             SweepMethod::Bregman => "bregman",
         })
+    }
+}
+
+/// What a run varies besides method, α and step rule (sweep specifications' extra axes; SPEC §10): the
+/// network depth `D` (`w = u^D − v^D`; mirror descent on the depth-D potential), the initialisation shape `s`
+/// (depth 2 only), a mini-batch size (stochastic runs; `None`: full batch) and the seed of its sampling stream.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Variant {
+    /// Depth `D ≥ 2`.
+    pub depth: u32,
+    /// Shape `s ∈ (−1, 1)` (0: `u₀ = v₀ = α`).
+    pub shape: f64,
+    /// Mini-batch size (`None`: full batch).
+    pub batch: Option<usize>,
+    /// Seed of the mini-batch stream (0 without a batch).
+    pub sgd_seed: u64,
+}
+
+impl Default for Variant {
+    fn default() -> Self {
+        Variant { depth: 2, shape: 0.0, batch: None, sgd_seed: 0 }
+    }
+}
+
+impl Variant {
+    /// The sheet's setting: depth 2, `u₀ = v₀ = α`, full batch.
+    pub fn is_plain(&self) -> bool {
+        *self == Variant::default()
+    }
+
+    /// The variant as `method` runs it: the exact limit ignores batches; a full-batch run ignores the seed.
+    pub fn normalized(mut self, method: SweepMethod) -> Self {
+        if method == SweepMethod::Bregman {
+            self.batch = None;
+        }
+        if self.batch.is_none() {
+            self.sgd_seed = 0;
+        }
+        self
+    }
+
+    /// Checks the variant (names the spec's keys).
+    pub fn validate(&self) -> Result<()> {
+        if !(2..=64).contains(&self.depth) {
+            return Err(Error::param("[axes] depth", format!("depth must be in [2, 64], got {}", self.depth)));
+        }
+        if !(self.shape.is_finite() && self.shape.abs() < 1.0) {
+            return Err(Error::param("[axes] shape", format!("s must lie in (−1, 1), got {}", num(self.shape))));
+        }
+        if self.shape != 0.0 && self.depth != 2 {
+            return Err(Error::param("[axes] shape", "a shape s ≠ 0 is defined for depth 2 only"));
+        }
+        if self.batch == Some(0) {
+            return Err(Error::param("[axes] batch", "a batch size must be ≥ 1"));
+        }
+        Ok(())
+    }
+
+    fn id_part(&self) -> String {
+        format!(
+            "|D{}|s{:016x}|b{}|r{}",
+            self.depth,
+            self.shape.to_bits(),
+            self.batch.map_or("full".into(), |b| b.to_string()),
+            self.sgd_seed
+        )
     }
 }
 
@@ -133,6 +200,16 @@ impl SweepOptions {
 
     pub(crate) fn rule_label(&self, e: StepRule) -> String {
         if self.method == SweepMethod::Bregman { "dual_newton".into() } else { e.label() }
+    }
+
+    /// The run id of a variant (the plain variant's id is [`Self::run_id`]'s).
+    pub fn variant_run_id(&self, data_hash: &str, alpha: f64, e: StepRule, v: &Variant) -> String {
+        let v = v.normalized(self.method);
+        if v.is_plain() {
+            return self.run_id(data_hash, alpha, e);
+        }
+        let base = self.run_id(data_hash, alpha, e);
+        text_hash(&format!("{base}{}", v.id_part()))
     }
 
     /// The run id: a hash of every resolved parameter of one run and of its data's content.
@@ -228,6 +305,77 @@ pub(crate) fn one_with_w(
         l2_norm: norm2(&w),
         l1_gap_abs: norm1(&w) - refs.l1,
         l2_gap_abs: norm2(&w) - refs.l2,
+        distance_to_exact_rel: dist2(&w, &exact.w) / exact.l2_norm.max(f64::MIN_POSITIVE),
+    };
+    Ok((row, w))
+}
+
+/// One run of a variant (depth, shape, mini-batches): its row and final `w`; the plain variant is
+/// [`one_with_w`]'s run exactly. The exact limit is the Bregman projection of the variant's potential from its
+/// `w₀` (depth D: SPEC §9's depth-D potential; shape: the hyperbolic entropy with `c = 2u₀v₀` from `w₀`).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn one_variant(
+    p: &Problem,
+    l1_star: f64,
+    l2_star: f64,
+    seed: Option<u64>,
+    alpha: f64,
+    eta: StepRule,
+    o: &SweepOptions,
+    v: &Variant,
+) -> Result<(Row, Vec<f64>)> {
+    let v = v.normalized(o.method);
+    if v.is_plain() {
+        return one_with_w(p, l1_star, l2_star, seed, alpha, eta, o);
+    }
+    v.validate()?;
+    let d = p.d();
+    let init =
+        if v.shape != 0.0 { Init::shape(alpha, v.shape, d)? } else { Init::uniform(alpha, d)? }.depth(v.depth)?;
+    let (pot, w0): (Box<dyn Potential>, Vec<f64>) = if v.depth == 2 {
+        (Box::new(init.potential()), init.w0())
+    } else {
+        (Box::new(DepthD::new(v.depth, alpha)?), vec![0.0; d])
+    };
+    let exact = bregman_projection(p, pot.as_ref(), &w0, BregmanOptions::default())?;
+    let (w, it, secs, reason) = match o.method {
+        SweepMethod::Bregman => (exact.w.clone(), exact.certificate.iterations.unwrap_or(0), exact.wall_seconds, None),
+        SweepMethod::Md | SweepMethod::Reparam => {
+            let cfg = RunConfig::new(eta)
+                .checkpoints(0)
+                .stop(StopRule::default().risk_tol(o.risk_tol).max_iter(o.max_iter).max_seconds(Some(o.max_seconds)));
+            let r = match (o.method, v.batch) {
+                (SweepMethod::Md, None) => run_md(p, pot.as_ref(), &w0, &cfg)?,
+                (_, None) => run_reparam(p, &init, &cfg)?,
+                (m, Some(b)) => {
+                    let opts = SgdOptions { batch: b, seed: v.sgd_seed, ..SgdOptions::default() };
+                    let kind = if m == SweepMethod::Md {
+                        SgdKind::Md(pot.as_ref(), w0.clone())
+                    } else {
+                        SgdKind::Reparam(&init)
+                    };
+                    run_sgd(p, &kind, &opts, &cfg)?
+                }
+            };
+            (r.w, r.iterations, r.wall_seconds, Some(r.stop_reason))
+        }
+    };
+    let (l1, l2) = (norm1(&w), norm2(&w));
+    let row = Row {
+        run_id: o.variant_run_id(p.data_hash(), alpha, eta, &v),
+        data_hash: p.data_hash().to_string(),
+        seed,
+        method: o.method,
+        alpha,
+        step_rule: o.rule_label(eta),
+        iterations: it,
+        wall_seconds: secs,
+        converged: reason.is_none_or(|r| r.converged()),
+        stop_reason: reason,
+        l1_norm: l1,
+        l2_norm: l2,
+        l1_gap_abs: l1 - l1_star,
+        l2_gap_abs: l2 - l2_star,
         distance_to_exact_rel: dist2(&w, &exact.w) / exact.l2_norm.max(f64::MIN_POSITIVE),
     };
     Ok((row, w))

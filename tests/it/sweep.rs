@@ -112,10 +112,11 @@ const SPEC: &str =
 fn merged(plan: &ibias::study::spec::Plan, dir: &std::path::Path) -> Vec<String> {
     let rows = ibias::study::spec::merge(plan, dir).unwrap();
     let csv = ibias::study::spec::to_csv(&rows);
+    let wall = csv.lines().next().unwrap().split(',').position(|c| c == "wall_seconds").unwrap();
     csv.lines()
         .map(|l| {
             let mut c: Vec<&str> = l.split(',').collect();
-            c.remove(11); // wall_seconds
+            c.remove(wall);
             c.join(",")
         })
         .collect()
@@ -350,4 +351,69 @@ fn sweep_commands_take_slurm_variables_and_name_bad_input() {
     std::fs::write(tmp.path("other.toml"), SPEC.replace("1e-4:1:5", "1e-3:1:5")).unwrap();
     let (c, _, err) = ibias(&["sweep", "run", &tmp.s("other.toml"), "--out", &dir, "--shard", "0/2"]);
     assert!(c == 1 && err.contains("another sweep spec"), "{c} {err}");
+}
+
+/// The extra axes: depth, shape, mini-batches and their seeds. Each run lands near its own exact limit (the
+/// Bregman projection of its variant's potential, computed here independently of the sweep), the exact rows equal
+/// that projection, mini-batch seeds give different runs, and sharding does not change a bit.
+#[test]
+fn depth_shape_and_batch_axes_reach_their_own_limits() {
+    use ibias::exact::bregman::{BregmanOptions, bregman_projection};
+    use ibias::kernels::linalg::norm1;
+    use ibias::potential::DepthD;
+    use ibias::study::spec::{Plan, SweepSpec, merge, run_shard};
+    let text = "[problem]\npreset = \"ex2\"\nseeds = [0]\n\n[axes]\nmethod = [\"md\", \"reparam\", \"bregman\"]\nalpha = [0.3]\neta = [\"0.01\"]\ndepth = [3]\n\n[stop]\ntol = 1e-20\n";
+    let tmp = Tmp::new("spec-variants");
+    let plan = Plan::new(&SweepSpec::from_toml(text).unwrap(), tmp.path("").as_path()).unwrap();
+    assert_eq!(plan.runs.len(), 3);
+    run_shard(&plan, 0, 1, &tmp.path("d3"), &quiet).unwrap();
+    let rows = merge(&plan, &tmp.path("d3")).unwrap();
+    let p = crate::helpers::ex2(0);
+    let exact =
+        bregman_projection(&p, &DepthD::new(3, 0.3).unwrap(), &vec![0.0; p.d()], BregmanOptions::default()).unwrap();
+    for r in &rows {
+        assert_eq!(r.variant.depth, 3);
+        assert!(r.row.converged, "{r:?}");
+        // A small step: the discrete runs' finite-step bias is ~1e-4 (the flow's limit is the projection).
+        let tol = if r.row.method == SweepMethod::Bregman { 1e-12 } else { 1e-3 };
+        assert!((r.row.l1_norm - norm1(&exact.w)).abs() <= tol * norm1(&exact.w), "{:?}: {r:?}", r.row.method);
+        assert!(r.row.distance_to_exact_rel <= tol, "{r:?}");
+    }
+    // Shape and mini-batches (depth 2): 2 shapes × (full + b = 10 × 2 seeds) for reparam, 2 exact limits.
+    let text = "[problem]\npreset = \"ex2\"\nseeds = [0]\n\n[axes]\nmethod = [\"reparam\", \"bregman\"]\nalpha = [0.2]\nshape = [0.0, 0.5]\nbatch = [10, 40]\nsgd_seed = [0, 1]\neta = [\"0.02\"]\n\n[stop]\ntol = 1e-16\nmax_iter = 2000000\n";
+    let plan = Plan::new(&SweepSpec::from_toml(text).unwrap(), tmp.path("").as_path()).unwrap();
+    assert_eq!(plan.runs.len(), 2 * (2 * 2) + 2, "bregman ignores batch and seed");
+    let one = tmp.path("one");
+    run_shard(&plan, 0, 1, &one, &quiet).unwrap();
+    let rows = merge(&plan, &one).unwrap();
+    for r in &rows {
+        assert!(r.row.distance_to_exact_rel <= 1e-2, "{r:?}"); // measured ≤ 4.2e-3 (finite step and batch noise)
+    }
+    let b10: Vec<_> = rows.iter().filter(|r| r.variant.batch == Some(10) && r.variant.shape == 0.5).collect();
+    assert_eq!(b10.len(), 2);
+    assert_ne!(b10[0].row.l1_norm, b10[1].row.l1_norm, "two sgd seeds, two runs");
+    let two = tmp.path("two");
+    for k in 0..3 {
+        run_shard(&plan, k, 3, &two, &quiet).unwrap();
+    }
+    assert_eq!(merged(&plan, &one), merged(&plan, &two));
+    // Bad variants are named.
+    for (bad, word) in [
+        ("depth = [1]", "[axes] depth"),
+        ("shape = [1.0]", "[axes] shape"),
+        ("depth = [3]\nshape = [0.5]", "depth 2 only"),
+        ("batch = [0]", "[axes] batch"),
+        ("sgd_seed = [1]", "goes with batch"),
+        ("batch = [5]\neta = [\"lbfgs\"]", "mini-batch runs"),
+        ("depth = []", "empty axis"),
+    ] {
+        let t = format!("{SPEC}{bad}\n");
+        let e = SweepSpec::from_toml(&t).unwrap_err().to_string();
+        assert!(e.contains(word), "{bad}: {e}");
+    }
+    let e = Plan::new(&SweepSpec::from_toml(&format!("{SPEC}batch = [41]\n")).unwrap(), tmp.path("").as_path())
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("exceeds the n = 40"), "{e}");
 }
