@@ -5,7 +5,7 @@
 use super::journal;
 use crate::control::{Progress, ProgressFn};
 use crate::dynamics::sgd::{SgdKind, SgdOptions, run_sgd};
-use crate::dynamics::{Init, RunConfig, StepRule, StopReason, StopRule, run_md, run_reparam, run_reparam_alpha};
+use crate::dynamics::{Init, RunConfig, StepRule, StopReason, StopRule, run_md, run_reparam};
 use crate::error::{non_negative, num, positive};
 use crate::exact::bregman::{BregmanOptions, bregman_projection};
 use crate::exact::{basis_pursuit, min_l2};
@@ -272,46 +272,10 @@ pub(crate) fn one_with_w(
     eta: StepRule,
     o: &SweepOptions,
 ) -> Result<(Row, Vec<f64>)> {
-    let refs = Refs { l1: l1_star, l2: l2_star };
-    let d = p.d();
-    let pot = Hyperbolic::uniform(alpha, d)?;
-    let exact = bregman_projection(p, &pot, &vec![0.0; d], BregmanOptions::default())?;
-    let (w, it, secs, reason) = match o.method {
-        SweepMethod::Bregman => (exact.w.clone(), exact.certificate.iterations.unwrap_or(0), exact.wall_seconds, None),
-        SweepMethod::Md | SweepMethod::Reparam => {
-            let cfg = RunConfig::new(eta)
-                .checkpoints(0)
-                .stop(StopRule::default().risk_tol(o.risk_tol).max_iter(o.max_iter).max_seconds(Some(o.max_seconds)));
-            let r = if o.method == SweepMethod::Md {
-                run_md(p, &pot, &vec![0.0; d], &cfg)?
-            } else {
-                run_reparam_alpha(p, alpha, &cfg)?
-            };
-            (r.w, r.iterations, r.wall_seconds, Some(r.stop_reason))
-        }
-    };
-    let row = Row {
-        run_id: o.run_id(p.data_hash(), alpha, eta),
-        data_hash: p.data_hash().to_string(),
-        seed,
-        method: o.method,
-        alpha,
-        step_rule: o.rule_label(eta),
-        iterations: it,
-        wall_seconds: secs,
-        converged: reason.is_none_or(|r| r.converged()),
-        stop_reason: reason,
-        l1_norm: norm1(&w),
-        l2_norm: norm2(&w),
-        l1_gap_abs: norm1(&w) - refs.l1,
-        l2_gap_abs: norm2(&w) - refs.l2,
-        distance_to_exact_rel: dist2(&w, &exact.w) / exact.l2_norm.max(f64::MIN_POSITIVE),
-    };
-    Ok((row, w))
+    one_variant(p, l1_star, l2_star, seed, alpha, eta, o, &Variant::default())
 }
 
-/// One run of a variant (depth, shape, mini-batches): its row and final `w`; the plain variant is
-/// [`one_with_w`]'s run exactly. The exact limit is the Bregman projection of the variant's potential from its
+/// One run of a variant (depth, shape, mini-batches): its row and final `w`. The exact limit is the Bregman projection of the variant's potential from its
 /// `w₀` (depth D: SPEC §9's depth-D potential; shape: the hyperbolic entropy with `c = 2u₀v₀` from `w₀`).
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn one_variant(
@@ -325,17 +289,17 @@ pub(crate) fn one_variant(
     v: &Variant,
 ) -> Result<(Row, Vec<f64>)> {
     let v = v.normalized(o.method);
-    if v.is_plain() {
-        return one_with_w(p, l1_star, l2_star, seed, alpha, eta, o);
-    }
     v.validate()?;
     let d = p.d();
     let init =
         if v.shape != 0.0 { Init::shape(alpha, v.shape, d)? } else { Init::uniform(alpha, d)? }.depth(v.depth)?;
-    let (pot, w0): (Box<dyn Potential>, Vec<f64>) = if v.depth == 2 {
+    // The sheet's setting keeps the uniform potential (the same bits as a plain `ibias sweep`).
+    let (pot, w0): (Box<dyn Potential>, Vec<f64>) = if v.depth != 2 {
+        (Box::new(DepthD::new(v.depth, alpha)?), vec![0.0; d])
+    } else if v.shape != 0.0 {
         (Box::new(init.potential()), init.w0())
     } else {
-        (Box::new(DepthD::new(v.depth, alpha)?), vec![0.0; d])
+        (Box::new(Hyperbolic::uniform(alpha, d)?), vec![0.0; d])
     };
     let exact = bregman_projection(p, pot.as_ref(), &w0, BregmanOptions::default())?;
     let (w, it, secs, reason) = match o.method {
