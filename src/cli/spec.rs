@@ -25,9 +25,9 @@ fn parse_shard(s: &str) -> std::result::Result<(usize, usize), String> {
 pub struct PlanArgs {
     /// The specification (TOML).
     spec: PathBuf,
-    /// Also list every run (id, problem, method, α, step rule, estimated seconds).
+    /// Only the summary line, not the run list (id, dataset, method, α, step rule, variant, estimated seconds).
     #[arg(long)]
-    runs: bool,
+    summary: bool,
     /// Print JSON.
     #[arg(long)]
     json: bool,
@@ -63,7 +63,7 @@ pub fn plan(a: PlanArgs) -> Result<i32> {
         secs / p.runs.len().max(1) as f64,
         mem / 1048576.0
     ))?;
-    if a.runs {
+    if !a.summary {
         out::line(format!(
             "{:<18} {:>8} {:>6} {:>6} {:>8} {:>11} {:>8} {:>3} {:>6} {:>6} {:>5} {:>10}",
             "run_id", "source", "n", "d", "method", "alpha", "eta", "D", "shape", "batch", "seed", "est_s"
@@ -284,6 +284,7 @@ pub struct MergeArgs {
 pub fn merge(a: MergeArgs) -> Result<i32> {
     let p = load(&a.dir.join("spec.toml"))?;
     let rows = spec::merge(&p, &a.dir)?;
+    let dups = spec::read_folder(&p, &a.dir)?.duplicates;
     let text = match a.output.extension().and_then(|e| e.to_str()) {
         Some("csv") => spec::to_csv(&rows),
         Some("jsonl") => {
@@ -297,6 +298,11 @@ pub fn merge(a: MergeArgs) -> Result<i32> {
         _ => return Err(Error::param("-o", format!("{}: the output must end in .csv or .jsonl", a.output.display()))),
     };
     ibias::io::write_atomic(&a.output, text.as_bytes())?;
-    out::line(format!("merged {} runs (every planned run exactly once) into {}", rows.len(), a.output.display()))?;
+    out::line(format!(
+        "merged {} runs (every planned run exactly once{}) into {}",
+        rows.len(),
+        if dups > 0 { format!("; {dups} duplicate rows of runs done twice dropped") } else { String::new() },
+        a.output.display()
+    ))?;
     Ok(0)
 }
