@@ -126,6 +126,23 @@ impl Table {
         display(&self.rows[i][j], self.columns[j].fmt)
     }
 
+    /// JSON lines: one object per row keyed by the columns' ASCII keys (numbers at full precision; a missing or
+    /// non-finite value is `null`).
+    pub fn to_jsonl(&self) -> String {
+        let mut s = String::new();
+        for r in &self.rows {
+            let obj: serde_json::Map<String, serde_json::Value> = self
+                .columns
+                .iter()
+                .zip(r)
+                .map(|(c, v)| (c.key.clone(), serde_json::to_value(v).unwrap_or(serde_json::Value::Null)))
+                .collect();
+            s.push_str(&serde_json::Value::Object(obj).to_string());
+            s.push('\n');
+        }
+        s
+    }
+
     /// The CSV text: ASCII keys, numbers at full (shortest round-trip) precision.
     pub fn to_csv(&self) -> String {
         let mut s = self.columns.iter().map(|c| c.key.clone()).collect::<Vec<_>>().join(",");

@@ -7,7 +7,6 @@
 //! α to the first that meets the target, as in the `woodworth` study, without its bisection), median and band
 //! over seeds against n.
 
-use super::spec::SpecRow;
 use super::sweep::Variant;
 use super::{Column, Figure, Fmt, Section, Series, Table, median, quantile};
 use crate::{Error, Result};
@@ -50,6 +49,7 @@ pub struct MergedRow {
     pub recovery_error_sq_abs: Option<f64>,
 }
 
+/// A row of the merged table as `ibias sweep merge` writes it (CSV columns, or the keys of a JSON line).
 #[derive(Deserialize)]
 struct CsvRow {
     source: String,
@@ -103,28 +103,6 @@ impl From<CsvRow> for MergedRow {
     }
 }
 
-impl From<SpecRow> for MergedRow {
-    fn from(r: SpecRow) -> Self {
-        MergedRow {
-            source: r.key.source,
-            seed: r.key.seed,
-            n: r.key.n,
-            d: r.key.d,
-            sparsity: r.key.sparsity,
-            noise: r.key.noise,
-            method: r.row.method.to_string(),
-            alpha: r.row.alpha,
-            step_rule: r.row.step_rule,
-            variant: r.variant,
-            converged: r.row.converged,
-            l1_gap_abs: r.row.l1_gap_abs,
-            l2_gap_abs: r.row.l2_gap_abs,
-            distance_to_exact_rel: r.row.distance_to_exact_rel,
-            recovery_error_sq_abs: r.recovery_error_sq_abs,
-        }
-    }
-}
-
 /// Reads a merged table (`.csv` or `.jsonl`, as `ibias sweep merge` writes them).
 pub fn read(path: &Path) -> Result<Vec<MergedRow>> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
@@ -148,7 +126,7 @@ pub fn read(path: &Path) -> Result<Vec<MergedRow>> {
             .enumerate()
             .filter(|(_, l)| !l.trim().is_empty())
             .map(|(k, l)| {
-                serde_json::from_str::<SpecRow>(l).map(MergedRow::from).map_err(|e| Error::Parse {
+                serde_json::from_str::<CsvRow>(l).map(MergedRow::from).map_err(|e| Error::Parse {
                     path: Some(path.to_path_buf()),
                     line: k + 1,
                     column: None,

@@ -323,6 +323,21 @@ fn sweep_commands_take_slurm_variables_and_name_bad_input() {
     assert!(csv.lines().next().unwrap().split(',').all(|c| c.is_ascii() && !c.contains(' ')));
     let (c, _, err) = ibias(&["report", "--from", &tmp.s("m.csv"), "--out", &tmp.s("rep")]);
     assert_eq!(c, 0, "{err}");
+    // The same table as JSON lines: flat objects with the CSV's keys and values.
+    let (c, _, err) = ibias(&["sweep", "merge", &dir, "-o", &tmp.s("m.jsonl")]);
+    assert_eq!(c, 0, "{err}");
+    let jl = std::fs::read_to_string(tmp.path("m.jsonl")).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let first: serde_json::Map<String, serde_json::Value> = serde_json::from_str(jl.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        first.keys().map(String::as_str).collect::<std::collections::BTreeSet<_>>(),
+        header.iter().copied().collect()
+    );
+    let alpha_col = header.iter().position(|c| *c == "alpha").unwrap();
+    let csv_alpha: f64 = csv.lines().nth(1).unwrap().split(',').nth(alpha_col).unwrap().parse().unwrap();
+    assert_eq!(first["alpha"].as_f64().unwrap(), csv_alpha);
+    let (c, _, err) = ibias(&["report", "--from", &tmp.s("m.jsonl"), "--out", &tmp.s("rep2")]);
+    assert_eq!(c, 0, "{err}");
     assert!(tmp.path("rep/figures/merged_recovery_error_vs_alpha.svg").exists());
     // The job script.
     let (c, out, err) =
