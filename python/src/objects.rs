@@ -1084,16 +1084,29 @@ pub fn spec_status(py: Python<'_>, out: String, tasks: Option<usize>) -> PyResul
 /// Every planned run of a sweep folder exactly once (an error naming the missing runs otherwise), as columns.
 #[pyfunction]
 pub fn spec_merge(py: Python<'_>, out: String) -> PyResult<Py<PyAny>> {
-    let t = call::run(py, move || {
+    let (t, ws) = call::run(py, move || {
         let dir = std::path::Path::new(&out);
         let p = plan(&dir.join("spec.toml").to_string_lossy())?;
-        Ok(ibias::study::spec::to_table(&ibias::study::spec::merge(&p, dir)?))
+        let rows = ibias::study::spec::merge(&p, dir)?;
+        let ws: Vec<Option<Vec<f64>>> = rows.iter().map(|r| r.w.clone()).collect();
+        Ok((ibias::study::spec::to_table(&rows), ws))
     })?;
     let cols = PyDict::new(py);
     for (j, c) in t.columns.iter().enumerate() {
         let v: Vec<serde_json::Value> =
             t.rows.iter().map(|r| serde_json::to_value(&r[j]).unwrap_or_default()).collect();
         cols.set_item(&c.key, json_obj(py, &serde_json::Value::Array(v))?)?;
+    }
+    // The recorded final iterates (`[record] w = true`), one array per run.
+    if ws.iter().any(Option::is_some) {
+        let list: Vec<Py<PyAny>> = ws
+            .into_iter()
+            .map(|w| match w {
+                Some(w) => array1(py, w).into_any().unbind(),
+                None => py.None(),
+            })
+            .collect();
+        cols.set_item("w", list)?;
     }
     Ok(cols.into_any().unbind())
 }

@@ -287,7 +287,7 @@ pub fn merge(a: MergeArgs) -> Result<i32> {
     let dups = spec::read_folder(&p, &a.dir)?.duplicates;
     let text = match a.output.extension().and_then(|e| e.to_str()) {
         Some("csv") => spec::to_csv(&rows),
-        Some("jsonl") => spec::to_table(&rows).to_jsonl(),
+        Some("jsonl") => spec::to_jsonl(&rows),
         _ => return Err(Error::param("-o", format!("{}: the output must end in .csv or .jsonl", a.output.display()))),
     };
     ibias::io::write_atomic(&a.output, text.as_bytes())?;

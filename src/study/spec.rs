@@ -33,6 +33,17 @@ pub struct SweepSpec {
     /// The stop rule of every run.
     #[serde(default)]
     pub stop: StopSpec,
+    /// What each row records besides its parameters and metrics.
+    #[serde(default)]
+    pub record: RecordSpec,
+}
+
+/// What each row records besides its parameters and metrics (which it always has).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RecordSpec {
+    /// The final iterate `w` (d numbers per run, in the journal and the merged JSON lines; not in the CSV).
+    pub w: bool,
 }
 
 /// Where the data come from: exactly one of `preset` (with `seeds`), `data`, or `generate`.
@@ -324,6 +335,9 @@ pub struct SpecRow {
     pub variant: Variant,
     /// `‖w − w*‖²` when `w*` is known (the population excess risk for isotropic Gaussian x), absolute.
     pub recovery_error_sq_abs: Option<f64>,
+    /// The final iterate, when the spec records it (`[record] w = true`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub w: Option<Vec<f64>>,
 }
 
 fn options(spec: &SweepSpec, method: SweepMethod, alphas: &[f64]) -> Result<SweepOptions> {
@@ -804,6 +818,7 @@ pub fn run_shard(plan: &Plan, k: usize, n: usize, dir: &Path, progress: Progress
             row,
             variant: r.variant,
             recovery_error_sq_abs: rec,
+            w: plan.spec.record.w.then_some(w),
         })?;
         let c = count.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
         progress(Progress::Count { done: c, total });
@@ -974,6 +989,24 @@ pub fn to_table(rows: &[SpecRow]) -> Table {
         ]);
     }
     t
+}
+
+/// The merged rows as JSON lines: the objects of [`to_table`] (flat, one key per column), plus `w` (a list) when
+/// the spec records it.
+pub fn to_jsonl(rows: &[SpecRow]) -> String {
+    let text = to_table(rows).to_jsonl();
+    let mut s = String::with_capacity(text.len());
+    for (line, r) in text.lines().zip(rows) {
+        match (&r.w, serde_json::from_str::<serde_json::Map<String, serde_json::Value>>(line)) {
+            (Some(w), Ok(mut obj)) => {
+                obj.insert("w".into(), serde_json::json!(w));
+                s.push_str(&serde_json::Value::Object(obj).to_string());
+            }
+            _ => s.push_str(line),
+        }
+        s.push('\n');
+    }
+    s
 }
 
 /// The merged rows as CSV (the columns of [`to_table`], numbers at full precision).

@@ -377,7 +377,7 @@ fn depth_shape_and_batch_axes_reach_their_own_limits() {
     use ibias::kernels::linalg::norm1;
     use ibias::potential::DepthD;
     use ibias::study::spec::{Plan, SweepSpec, merge, run_shard};
-    let text = "[problem]\npreset = \"ex2\"\nseeds = [0]\n\n[axes]\nmethod = [\"md\", \"reparam\", \"bregman\"]\nalpha = [0.3]\neta = [\"0.01\"]\ndepth = [3]\n\n[stop]\ntol = 1e-20\n";
+    let text = "[problem]\npreset = \"ex2\"\nseeds = [0]\n\n[axes]\nmethod = [\"md\", \"reparam\", \"bregman\"]\nalpha = [0.3]\neta = [\"0.01\"]\ndepth = [3]\n\n[stop]\ntol = 1e-20\n\n[record]\nw = true\n";
     let tmp = Tmp::new("spec-variants");
     let plan = Plan::new(&SweepSpec::from_toml(text).unwrap(), tmp.path("").as_path()).unwrap();
     assert_eq!(plan.runs.len(), 3);
@@ -393,7 +393,17 @@ fn depth_shape_and_batch_axes_reach_their_own_limits() {
         let tol = if r.row.method == SweepMethod::Bregman { 1e-12 } else { 1e-3 };
         assert!((r.row.l1_norm - norm1(&exact.w)).abs() <= tol * norm1(&exact.w), "{:?}: {r:?}", r.row.method);
         assert!(r.row.distance_to_exact_rel <= tol, "{r:?}");
+        // The recorded final iterate: the exact row's is the projection itself.
+        let w = r.w.as_ref().unwrap();
+        assert_eq!(w.len(), p.d());
+        if r.row.method == SweepMethod::Bregman {
+            assert!(crate::helpers::rel(w, &exact.w) <= 1e-12);
+        }
     }
+    let jl = ibias::study::spec::to_jsonl(&rows);
+    let first: serde_json::Value = serde_json::from_str(jl.lines().next().unwrap()).unwrap();
+    assert_eq!(first["w"].as_array().unwrap().len(), p.d());
+    assert!(!ibias::study::spec::to_csv(&rows).contains('[')); // the CSV stays scalar
     // Shape and mini-batches (depth 2): 2 shapes × (full + b = 10 × 2 seeds) for reparam, 2 exact limits.
     let text = "[problem]\npreset = \"ex2\"\nseeds = [0]\n\n[axes]\nmethod = [\"reparam\", \"bregman\"]\nalpha = [0.2]\nshape = [0.0, 0.5]\nbatch = [10, 40]\nsgd_seed = [0, 1]\neta = [\"0.02\"]\n\n[stop]\ntol = 1e-16\nmax_iter = 2000000\n";
     let plan = Plan::new(&SweepSpec::from_toml(text).unwrap(), tmp.path("").as_path()).unwrap();
