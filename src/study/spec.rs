@@ -381,6 +381,43 @@ fn ref_seconds(n: usize, d: usize) -> f64 {
     1e-3 + (n * n * d) as f64 / 5e8
 }
 
+/// The most runs a plan holds (each planned run costs a few hundred bytes before anything runs).
+pub const MAX_RUNS: usize = 10_000_000;
+
+/// Refuses, before generating anything, a spec whose datasets exceed the memory budget or whose runs exceed
+/// [`MAX_RUNS`] (counted without deduplication: an upper bound).
+fn check_size(spec: &SweepSpec) -> Result<()> {
+    let p = &spec.problem;
+    let (datasets, bytes) = if let Some(preset) = &p.preset {
+        let seeds = p.seeds.as_deref().unwrap_or(&[0]);
+        let g = GenSpec::preset(preset, 0)?;
+        (seeds.len(), seeds.len() as f64 * crate::problem::memory_estimate(g.n, g.d))
+    } else if let Some(g) = &p.generate {
+        let per: f64 =
+            g.d.iter().map(|&d| g.n.iter().map(|&n| crate::problem::memory_estimate(n, d)).sum::<f64>()).sum();
+        let k = g.sparsity.len() * g.noise.len() * g.seeds.len();
+        (k * g.n.len() * g.d.len(), per * k as f64)
+    } else {
+        (p.data.as_ref().map_or(0, Vec::len), 0.0) // each file is checked as it loads
+    };
+    crate::io::require_memory("the sweep's datasets (all held by every shard)", bytes)?;
+    let etas = spec.axes.eta.as_ref().map_or(1, Vec::len);
+    let runs = (datasets as f64)
+        * spec.axes.method.len() as f64
+        * spec.alphas()?.len() as f64
+        * etas as f64
+        * spec.axes.variants().len() as f64;
+    if runs > MAX_RUNS as f64 {
+        return Err(Error::param(
+            "spec",
+            format!(
+                "plans up to {runs:.3e} runs, more than the {MAX_RUNS} one plan holds: split it into several specs"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// A whole number from the environment (None when unset; an error naming the variable when not a number).
 pub fn env_usize(name: &str) -> Result<Option<usize>> {
     match std::env::var(name) {
@@ -427,6 +464,7 @@ impl Plan {
             }
         }
         let spec = &spec;
+        check_size(spec)?;
         let mut problems = Vec::new();
         let p = &spec.problem;
         if let Some(preset) = &p.preset {

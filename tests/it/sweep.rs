@@ -436,6 +436,14 @@ fn depth_shape_and_batch_axes_reach_their_own_limits() {
         let e = SweepSpec::from_toml(&t).unwrap_err().to_string();
         assert!(e.contains(word), "{bad}: {e}");
     }
+    // Requests that would exhaust memory are refused before anything is generated.
+    let huge = "[problem.generate]\nn = [100000]\nd = [100000]\nsparsity = [5]\nnoise = [0.0]\nseeds = [0]\n\n[axes]\nmethod = [\"bregman\"]\nalpha = [1.0]\n";
+    let e = Plan::new(&SweepSpec::from_toml(huge).unwrap(), tmp.path("").as_path()).err().unwrap().to_string();
+    assert!(e.contains("datasets"), "{e}");
+    let many = SPEC.replace("1e-4:1:5", "1e-4:1:100000")
+        + "sgd_seed = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19]\nbatch = [1, 2, 3]\n";
+    let e = Plan::new(&SweepSpec::from_toml(&many).unwrap(), tmp.path("").as_path()).err().unwrap().to_string();
+    assert!(e.contains("split it"), "{e}");
     let e = Plan::new(&SweepSpec::from_toml(&format!("{SPEC}batch = [41]\n")).unwrap(), tmp.path("").as_path())
         .err()
         .unwrap()
