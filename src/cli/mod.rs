@@ -55,7 +55,8 @@ enum Command {
     Path(path::PathArgs),
     /// The full report: every study, figures and one HTML page (default: report/).
     Report(study::ReportArgs),
-    /// Certified sweeps over α × η × seed, each run compared with its exact limit.
+    /// Certified sweeps: α × η × seed grids here, or specification files in shards (Slurm job arrays), each run
+    /// compared with its exact limit.
     Sweep(sweep::SweepArgs),
     /// Time the kernels and solvers on a dataset (bench/compare.py gives ratios against NumPy/SciPy).
     Bench(bench::BenchArgs),
