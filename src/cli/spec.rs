@@ -283,8 +283,7 @@ pub struct MergeArgs {
 
 pub fn merge(a: MergeArgs) -> Result<i32> {
     let p = load(&a.dir.join("spec.toml"))?;
-    let rows = spec::merge(&p, &a.dir)?;
-    let dups = spec::read_folder(&p, &a.dir)?.duplicates;
+    let (rows, dups) = spec::merge_counted(&p, &a.dir)?;
     let text = match a.output.extension().and_then(|e| e.to_str()) {
         Some("csv") => spec::to_csv(&rows),
         Some("jsonl") => spec::to_jsonl(&rows),

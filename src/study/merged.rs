@@ -7,6 +7,7 @@
 //! α to the first that meets the target, as in the `woodworth` study, without its bisection), median and band
 //! over seeds against n.
 
+use super::spec::ProblemKey;
 use super::sweep::Variant;
 use super::{Column, Figure, Fmt, Section, Series, Table, median, quantile};
 use crate::{Error, Result};
@@ -17,18 +18,8 @@ use std::path::Path;
 /// One row of a merged table, as the section reads it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct MergedRow {
-    /// Data source (preset, file, `generated`).
-    pub source: String,
-    /// Seed of the dataset.
-    pub seed: Option<u64>,
-    /// Samples.
-    pub n: usize,
-    /// Features.
-    pub d: usize,
-    /// Non-zeros of `w*`.
-    pub sparsity: Option<usize>,
-    /// Noise standard deviation.
-    pub noise: Option<f64>,
+    /// The dataset: source, seed, n, d, sparsity, noise.
+    pub key: ProblemKey,
     /// Method (`md`, `reparam`, `bregman`).
     pub method: String,
     /// α.
@@ -79,12 +70,7 @@ struct CsvRow {
 impl From<CsvRow> for MergedRow {
     fn from(r: CsvRow) -> Self {
         MergedRow {
-            source: r.source,
-            seed: r.seed,
-            n: r.n,
-            d: r.d,
-            sparsity: r.sparsity,
-            noise: r.noise,
+            key: ProblemKey { source: r.source, seed: r.seed, n: r.n, d: r.d, sparsity: r.sparsity, noise: r.noise },
             method: r.method,
             alpha: r.alpha,
             step_rule: r.step_rule,
@@ -179,11 +165,11 @@ impl Group {
             depth: r.variant.depth,
             shape: r.variant.shape,
             batch: r.variant.batch,
-            source: r.source.clone(),
-            d: r.d,
-            sparsity: r.sparsity,
-            noise: r.noise,
-            n: r.n,
+            source: r.key.source.clone(),
+            d: r.key.d,
+            sparsity: r.key.sparsity,
+            noise: r.key.noise,
+            n: r.key.n,
         }
     }
     fn label(&self) -> String {
@@ -233,7 +219,7 @@ fn groups(rows: &[MergedRow]) -> Vec<(Group, Vec<&MergedRow>)> {
     }
     out.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(std::cmp::Ordering::Equal));
     for (_, v) in &mut out {
-        v.sort_by(|a, b| a.alpha.total_cmp(&b.alpha).then(a.seed.cmp(&b.seed)));
+        v.sort_by(|a, b| a.alpha.total_cmp(&b.alpha).then(a.key.seed.cmp(&b.key.seed)));
     }
     out
 }
@@ -261,7 +247,7 @@ pub fn section(rows: &[MergedRow], name: &str, target: f64) -> Result<Section> {
     crate::error::positive("--target", target)?;
     let gs = groups(rows);
     let seeds = |v: &[&MergedRow]| {
-        let mut s: Vec<Option<u64>> = v.iter().map(|r| r.seed).collect();
+        let mut s: Vec<Option<u64>> = v.iter().map(|r| r.key.seed).collect();
         s.sort();
         s.dedup();
         s.len()
@@ -403,7 +389,7 @@ pub fn section(rows: &[MergedRow], name: &str, target: f64) -> Result<Section> {
                 let mut by_seed: BTreeMap<Option<u64>, Vec<(f64, f64)>> = BTreeMap::new();
                 for r in v {
                     if let Some(e) = r.recovery_error_sq_abs {
-                        by_seed.entry(r.seed).or_default().push((r.alpha, e));
+                        by_seed.entry(r.key.seed).or_default().push((r.alpha, e));
                         amin = amin.min(r.alpha);
                     }
                 }

@@ -13,7 +13,6 @@ use super::sweep::{self, SweepMethod, SweepOptions, Variant};
 use super::{Column, Fmt, Table};
 use crate::control::{Progress, ProgressFn};
 use crate::dynamics::StepRule;
-use crate::exact::{basis_pursuit, min_l2};
 use crate::problem::Problem;
 use crate::problem::generate::{Entries, GenSpec};
 use crate::{Error, Result};
@@ -648,13 +647,18 @@ impl Plan {
 
 /// The journals of a sweep folder.
 fn journals(dir: &Path) -> Result<Vec<PathBuf>> {
+    files_ending(dir, "jsonl")
+}
+
+/// The files of `dir` with extension `ext`, sorted (none when the folder does not exist).
+fn files_ending(dir: &Path, ext: &str) -> Result<Vec<PathBuf>> {
     if !dir.exists() {
         return Ok(Vec::new());
     }
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| Error::io(dir, e))?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "jsonl"))
+        .filter(|p| p.extension().is_some_and(|x| x == ext))
         .collect();
     v.sort();
     Ok(v)
@@ -750,17 +754,13 @@ pub fn failures_path(dir: &Path, k: usize, n: usize) -> PathBuf {
 
 /// The failed runs recorded in `dir` that are still not done (last error of each run), for this plan.
 pub fn failures(plan: &Plan, dir: &Path) -> Result<HashMap<String, FailedRun>> {
-    let done = read_folder(plan, dir)?;
+    failures_in(plan, dir, &read_folder(plan, dir)?)
+}
+
+/// [`failures`], given the folder's rows already read.
+fn failures_in(plan: &Plan, dir: &Path, done: &FolderRows) -> Result<HashMap<String, FailedRun>> {
     let mut out = HashMap::new();
-    if !dir.exists() {
-        return Ok(out);
-    }
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
-        .map_err(|e| Error::io(dir, e))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "failed"))
-        .collect();
-    files.sort();
+    let files = files_ending(dir, "failed")?;
     for f in files {
         let text = std::fs::read_to_string(&f).map_err(|e| Error::io(&f, e))?;
         for line in text.lines() {
@@ -816,20 +816,14 @@ pub fn run_shard(plan: &Plan, k: usize, n: usize, dir: &Path, progress: Progress
     let count = std::sync::atomic::AtomicUsize::new(0);
     // Reference norms per problem, computed once for the problems this shard touches.
     let need: HashSet<usize> = todo.iter().map(|r| r.problem).collect();
-    let refs: HashMap<usize, (f64, f64)> = need
-        .into_par_iter()
-        .map(|pi| -> Result<(usize, (f64, f64))> {
-            let p = &plan.problems[pi].1;
-            Ok((pi, (basis_pursuit(p)?.l1_norm, min_l2(p)?.l2_norm)))
-        })
-        .collect::<Result<_>>()?;
+    let refs: HashMap<usize, sweep::Refs> =
+        need.into_par_iter().map(|pi| Ok((pi, sweep::Refs::of(&plan.problems[pi].1)?))).collect::<Result<_>>()?;
     let alphas = plan.spec.alphas()?;
     todo.par_iter().with_max_len(1).try_for_each(|r| -> Result<()> {
         crate::control::check()?;
         let (key, p, w_star) = &plan.problems[r.problem];
         let o = options(&plan.spec, r.method, &alphas)?;
-        let (l1, l2) = refs[&r.problem];
-        let (row, w) = match sweep::one_variant(p, l1, l2, key.seed, r.alpha, r.eta, &o, &r.variant) {
+        let (row, w) = match sweep::one_variant(p, &refs[&r.problem], key.seed, r.alpha, r.eta, &o, &r.variant) {
             Ok(x) => x,
             Err(Error::Interrupted) => return Err(Error::Interrupted),
             // A failed run is recorded with its error and the shard goes on; the next run of the shard retries it.
@@ -892,7 +886,7 @@ pub struct ShardStatus {
 /// Per shard of an N-way split: planned, done, failing and missing runs.
 pub fn status(plan: &Plan, dir: &Path, n: usize) -> Result<Vec<ShardStatus>> {
     let done = read_folder(plan, dir)?;
-    let failed = failures(plan, dir)?;
+    let failed = failures_in(plan, dir, &done)?;
     (0..n)
         .map(|k| {
             let mine = plan.shard(k, n)?;
@@ -924,6 +918,11 @@ pub fn shard_count(dir: &Path) -> Result<Option<usize>> {
 
 /// Every planned run exactly once, in plan order; an error listing the missing runs (and the shards to rerun).
 pub fn merge(plan: &Plan, dir: &Path) -> Result<Vec<SpecRow>> {
+    merge_counted(plan, dir).map(|m| m.0)
+}
+
+/// [`merge`], with the number of duplicate rows dropped (runs done twice, e.g. by overlapping shardings).
+pub fn merge_counted(plan: &Plan, dir: &Path) -> Result<(Vec<SpecRow>, usize)> {
     let mut done = read_folder(plan, dir)?;
     let missing: Vec<&PlannedRun> = plan.runs.iter().filter(|r| !done.rows.contains_key(&r.run_id)).collect();
     if !missing.is_empty() {
@@ -931,7 +930,7 @@ pub fn merge(plan: &Plan, dir: &Path) -> Result<Vec<SpecRow>> {
         let shards: Vec<usize> = (0..n)
             .filter(|&k| plan.shard(k, n).is_ok_and(|m| m.iter().any(|r| !done.rows.contains_key(&r.run_id))))
             .collect();
-        let failed = failures(plan, dir)?;
+        let failed = failures_in(plan, dir, &done)?;
         let failing = missing.iter().filter_map(|r| failed.get(&r.run_id)).collect::<Vec<_>>();
         let why = match failing.first() {
             Some(f) => {
@@ -960,7 +959,8 @@ pub fn merge(plan: &Plan, dir: &Path) -> Result<Vec<SpecRow>> {
             ),
         ));
     }
-    Ok(plan.runs.iter().filter_map(|r| done.rows.remove(&r.run_id)).collect())
+    let rows = plan.runs.iter().filter_map(|r| done.rows.remove(&r.run_id)).collect();
+    Ok((rows, done.duplicates))
 }
 
 /// The merged rows as a table: one column per parameter and metric (ASCII names; `Missing` where a row has no

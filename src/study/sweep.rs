@@ -253,35 +253,30 @@ pub fn parse_alphas(s: &str) -> Result<Vec<f64>> {
     Ok(v)
 }
 
-struct Refs {
+/// A problem's reference norms `‖w₁*‖₁` (basis pursuit) and `‖w₂*‖₂` (minimum ℓ2), which every row's gaps use.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Refs {
     l1: f64,
     l2: f64,
 }
 
+impl Refs {
+    /// Solves both reference problems.
+    pub(crate) fn of(p: &Problem) -> Result<Self> {
+        Ok(Refs { l1: basis_pursuit(p)?.l1_norm, l2: min_l2(p)?.l2_norm })
+    }
+}
+
 fn one(p: &Problem, refs: &Refs, seed: Option<u64>, alpha: f64, eta: StepRule, o: &SweepOptions) -> Result<Row> {
-    one_with_w(p, refs.l1, refs.l2, seed, alpha, eta, o).map(|x| x.0)
+    one_variant(p, refs, seed, alpha, eta, o, &Variant::default()).map(|x| x.0)
 }
 
-/// One run of a sweep (its row and its final `w`), given the problem's `‖w₁*‖₁` and `‖w₂*‖₂`.
-pub(crate) fn one_with_w(
-    p: &Problem,
-    l1_star: f64,
-    l2_star: f64,
-    seed: Option<u64>,
-    alpha: f64,
-    eta: StepRule,
-    o: &SweepOptions,
-) -> Result<(Row, Vec<f64>)> {
-    one_variant(p, l1_star, l2_star, seed, alpha, eta, o, &Variant::default())
-}
-
-/// One run of a variant (depth, shape, mini-batches): its row and final `w`. The exact limit is the Bregman projection of the variant's potential from its
-/// `w₀` (depth D: SPEC §9's depth-D potential; shape: the hyperbolic entropy with `c = 2u₀v₀` from `w₀`).
-#[allow(clippy::too_many_arguments)]
+/// One run of a sweep in a variant (depth, shape, mini-batches; [`Variant::default`] is the sheet's setting):
+/// its row and final `w`. The exact limit is the Bregman projection of the variant's potential from its `w₀`
+/// (depth D: SPEC §9's depth-D potential; shape: the hyperbolic entropy with `c = 2u₀v₀` from `w₀`).
 pub(crate) fn one_variant(
     p: &Problem,
-    l1_star: f64,
-    l2_star: f64,
+    refs: &Refs,
     seed: Option<u64>,
     alpha: f64,
     eta: StepRule,
@@ -338,8 +333,8 @@ pub(crate) fn one_variant(
         stop_reason: reason,
         l1_norm: l1,
         l2_norm: l2,
-        l1_gap_abs: l1 - l1_star,
-        l2_gap_abs: l2 - l2_star,
+        l1_gap_abs: l1 - refs.l1,
+        l2_gap_abs: l2 - refs.l2,
         distance_to_exact_rel: dist2(&w, &exact.w) / exact.l2_norm.max(f64::MIN_POSITIVE),
     };
     Ok((row, w))
@@ -396,10 +391,7 @@ pub fn run(
     let mut seen = HashSet::new();
     jobs.retain(|j| !have.contains(&j.0) && seen.insert(j.0.clone()));
     report.resumed = done.len();
-    let refs: Vec<Refs> = problems
-        .iter()
-        .map(|(_, p)| -> Result<Refs> { Ok(Refs { l1: basis_pursuit(p)?.l1_norm, l2: min_l2(p)?.l2_norm }) })
-        .collect::<Result<_>>()?;
+    let refs: Vec<Refs> = problems.iter().map(|(_, p)| Refs::of(p)).collect::<Result<_>>()?;
     let total = jobs.len();
     let count = std::sync::atomic::AtomicUsize::new(0);
     // One job per task: run times differ by orders of magnitude across α, so no static split.
