@@ -54,11 +54,15 @@ Eta = Union[str, float]
 ProgressCallback = Callable[[str, int, int], None]
 
 
-def _matrix(X: ArrayLike, name: str = "X") -> np.ndarray:
+def _float64(x: ArrayLike, name: str) -> np.ndarray:
     try:
-        a = np.asarray(X, dtype=np.float64)
+        return np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError) as e:
         raise ValueError(f"{name} must be a numeric array convertible to float64: {e}") from None
+
+
+def _matrix(X: ArrayLike, name: str = "X") -> np.ndarray:
+    a = _float64(X, name)
     if a.ndim != 2:
         raise ValueError(f"{name} must be 2-dimensional (n × d), got shape {a.shape}")
     if a.size == 0:
@@ -67,10 +71,7 @@ def _matrix(X: ArrayLike, name: str = "X") -> np.ndarray:
 
 
 def _vector(v: ArrayLike, name: str) -> np.ndarray:
-    try:
-        a = np.asarray(v, dtype=np.float64)
-    except (TypeError, ValueError) as e:
-        raise ValueError(f"{name} must be a numeric array convertible to float64: {e}") from None
+    a = _float64(v, name)
     if a.ndim != 1:
         raise ValueError(f"{name} must be 1-dimensional, got shape {a.shape}")
     return a

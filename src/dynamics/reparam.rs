@@ -226,8 +226,26 @@ impl<'a, R: ScalarRule> Reparam<'a, R> {
         let (mut r, mut g) = (vec![0.0; p.n()], vec![0.0; d]);
         let risk = plan.grad(&w, &mut r, &mut g);
         let safe0 = safe_step_depth(p, init.depth, &u, &v, &g);
-        let track = init.track.then(|| (u.iter().zip(&v).map(|(a, b)| a.ln() + b.ln()).collect(), vec![0.0; d]));
+        let track = init.track.then(|| track_start(&u, &v));
         Reparam { plan, rule, init, u, v, w, g, r, risk, safe0, sign_changes: 0, track }
+    }
+}
+
+/// The tracked finite-step quantities of SPEC §8 at the start: `ln aᵢ² = ln u₀ᵢ + ln v₀ᵢ` and `θᵢ = 0`.
+pub(crate) fn track_start(u: &[f64], v: &[f64]) -> (Vec<f64>, Vec<f64>) {
+    (u.iter().zip(v).map(|(a, b)| a.ln() + b.ln()).collect(), vec![0.0; u.len()])
+}
+
+/// One step of the tracked quantities (SPEC §8) with `h = η/2` and gradient `g`:
+/// `ln aᵢ² += ln(1 − (h gᵢ)²)`, `θᵢ −= 2 artanh(h gᵢ)`.
+#[inline]
+pub(crate) fn track_step(track: &mut Option<(Vec<f64>, Vec<f64>)>, h: f64, g: &[f64]) {
+    if let Some((la, th)) = track {
+        for i in 0..g.len() {
+            let x = h * g[i];
+            la[i] += (-x * x).ln_1p();
+            th[i] -= 2.0 * x.atanh();
+        }
     }
 }
 
@@ -289,13 +307,7 @@ impl<R: ScalarRule> Method for Reparam<'_, R> {
         let depth = self.init.depth;
         let eta = self.rule.eta(|| safe_step_depth(p, depth, u, v, g));
         let h = 0.5 * eta;
-        if let Some((la, th)) = &mut self.track {
-            for i in 0..self.g.len() {
-                let x = h * self.g[i];
-                la[i] += (-x * x).ln_1p();
-                th[i] -= 2.0 * x.atanh();
-            }
-        }
+        track_step(&mut self.track, h, &self.g);
         let flip = self.plan.coords(
             (self.g.as_slice(), self.u.as_mut_slice(), self.v.as_mut_slice(), self.w.as_mut_slice()),
             |_, (g, u, v, w)| if depth == 2 { update(h, g, u, v, w) } else { update_depth(depth, h, g, u, v, w) },

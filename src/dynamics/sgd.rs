@@ -19,7 +19,9 @@
 
 use super::config::{RunConfig, StepRule};
 use super::driver::{Finish, Method, StepOutcome, drive};
-use super::reparam::{Init, finish_reparam, safe_step_depth, update, update_depth, w_of_depth};
+use super::reparam::{
+    Init, finish_reparam, safe_step_depth, track_start, track_step, update, update_depth, w_of_depth,
+};
 use super::result::Algorithm;
 use super::result::RunResult;
 use crate::kernels::linalg;
@@ -195,7 +197,7 @@ impl<'a> Sgd<'a> {
                 v = init.v0().to_vec();
                 w_of_depth(init.network_depth(), &u, &v, &mut w);
                 if init.tracks_scale() {
-                    track = Some((u.iter().zip(&v).map(|(a, b)| a.ln() + b.ln()).collect(), vec![0.0; d]));
+                    track = Some(track_start(&u, &v));
                 }
             }
         }
@@ -331,13 +333,7 @@ impl Method for Sgd<'_> {
             }
             SgdKind::Reparam(init) => {
                 let h = 0.5 * eta;
-                if let Some((la, th)) = &mut self.track {
-                    for i in 0..self.g.len() {
-                        let x = h * self.g[i];
-                        la[i] += (-x * x).ln_1p();
-                        th[i] -= 2.0 * x.atanh();
-                    }
-                }
+                track_step(&mut self.track, h, &self.g);
                 let flip = if init.network_depth() == 2 {
                     update(h, &self.g, &mut self.u, &mut self.v, &mut self.w)
                 } else {
