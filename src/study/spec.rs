@@ -818,12 +818,20 @@ pub fn run_shard(plan: &Plan, k: usize, n: usize, dir: &Path, progress: Progress
     let need: HashSet<usize> = todo.iter().map(|r| r.problem).collect();
     let refs: HashMap<usize, sweep::Refs> =
         need.into_par_iter().map(|pi| Ok((pi, sweep::Refs::of(&plan.problems[pi].1)?))).collect::<Result<_>>()?;
+    // Each method's options, resolved once for the shard.
     let alphas = plan.spec.alphas()?;
+    let opts: HashMap<SweepMethod, SweepOptions> = todo
+        .iter()
+        .map(|r| r.method)
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .map(|m| Ok((m, options(&plan.spec, m, &alphas)?)))
+        .collect::<Result<_>>()?;
     todo.par_iter().with_max_len(1).try_for_each(|r| -> Result<()> {
         crate::control::check()?;
         let (key, p, w_star) = &plan.problems[r.problem];
-        let o = options(&plan.spec, r.method, &alphas)?;
-        let (row, w) = match sweep::one_variant(p, &refs[&r.problem], key.seed, r.alpha, r.eta, &o, &r.variant) {
+        let o = &opts[&r.method];
+        let (row, w) = match sweep::one_variant(p, &refs[&r.problem], key.seed, r.alpha, r.eta, o, &r.variant) {
             Ok(x) => x,
             Err(Error::Interrupted) => return Err(Error::Interrupted),
             // A failed run is recorded with its error and the shard goes on; the next run of the shard retries it.

@@ -20,7 +20,7 @@ use std::collections::HashSet;
 use std::path::Path;
 
 /// What a sweep runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SweepMethod {
     /// Mirror descent with the hyperbolic entropy, from 0.
