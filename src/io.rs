@@ -1,5 +1,5 @@
-//! Files and resources: atomic writes (a file, or a whole folder swapped in at once), early checks that an
-//! output folder is writable, and the memory budget that large requests are checked against before
+//! Files and resources: atomic writes (a file; an output folder whose files are moved in one by one,
+//! never touching files ibias did not write), early checks that an output folder is writable, and the memory budget that large requests are checked against before
 //! anything is allocated.
 
 use crate::{Error, Result};
@@ -7,8 +7,14 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Writes `contents` to `path` atomically: a temporary file in the same folder, then a rename. On any
-/// failure the temporary file is removed, so no `.name.PID.tmp` is left behind.
+/// failure the temporary file is removed, so no `.name.PID.tmp` is left behind. A symbolic link, device
+/// or FIFO at `path` is written through instead (`-o /dev/stdout` writes to standard output).
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
+    // A symbolic link, a device or a FIFO is written through, never replaced: only a regular file (or a
+    // new one) is renamed into place.
+    if std::fs::symlink_metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        return std::fs::write(path, contents).map_err(|e| Error::io(path, e));
+    }
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let name = path.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "out".into());
@@ -22,9 +28,16 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
     res
 }
 
-/// A folder being written, to replace `target` as a whole: files go into a sibling temporary folder,
-/// and [`StagedDir::commit`] swaps it in (the old folder is moved aside and removed), so a kill never
-/// leaves new files beside old ones. Dropped without `commit`, the temporary folder is removed.
+/// The name of the manifest that lists, one relative path a line, the files ibias wrote into an
+/// output folder. Only those files are ever replaced or removed; every other file is left alone.
+pub const MANIFEST: &str = ".ibias-manifest";
+
+/// An output folder being written: files go into a staging folder inside `target`, and
+/// [`StagedDir::commit`] moves each into place by an atomic rename. Files that ibias did not write (not
+/// listed in the folder's [`MANIFEST`]) are never deleted or replaced: if a new file would replace one,
+/// the commit refuses before moving anything. Files of the previous run that the new one no longer
+/// writes are removed (they are listed in the manifest). Dropped without `commit`, the staging folder is
+/// removed and the target is as it was.
 pub struct StagedDir {
     target: PathBuf,
     tmp: PathBuf,
@@ -32,12 +45,11 @@ pub struct StagedDir {
 }
 
 impl StagedDir {
-    /// Starts a staged replacement of `target` (checks now that its parent is a writable folder).
+    /// Starts writing into `target` (checks now that it is, or can become, a writable folder).
     pub fn new(target: &Path) -> Result<Self> {
         check_output_dir(target)?;
-        let parent = parent_of(target);
-        let name = target.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "out".into());
-        let tmp = parent.join(format!(".{name}.{}.staging", std::process::id()));
+        std::fs::create_dir_all(target).map_err(|e| Error::io(target, e))?;
+        let tmp = target.join(format!(".ibias-staging.{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&tmp);
         std::fs::create_dir_all(&tmp).map_err(|e| Error::io(&tmp, e))?;
         Ok(StagedDir { target: target.to_path_buf(), tmp, committed: false })
@@ -53,25 +65,51 @@ impl StagedDir {
         &self.target
     }
 
-    /// Swaps the staged folder in place of the target.
+    /// Moves the staged files into the target, keeping every file ibias did not write.
     pub fn commit(mut self) -> Result<PathBuf> {
-        let parent = parent_of(&self.target);
-        let name = self.target.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "out".into());
-        let old = parent.join(format!(".{name}.{}.old", std::process::id()));
-        let had_old = self.target.exists();
-        if had_old {
-            let _ = std::fs::remove_dir_all(&old);
-            std::fs::rename(&self.target, &old).map_err(|e| Error::io(&self.target, e))?;
+        let mut new = Vec::new();
+        list_files(&self.tmp, Path::new(""), &mut new)?;
+        new.sort();
+        let old = read_manifest(&self.target);
+        // Refuse before moving anything if a new file would replace one that ibias did not write.
+        let foreign: Vec<String> = new
+            .iter()
+            .filter(|rel| !old.contains(*rel))
+            .filter(|rel| std::fs::symlink_metadata(self.target.join(rel)).is_ok())
+            .cloned()
+            .collect();
+        if !foreign.is_empty() {
+            let shown: Vec<&str> = foreign.iter().take(5).map(|s| s.as_str()).collect();
+            return Err(Error::io(
+                &self.target,
+                std::io::Error::other(format!(
+                    "would replace {} file(s) that ibias did not write ({}{}); move them or choose another output folder",
+                    foreign.len(),
+                    shown.join(", "),
+                    if foreign.len() > 5 { ", …" } else { "" }
+                )),
+            ));
         }
-        if let Err(e) = std::fs::rename(&self.tmp, &self.target) {
-            if had_old {
-                let _ = std::fs::rename(&old, &self.target);
+        // The manifest first lists both runs' files, so an interruption leaves every file of ours listed.
+        let mut both: Vec<String> = old.iter().cloned().chain(new.iter().cloned()).collect();
+        both.sort();
+        both.dedup();
+        write_manifest(&self.target, &both)?;
+        for rel in &new {
+            let to = self.target.join(rel);
+            if let Some(p) = to.parent() {
+                std::fs::create_dir_all(p).map_err(|e| Error::io(p, e))?;
             }
-            return Err(Error::io(&self.target, e));
+            std::fs::rename(self.tmp.join(rel), &to).map_err(|e| Error::io(&to, e))?;
         }
-        if had_old {
-            let _ = std::fs::remove_dir_all(&old);
+        for rel in old.iter().filter(|r| !new.contains(*r)) {
+            let p = self.target.join(rel);
+            if std::fs::symlink_metadata(&p).is_ok_and(|m| m.is_file()) {
+                let _ = std::fs::remove_file(&p);
+            }
         }
+        write_manifest(&self.target, &new)?;
+        let _ = std::fs::remove_dir_all(&self.tmp);
         self.committed = true;
         Ok(self.target.clone())
     }
@@ -83,6 +121,44 @@ impl Drop for StagedDir {
             let _ = std::fs::remove_dir_all(&self.tmp);
         }
     }
+}
+
+/// The files listed in `dir`'s manifest (relative paths without `..`; empty when there is none).
+fn read_manifest(dir: &Path) -> Vec<String> {
+    std::fs::read_to_string(dir.join(MANIFEST))
+        .map(|s| {
+            s.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                .filter(|l| Path::new(l).components().all(|c| matches!(c, std::path::Component::Normal(_))))
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn write_manifest(dir: &Path, files: &[String]) -> Result<()> {
+    let mut text =
+        String::from("# Files written by ibias; only these are replaced or removed when it writes here again.\n");
+    for f in files {
+        text.push_str(f);
+        text.push('\n');
+    }
+    write_atomic(&dir.join(MANIFEST), text.as_bytes())
+}
+
+fn list_files(root: &Path, rel: &Path, out: &mut Vec<String>) -> Result<()> {
+    let dir = root.join(rel);
+    for e in std::fs::read_dir(&dir).map_err(|e| Error::io(&dir, e))? {
+        let e = e.map_err(|e| Error::io(&dir, e))?;
+        let r = rel.join(e.file_name());
+        if e.file_type().map_err(|err| Error::io(e.path(), err))?.is_dir() {
+            list_files(root, &r, out)?;
+        } else {
+            out.push(r.to_string_lossy().replace('\\', "/"));
+        }
+    }
+    Ok(())
 }
 
 fn parent_of(p: &Path) -> PathBuf {
@@ -188,24 +264,59 @@ mod tests {
     }
 
     #[test]
-    fn staged_folder_replaces_the_old_one_as_a_whole() {
+    fn an_output_folder_keeps_foreign_files_and_replaces_only_its_own() {
         let dir = std::env::temp_dir().join(format!("ibias-stage-{}", std::process::id()));
         let out = dir.join("report");
         std::fs::create_dir_all(&out).unwrap();
-        std::fs::write(out.join("old.txt"), b"old").unwrap();
+        std::fs::write(out.join("important.txt"), b"mine").unwrap();
         let s = StagedDir::new(&out).unwrap();
-        std::fs::write(s.path().join("new.txt"), b"new").unwrap();
-        assert!(out.join("old.txt").exists(), "nothing changes before the commit");
+        std::fs::create_dir_all(s.path().join("data")).unwrap();
+        std::fs::write(s.path().join("data/a.csv"), b"1").unwrap();
+        std::fs::write(s.path().join("old.txt"), b"old").unwrap();
+        assert!(!out.join("old.txt").exists(), "nothing changes before the commit");
         s.commit().unwrap();
-        assert!(out.join("new.txt").exists() && !out.join("old.txt").exists());
+        assert_eq!(std::fs::read(out.join("important.txt")).unwrap(), b"mine");
+        assert!(out.join("data/a.csv").exists() && out.join("old.txt").exists());
+        // A second run replaces its own files and removes those it no longer writes, never the foreign one.
+        let s = StagedDir::new(&out).unwrap();
+        std::fs::create_dir_all(s.path().join("data")).unwrap();
+        std::fs::write(s.path().join("data/a.csv"), b"2").unwrap();
+        s.commit().unwrap();
+        assert_eq!(std::fs::read(out.join("data/a.csv")).unwrap(), b"2");
+        assert!(!out.join("old.txt").exists());
+        assert_eq!(std::fs::read(out.join("important.txt")).unwrap(), b"mine");
+        // A file ibias would write but did not write before is refused, and nothing moves.
+        let s = StagedDir::new(&out).unwrap();
+        std::fs::write(s.path().join("important.txt"), b"theirs").unwrap();
+        std::fs::create_dir_all(s.path().join("data")).unwrap();
+        std::fs::write(s.path().join("data/a.csv"), b"3").unwrap();
+        let e = s.commit().unwrap_err();
+        assert!(e.to_string().contains("did not write") && e.to_string().contains("important.txt"), "{e}");
+        assert_eq!(std::fs::read(out.join("important.txt")).unwrap(), b"mine");
+        assert_eq!(std::fs::read(out.join("data/a.csv")).unwrap(), b"2");
+        let left: Vec<_> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert!(left.iter().all(|n| !n.to_string_lossy().contains("staging")), "{left:?}");
         // Dropped without a commit: the staging folder disappears, the target stays.
         let s = StagedDir::new(&out).unwrap();
         let staging = s.path().to_path_buf();
         drop(s);
-        assert!(!staging.exists() && out.join("new.txt").exists());
+        assert!(!staging.exists() && out.join("data/a.csv").exists());
         // A file where a folder is wanted is refused before anything is computed.
         std::fs::write(dir.join("file"), b"").unwrap();
         assert!(check_output_dir(&dir.join("file")).is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symbolic_link_is_written_through_not_replaced() {
+        let dir = std::env::temp_dir().join(format!("ibias-link-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("real.txt"), b"").unwrap();
+        std::os::unix::fs::symlink(dir.join("real.txt"), dir.join("link.txt")).unwrap();
+        write_atomic(&dir.join("link.txt"), b"through").unwrap();
+        assert!(std::fs::symlink_metadata(dir.join("link.txt")).unwrap().file_type().is_symlink());
+        assert_eq!(std::fs::read(dir.join("real.txt")).unwrap(), b"through");
         let _ = std::fs::remove_dir_all(&dir);
     }
 

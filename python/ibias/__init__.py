@@ -326,17 +326,18 @@ class SweepResult(dict):  # type: ignore[type-arg]
 def sweep(X: Any = None, y: Optional[ArrayLike] = None, *, preset: str = "ex2", seeds: Sequence[int] = (0,), method: str = "md",
           alphas: Union[str, Sequence[float]] = "1e-10:1e3:27", etas: Sequence[Eta] = ("lbfgs",), tol: float = 1e-24,
           max_iter: int = 10_000_000, max_seconds: float = 60.0, threads: Optional[int] = None,
-          journal: Optional[str] = None, progress: Union[bool, ProgressCallback, None] = None) -> SweepResult:
+          journal: Optional[str] = None, progress: Union[bool, ProgressCallback, None] = None,
+          record_w: bool = False) -> SweepResult:
     """A certified α × η × seed sweep on all cores (the GIL released): every run against its exact limit.
 
     Data: ``(X, y)`` or a Problem, or the ``preset`` at each of ``seeds``. ``alphas``: a list, or ``"LO:HI:K"``
-    (log-spaced). ``method``: ``md``, ``reparam`` or ``bregman``. ``journal``: a JSON-lines file to resume from.
-    Returns the columns (``alpha``, ``seed``, ``distance_to_exact_rel``, …); ``.to_pandas()`` for a DataFrame.
+    (log-spaced, end points exact: the same grid as the CLI's ``--alphas`` and specs' ``alpha``). ``method``:
+    ``md``, ``reparam`` or ``bregman``. ``journal``: a JSON-lines file to resume from. ``record_w``: also return
+    each run's final iterate (column ``w``, one array per row). Returns the columns (``alpha``, ``seed``,
+    ``distance_to_exact_rel``, …); ``.to_pandas()`` for a DataFrame.
     """
     if isinstance(alphas, str):
-        lo, hi, k = alphas.split(":")
-        grid = list(np.logspace(np.log10(float(lo)), np.log10(float(hi)), int(k)))
-        grid[0], grid[-1] = float(lo), float(hi)
+        grid = _ibias.parse_alphas(alphas)
     else:
         grid = [float(a) for a in alphas]
     if X is None:
@@ -347,7 +348,7 @@ def sweep(X: Any = None, y: Optional[ArrayLike] = None, *, preset: str = "ex2", 
     if method == "reparam" and tuple(etas) == ("lbfgs",):
         etas_s = ["safe"]
     cols = _ibias.sweep(problems, method, grid, etas_s, tol=tol, max_iter=max_iter, max_seconds=max_seconds,
-                        threads=threads, journal=journal, progress=_progress(progress))
+                        threads=threads, journal=journal, progress=_progress(progress), record_w=record_w)
     return SweepResult(cols)
 
 

@@ -52,9 +52,22 @@ fn worker() -> Sender<Job> {
     tx
 }
 
+/// A parameter's name as a Python keyword: `--n-lambdas` → `n_lambdas` (the library still names some
+/// parameters by their command-line flags; a Python caller reads the keyword it typed).
+pub fn keyword(name: &str) -> String {
+    match name.strip_prefix("--") {
+        Some(flag) => flag.replace('-', "_"),
+        None => name.to_string(),
+    }
+}
+
 /// Turns a library error into the Python exception of its kind.
 pub fn to_py(e: ibias::Error) -> PyErr {
     use ibias::Error as E;
+    let e = match e {
+        E::Param { name, message } => E::Param { name: keyword(&name), message },
+        other => other,
+    };
     let m = e.to_string();
     match e {
         E::Data(_) | E::Parse { .. } | E::Param { .. } => PyValueError::new_err(m),

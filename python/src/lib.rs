@@ -52,6 +52,7 @@ fn _ibias(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(lasso_path, m)?)?;
     m.add_function(wrap_pyfunction!(ridge_path, m)?)?;
     m.add_function(wrap_pyfunction!(sweep, m)?)?;
+    m.add_function(wrap_pyfunction!(parse_alphas, m)?)?;
     m.add_function(wrap_pyfunction!(spec_plan, m)?)?;
     m.add_function(wrap_pyfunction!(spec_run, m)?)?;
     m.add_function(wrap_pyfunction!(spec_status, m)?)?;

@@ -843,7 +843,7 @@ pub fn ridge_path(py: Python<'_>, problem: &Problem, lambdas: Option<Vec<f64>>, 
 
 /// A certified α × η × seed sweep on all cores; returns the rows as columns (dict of lists).
 #[pyfunction]
-#[pyo3(signature = (problems, method, alphas, etas, tol=1e-24, max_iter=10_000_000, max_seconds=60.0, threads=None, journal=None, progress=None))]
+#[pyo3(signature = (problems, method, alphas, etas, tol=1e-24, max_iter=10_000_000, max_seconds=60.0, threads=None, journal=None, progress=None, record_w=false))]
 #[allow(clippy::too_many_arguments)]
 pub fn sweep(
     py: Python<'_>,
@@ -857,13 +857,14 @@ pub fn sweep(
     threads: Option<usize>,
     journal: Option<String>,
     progress: Option<Py<PyAny>>,
+    record_w: bool,
 ) -> PyResult<Py<PyAny>> {
     let method: ibias::study::sweep::SweepMethod = method.parse().map_err(value_err)?;
     let etas: Vec<StepRule> =
         etas.iter().map(|s| s.parse::<StepRule>()).collect::<Result<_, _>>().map_err(value_err)?;
     let probs: Vec<(Option<u64>, ibias::problem::Problem)> =
         problems.iter().map(|(s, p)| (*s, (*p.inner).clone())).collect();
-    let o = ibias::study::sweep::SweepOptions { method, alphas, etas, risk_tol: tol, max_iter, max_seconds };
+    let o = ibias::study::sweep::SweepOptions { method, alphas, etas, risk_tol: tol, max_iter, max_seconds, record_w };
     let cb = progress_fn(progress);
     let rows = call::run(py, move || {
         let pool = rayon::ThreadPoolBuilder::new()
@@ -897,7 +898,18 @@ pub fn sweep(
             v.as_array().map(|a| a.iter().map(|r| r[k].clone()).collect()).unwrap_or_default();
         cols.set_item(k, json_obj(py, &serde_json::Value::Array(col))?)?;
     }
+    if record_w {
+        let ws: Vec<Bound<'_, PyArray1<f64>>> =
+            rows.iter().map(|r| PyArray1::from_slice(py, r.w.as_deref().unwrap_or(&[]))).collect();
+        cols.set_item("w", ws)?;
+    }
     Ok(cols.into_any().unbind())
+}
+
+/// `LO:HI:K` (log-spaced, end points exact) or a comma-separated list, parsed as every door parses it.
+#[pyfunction]
+pub fn parse_alphas(s: &str) -> PyResult<Vec<f64>> {
+    ibias::study::sweep::parse_alphas(s).map_err(call::to_py)
 }
 
 /// A seeded dataset: a preset (`ex2`, `ex3`, `woodworth`) or n, d, sparsity, entries, noise. Returns (X, y, w*).

@@ -105,3 +105,32 @@ def test_recorded_final_iterates_are_the_runs_and_the_exact_limits(spec, tmp_pat
         if m == "md":
             # The run's own l1 norm, recomputed from its recorded iterate.
             assert abs(np.abs(w).sum() - cols["l1_norm"][k]) <= 1e-12 * cols["l1_norm"][k]
+
+
+def test_alpha_grids_are_the_same_in_every_door(tmp_path):
+    # "LO:HI:K" is parsed by the library for Python as for the CLI: end points exact, K = 1 is LO.
+    X, y, _ = ibias.generate(n=20, d=50, sparsity=3, seed=1)
+    table = ibias.sweep(X, y, alphas="1e-8:1e3:12", method="bregman")
+    assert table["alpha"][0] == 1e-8 and table["alpha"][-1] == 1e3 and len(table["alpha"]) == 12
+    assert ibias.sweep(X, y, alphas="1e-3:1:1", method="bregman")["alpha"] == [1e-3]
+    path = tmp_path / "d.csv"
+    write_csv(path, X, y)
+    out = subprocess.run([cli_binary(), "sweep", "bregman", "--data", str(path), "--alphas", "1e-8:1e3:12", "--json", "--quiet"],
+                         capture_output=True, text=True, check=True)
+    import json
+
+    cli = [r["alpha"] for r in json.loads(out.stdout)["rows"]]
+    assert cli == table["alpha"]
+    # A reversed grid is refused, naming the keyword.
+    with pytest.raises(ValueError, match="alphas"):
+        ibias.sweep(X, y, alphas="1:1e-3:5", method="bregman")
+
+
+def test_a_sweep_can_return_its_limits_w():
+    X, y, _ = ibias.generate(n=20, d=50, sparsity=3, seed=1)
+    table = ibias.sweep(X, y, alphas=[1e-2, 1.0], method="bregman", record_w=True)
+    assert len(table["w"]) == 2
+    for a, w in zip(table["alpha"], table["w"]):
+        exact = ibias.bregman(X, y, alpha=a)
+        np.testing.assert_array_equal(w, exact.w)
+    assert "w" not in ibias.sweep(X, y, alphas=[1.0], method="bregman")

@@ -27,7 +27,7 @@ pub enum PathKind {
     after_help = "λ convention: R(w) + λ·pen(w), R(w) = (1/n)‖Xw − y‖². scikit-learn's Lasso alpha is a = λ/2 (fit_intercept=False); its Ridge alpha is n·λ."
 )]
 pub struct PathArgs {
-    /// ridge or lasso.
+    /// ridge, lasso or saddle (the α → 0 saddle-to-saddle path).
     kind: PathKind,
     /// CSV file (last column y).
     #[arg(long)]

@@ -283,7 +283,7 @@ fn print_text(res: &RunResult) -> Result<()> {
         (None, None) => {}
     }
     out::line(format!(
-        "{} after {} iterations ({:?}) in {:.3} s; R(w) = {:.3e}, R(w)/R(0) = {:.3e}",
+        "{} after {} iterations ({}) in {:.3} s; R(w) = {:.3e}, R(w)/R(0) = {:.3e}",
         if res.converged { "converged" } else { "NOT converged" },
         res.iterations,
         res.stop_reason,

@@ -138,10 +138,7 @@ pub fn run(a: SolveArgs) -> Result<i32> {
         ))?;
     }
     if let Some(u) = c.unique {
-        out::line(format!(
-            "unique: {}",
-            serde_json::to_value(u).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
-        ))?;
+        out::line(format!("uniqueness: {u}"))?;
     }
     Ok(0)
 }

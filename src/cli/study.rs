@@ -79,7 +79,8 @@ pub fn one(key: &str, a: StudyArgs) -> Result<i32> {
     bar.finish();
     let (json, section) = res?;
     if let Some(o) = &a.out {
-        let page = ibias::report::write(o, &cfg, std::slice::from_ref(&section), t.elapsed().as_secs_f64())?;
+        let source = ibias::report::Source::Computed { seconds: t.elapsed().as_secs_f64() };
+        let page = ibias::report::write(o, &cfg, std::slice::from_ref(&section), &source)?;
         out::note(format!("wrote {}", page.display()));
     }
     if a.json {
@@ -101,7 +102,8 @@ pub fn report(a: &ReportArgs) -> Result<i32> {
         let rows = ibias::study::merged::read(from)?;
         let name = from.file_name().map_or_else(|| from.display().to_string(), |s| s.to_string_lossy().into_owned());
         let section = ibias::study::merged::section(&rows, &name, a.target)?;
-        let page = ibias::report::write(&a.out, &Config::default(), &[section], t.elapsed().as_secs_f64())?;
+        let source = ibias::report::Source::Merged { file: from, rows: rows.len() };
+        let page = ibias::report::write(&a.out, &Config::default(), &[section], &source)?;
         out::line(format!(
             "wrote {} ({} rows of {}) in {:.1} s",
             page.display(),

@@ -59,6 +59,9 @@ pub struct GridArgs {
     /// Seconds cap per run.
     #[arg(long, default_value = "60.0", value_parser = args::positive)]
     max_seconds: f64,
+    /// Keep each run's final iterate w in its row (in --json and the journal).
+    #[arg(long)]
+    record_w: bool,
     /// Journal of finished rows (JSON lines): an interrupted sweep resumes from it; rows of other
     /// requests in it are left alone.
     #[arg(long)]
@@ -108,7 +111,15 @@ fn grid(method: SweepMethod, a: GridArgs) -> Result<i32> {
         return Err(Error::param("--etas", "the exact limits (bregman) take no step rule"));
     }
     let seeds = a.seeds.clone().unwrap_or_else(|| vec![0]);
-    let o = SweepOptions { method, alphas, etas, risk_tol: a.tol, max_iter: a.max_iter, max_seconds: a.max_seconds };
+    let o = SweepOptions {
+        method,
+        alphas,
+        etas,
+        risk_tol: a.tol,
+        max_iter: a.max_iter,
+        max_seconds: a.max_seconds,
+        record_w: a.record_w,
+    };
     o.validate()?;
     let problems = sweep::problems_from(a.data.as_deref(), &a.preset, &seeds)?;
     let pool = rayon::ThreadPoolBuilder::new()

@@ -236,6 +236,21 @@ impl StopReason {
     }
 }
 
+impl std::fmt::Display for StopReason {
+    /// In words, for printed results (`--json` keeps the snake-case names).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            StopReason::RiskTolerance => "the risk reached its tolerance",
+            StopReason::GradientTolerance => "the gradient reached its tolerance",
+            StopReason::DualStationary => "the dual objective stopped decreasing at rounding level",
+            StopReason::MaxIterations => "the iteration cap was reached",
+            StopReason::TimeLimit => "the time cap was reached",
+            StopReason::FinalTime => "the flow reached its final time",
+            StopReason::Interrupted => "interrupted",
+        })
+    }
+}
+
 /// Largest number of log-spaced checkpoints a run may record.
 pub const MAX_CHECKPOINTS: usize = 100_000;
 

@@ -46,6 +46,17 @@ pub enum Uniqueness {
     Unknown,
 }
 
+impl std::fmt::Display for Uniqueness {
+    /// In words, for printed results (`--json` keeps `unique`, `not_unique`, `unknown`).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Uniqueness::Unique => "the solution is unique (proven)",
+            Uniqueness::NotUnique => "the solution is not unique (proven: a face of solutions)",
+            Uniqueness::Unknown => "not decided (neither uniqueness nor a second solution could be shown)",
+        })
+    }
+}
+
 /// The numbers that certify a solution. Fields a solver cannot certify are `None`.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct Certificate {

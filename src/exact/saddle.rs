@@ -297,8 +297,80 @@ fn active_set_nnls(
     Err(Error::Numerical("saddle path: the active-set NNLS did not settle".into()))
 }
 
+/// Columns that are exact copies of each other up to sign (`x_j = ±x_i`, bit for bit): one class per
+/// distinct non-zero column, as `(member, sign)` pairs with the representative first (sign +1). Zero columns
+/// are classes of their own (they never move).
+fn copy_classes(p: &Problem) -> Vec<Vec<(usize, f64)>> {
+    let cols = p.columns();
+    let mut classes: Vec<Vec<(usize, f64)>> = Vec::new();
+    let mut index: std::collections::HashMap<Vec<u64>, usize> = std::collections::HashMap::new();
+    for j in 0..p.d() {
+        let c = cols.row(j);
+        let Some(first) = c.iter().copied().find(|v| *v != 0.0) else {
+            classes.push(vec![(j, 1.0)]);
+            continue;
+        };
+        let s = first.signum();
+        // −0.0 and 0.0 are one value here.
+        let key: Vec<u64> = c.iter().map(|v| (s * v + 0.0).to_bits()).collect();
+        match index.get(&key) {
+            Some(&k) => {
+                let rep_sign = classes[k][0].1;
+                classes[k].push((j, s * rep_sign));
+            }
+            None => {
+                index.insert(key, classes.len());
+                classes.push(vec![(j, s)]);
+            }
+        }
+    }
+    // Members already hold their sign relative to the representative; the representative's own is +1.
+    for c in &mut classes {
+        c[0].1 = 1.0;
+    }
+    classes
+}
+
 /// The saddle-to-saddle path of `p` (see the module notes).
+///
+/// Exact copies of a column (`x_j = ±x_i`) receive the same gradient up to sign from the same start, so the
+/// `(u, v)` flow keeps `w_j = ±w_i` for all time: among the sign-constrained least-squares solutions of a
+/// plateau it takes the one that splits the weight equally between copies. The path is computed on one
+/// representative per class of copies and each representative's weight is then split equally (with its sign)
+/// among the class; jump times, `q` and the certificates are those of the reduced problem, which has the
+/// same residuals.
 pub fn saddle_path(p: &Problem) -> Result<SaddlePath> {
+    let classes = copy_classes(p);
+    if classes.len() == p.d() {
+        return saddle_path_distinct(p);
+    }
+    let x = p.x();
+    let reps: Vec<usize> = classes.iter().map(|c| c[0].0).collect();
+    let reduced = Problem::new(Dense::from_fn(p.n(), reps.len(), |i, k| x.get(i, reps[k])), p.y().to_vec())?;
+    let mut path = saddle_path_distinct(&reduced)?;
+    let d = p.d();
+    for b in &mut path.saddles {
+        let mut full = vec![0.0; d];
+        for (k, c) in classes.iter().enumerate() {
+            let share = b[k] / c.len() as f64;
+            for &(j, s) in c {
+                full[j] = s * share;
+            }
+        }
+        *b = full;
+    }
+    for (act, sig) in path.active.iter_mut().zip(path.signs.iter_mut()) {
+        let mut pairs: Vec<(usize, f64)> =
+            act.iter().zip(sig.iter()).flat_map(|(&k, &q)| classes[k].iter().map(move |&(j, s)| (j, s * q))).collect();
+        pairs.sort_by_key(|x| x.0);
+        *act = pairs.iter().map(|x| x.0).collect();
+        *sig = pairs.iter().map(|x| x.1).collect();
+    }
+    Ok(path)
+}
+
+/// The path of a design without exact copies of columns.
+fn saddle_path_distinct(p: &Problem) -> Result<SaddlePath> {
     let t0 = std::time::Instant::now();
     let (n, d) = (p.n(), p.d());
     let nf = n as f64;
@@ -408,6 +480,23 @@ pub fn saddle_path(p: &Problem) -> Result<SaddlePath> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn copies_of_columns_are_grouped_with_their_signs() {
+        let x = Dense::from_fn(3, 5, |i, j| match j {
+            2 => (i + 1) as f64,
+            0 | 3 => -((i + 1) as f64),
+            1 => (i * i) as f64 - 1.0,
+            _ => 0.0,
+        });
+        let p = Problem::new(x, vec![1.0, 2.0, 3.0]).unwrap();
+        let c = copy_classes(&p);
+        assert_eq!(c.len(), 3, "{c:?}");
+        // Column 0 = −(1, 2, 3) is the representative; column 2 is its negative, column 3 its copy.
+        assert_eq!(c[0], vec![(0, 1.0), (2, -1.0), (3, 1.0)]);
+        assert_eq!(c[1], vec![(1, 1.0)]);
+        assert_eq!(c[2], vec![(4, 1.0)]);
+    }
 
     #[test]
     fn nnls_against_the_unconstrained_and_the_clipped_solutions() {

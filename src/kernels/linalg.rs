@@ -542,12 +542,30 @@ pub fn logspace(lo: f64, hi: f64, k: usize) -> Vec<f64> {
     if k <= 1 {
         return vec![lo];
     }
-    let (a, b) = (lo.ln(), hi.ln());
-    (0..k).map(|i| if i == k - 1 { hi } else { (a + (b - a) * i as f64 / (k - 1) as f64).exp() }).collect()
+    // NumPy's `logspace(log10(lo), log10(hi), k)` with both end points exact: `1e-8:1e3:12` starts at 1e-8
+    // itself, so `df.alpha == 1e-8` finds it in every door's tables.
+    let (a, b) = (lo.log10(), hi.log10());
+    let step = (b - a) / (k - 1) as f64;
+    (0..k)
+        .map(|i| match i {
+            0 => lo,
+            _ if i == k - 1 => hi,
+            _ => 10f64.powf(a + i as f64 * step),
+        })
+        .collect()
 }
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn log_grids_keep_their_end_points_exactly() {
+        let g = super::logspace(1e-8, 1e3, 12);
+        assert_eq!((g[0], g[11], g.len()), (1e-8, 1e3, 12));
+        assert!((g[1] / 1e-7 - 1.0).abs() < 1e-14, "{}", g[1]);
+        assert!(g.windows(2).all(|w| w[1] > w[0]));
+        assert_eq!(super::logspace(1e-3, 1.0, 1), vec![1e-3]);
+    }
 
     #[test]
     fn power_iteration_matches_a_dense_eigenvalue() {

@@ -1,7 +1,7 @@
 //! How results are shown: one self-contained HTML page (answers, tables, inline SVG figures, the
 //! configuration, version and run time) plus `figures/*.svg|png` and `data/*.json|csv` holding every
-//! plotted series and table at full precision. The report folder is written beside its target and
-//! swapped in whole, so an interrupted run never leaves new figures next to old data.
+//! plotted series and table at full precision. Files are staged inside the output folder and moved into
+//! place one by one at the end; files that ibias did not write are never replaced or deleted.
 //!
 //! ```no_run
 //! // The main job: every registered study with its defaults, into report/.
@@ -11,6 +11,7 @@
 //! ```
 
 pub mod plot;
+pub mod style;
 
 use crate::control::ProgressFn;
 use crate::io::{StagedDir, write_atomic};
@@ -35,7 +36,7 @@ pub fn run_studies(cfg: &Config, out: &Path, keys: Vec<&str>, progress: Progress
         let (_, s) = study.run(cfg.section(key), progress)?;
         sections.push(s);
     }
-    write(out, cfg, &sections, t.elapsed().as_secs_f64())
+    write(out, cfg, &sections, &Source::Computed { seconds: t.elapsed().as_secs_f64() })
 }
 
 fn esc(s: &str) -> String {
@@ -51,7 +52,13 @@ fn table_rows(t: &Table, rows: std::ops::Range<usize>) -> String {
     for i in rows {
         h.push_str("<tr>");
         for j in 0..t.columns.len() {
-            h.push_str(&format!("<td>{}</td>", esc(&t.display(i, j))));
+            // Numbers never wrap (`1.00e-10` stays whole); sentences may.
+            let text = t.display(i, j);
+            if text.contains(' ') && text.chars().any(|c| c.is_alphabetic()) && text.len() > 24 {
+                h.push_str(&format!("<td class=\"text\">{}</td>", esc(&text)));
+            } else {
+                h.push_str(&format!("<td>{}</td>", esc(&text)));
+            }
         }
         h.push_str("</tr>");
     }
@@ -59,18 +66,29 @@ fn table_rows(t: &Table, rows: std::ops::Range<usize>) -> String {
     h
 }
 
-/// A table as HTML: long tables show their first rows, the whole table behind a fold.
+/// Tables longer than this are folded when their study sets no fold of its own.
+const FOLD_LONG: usize = 25;
+/// Rows shown above the fold of a long table.
+const FOLD_SHOW: usize = 10;
+
+/// A table as HTML: long tables show their first rows, the whole table behind a fold (`<details>`).
 pub fn table_html(t: &Table) -> String {
     let n = t.rows.len();
-    match t.fold_after {
+    let fold = t.fold_after.or(if n > FOLD_LONG { Some(FOLD_SHOW) } else { None });
+    match fold {
         Some(k) if n > k => format!(
-            "<table class=\"preview\"><caption>{}</caption>{}</table>\n<details><summary>all {n} rows</summary><table id=\"{}\">{}</table></details>\n",
+            "<div class=\"scroll\"><table class=\"preview\"><caption>{}</caption>{}</table></div>\n<details><summary>all {n} rows</summary><div class=\"scroll\"><table id=\"{}\">{}</table></div></details>\n",
             esc(&t.title),
             table_rows(t, 0..k),
             t.name,
             table_rows(t, 0..n)
         ),
-        _ => format!("<table id=\"{}\"><caption>{}</caption>{}</table>\n", t.name, esc(&t.title), table_rows(t, 0..n)),
+        _ => format!(
+            "<div class=\"scroll\"><table id=\"{}\"><caption>{}</caption>{}</table></div>\n",
+            t.name,
+            esc(&t.title),
+            table_rows(t, 0..n)
+        ),
     }
 }
 
@@ -101,8 +119,61 @@ pub fn figure_json(f: &Figure) -> String {
     serde_json::to_string_pretty(&v).unwrap_or_default()
 }
 
-/// Writes the report for `sections` into `out` (staged, then swapped in whole); returns the page.
-pub fn write(out: &Path, cfg: &Config, sections: &[Section], seconds: f64) -> Result<PathBuf> {
+/// Where a page's numbers came from, stated at its top.
+#[derive(Debug, Clone)]
+pub enum Source<'a> {
+    /// Computed by the studies in this run, with the configuration shown on the page.
+    Computed {
+        /// Wall time of the computation.
+        seconds: f64,
+    },
+    /// Read from a merged sweep table; nothing was computed.
+    Merged {
+        /// The table's path.
+        file: &'a Path,
+        /// How many rows it held.
+        rows: usize,
+    },
+}
+
+/// `YYYY-MM-DD HH:MM UTC` of a time (civil calendar from days since 1970, Hinnant's algorithm).
+pub fn utc(t: std::time::SystemTime) -> String {
+    let secs = t.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()) as i64;
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02} {:02}:{:02} UTC", rem / 3600, rem % 3600 / 60)
+}
+
+impl Source<'_> {
+    fn sentence(&self) -> String {
+        let now = utc(std::time::SystemTime::now());
+        match self {
+            Source::Computed { seconds } => format!(
+                "Data from the ChaCha8 generator with the seeds of the configuration below. Computed in {seconds:.1} s, written {now}."
+            ),
+            Source::Merged { file, rows } => {
+                let modified =
+                    std::fs::metadata(file).and_then(|m| m.modified()).map(utc).unwrap_or_else(|_| "unknown".into());
+                format!(
+                    "Drawn from the merged sweep table {} ({rows} rows, last modified {modified}); nothing was computed for this page. Written {now}.",
+                    file.display()
+                )
+            }
+        }
+    }
+}
+
+/// Writes the report for `sections` into `out` (files moved in one by one; files ibias did not write are
+/// kept, see [`crate::io::StagedDir`]); returns the page.
+pub fn write(out: &Path, cfg: &Config, sections: &[Section], source: &Source<'_>) -> Result<PathBuf> {
     let stage = StagedDir::new(out)?;
     let dir = stage.path().to_path_buf();
     let mut body = String::new();
@@ -151,26 +222,35 @@ h2 {{ border-bottom: 1px solid #ccc; padding-bottom: .2em; margin-top: 2em; }}
 table {{ border-collapse: collapse; margin: 1em 0; font-size: .85em; width: 100%; }}
 caption {{ text-align: left; font-weight: 600; padding: .3em 0; }}
 th, td {{ border: 1px solid #ddd; padding: .25em .5em; text-align: right; }} th {{ background: #f4f4f4; }}
+td {{ white-space: nowrap; }} td.text {{ white-space: normal; text-align: left; min-width: 14em; }}
+.scroll {{ overflow-x: auto; }}
 td:first-child, th:first-child {{ text-align: left; }}
 figure {{ margin: 1.5em 0; }} figure svg {{ width: 100%; height: auto; }} figcaption {{ font-size: .9em; color: #444; }}
 .answers li {{ margin: .4em 0; }} pre {{ background: #f7f7f7; padding: .8em; overflow-x: auto; font-size: .85em; }}
 nav li.part {{ font-weight: 600; list-style: none; margin-top: .4em; }} details {{ margin: .5em 0 1.5em; }}
 </style></head><body>
 <h1>ibias report — implicit bias of gradient methods on least squares</h1>
-<p>ibias {version}; conventions of docs/SPEC.md: R(w) = (1/n)‖Xw − y‖², Lasso R(w) + λ‖w‖₁ (scikit-learn alpha = λ/2). Data from the ChaCha8 generator with the seeds below. Generated in {seconds:.1} s. Every table is in <code>data/NAME.csv</code> at full precision; every figure's series in <code>data/NAME.json</code>.</p>
-<nav><ul>{toc}</ul></nav>
+<p>ibias {version}; conventions of docs/SPEC.md: R(w) = (1/n)‖Xw − y‖², Lasso R(w) + λ‖w‖₁ (scikit-learn alpha = λ/2). {source} Every table is in <code>data/NAME.csv</code> at full precision; every figure's series in <code>data/NAME.json</code>.</p>
+<nav><h2>Contents</h2><ul>{toc}</ul></nav>
 {body}
-<section id="configuration"><h2>Configuration</h2><pre>{cfg}</pre></section>
+{cfg}
 </body></html>
 "#,
         version = env!("CARGO_PKG_VERSION"),
-        seconds = seconds,
+        source = esc(&source.sentence()),
         toc = toc,
         body = body,
-        cfg = esc(&cfg_toml)
+        cfg = match source {
+            Source::Computed { .. } => {
+                format!("<section id=\"configuration\"><h2>Configuration</h2><pre>{}</pre></section>", esc(&cfg_toml))
+            }
+            Source::Merged { .. } => String::new(),
+        }
     );
     write_atomic(&dir.join("index.html"), page.as_bytes())?;
-    write_atomic(&dir.join("data").join("config.toml"), cfg_toml.as_bytes())?;
+    if let Source::Computed { .. } = source {
+        write_atomic(&dir.join("data").join("config.toml"), cfg_toml.as_bytes())?;
+    }
     let target = stage.commit()?;
     Ok(target.join("index.html"))
 }

@@ -108,14 +108,41 @@ pub struct PathPair {
     pub opt_seconds: f64,
 }
 
+/// Two best distances that agree within this relative margin are a tie. Why 1e-6: on many seeds both paths'
+/// closest point is their shared end point, the least-squares solution; gradient descent stops at its
+/// gradient tolerance (1e-10) a relative 1e-8 or so short of it, which is no win of either path.
+pub const TIE_REL: f64 = 1e-6;
+
+/// One pair's record over the further seeds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RepeatRow {
+    /// The pair.
+    pub pair: Pair,
+    /// Seeds where the regularisation path's best point is closer to `w*` by more than [`TIE_REL`].
+    pub wins: usize,
+    /// Seeds where both best distances agree within [`TIE_REL`] (relative).
+    pub ties: usize,
+    /// Seeds where the optimisation path's best point is closer by more than [`TIE_REL`].
+    pub losses: usize,
+    /// Median over seeds of (optimisation best)/(regularisation best).
+    pub median_ratio: f64,
+}
+
+impl RepeatRow {
+    /// The regularisation path's share of the decided seeds (ties left out); NaN when every seed is a tie.
+    pub fn win_fraction_decided(&self) -> f64 {
+        self.wins as f64 / (self.wins + self.losses) as f64
+    }
+}
+
 /// Results of Exercise 3.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Ex3Result {
     /// The three pairs on the configured seed.
     pub pairs: Vec<PathPair>,
-    /// Over `repeats` further seeds, per pair: the fraction where the regularisation path's best point
-    /// is closer to `w*`, and the median ratio (optimisation best / regularisation best).
-    pub repeat: Vec<(Pair, f64, f64)>,
+    /// Over `repeats` further seeds, per pair: wins, ties and losses of the regularisation path (ties: the
+    /// best distances agree within [`TIE_REL`]), and the median ratio (optimisation best / regularisation best).
+    pub repeat: Vec<RepeatRow>,
     /// The least-squares solution.
     pub w_ls: Vec<f64>,
 }
@@ -308,13 +335,15 @@ impl Study for Ex3 {
                 Ok(b)
             })
             .collect::<Result<_>>()?;
-        let repeat: Vec<(Pair, f64, f64)> = [Pair::RidgeGd, Pair::LassoEg, Pair::LassoEgPm]
+        let repeat: Vec<RepeatRow> = [Pair::RidgeGd, Pair::LassoEg, Pair::LassoEgPm]
             .iter()
             .enumerate()
             .map(|(k, &pair)| {
-                let wins = reps.iter().filter(|r| r[k].0 < r[k].1).count() as f64 / reps.len() as f64;
+                let tie = |r: &[(f64, f64); 3]| (r[k].0 - r[k].1).abs() <= TIE_REL * r[k].0.max(r[k].1);
+                let ties = reps.iter().filter(|r| tie(r)).count();
+                let wins = reps.iter().filter(|r| !tie(r) && r[k].0 < r[k].1).count();
                 let ratios: Vec<f64> = reps.iter().map(|r| r[k].1 / r[k].0).collect();
-                (pair, wins, median(&ratios))
+                RepeatRow { pair, wins, ties, losses: reps.len() - wins - ties, median_ratio: median(&ratios) }
             })
             .collect();
         let marks = |c| {
@@ -337,11 +366,11 @@ impl Study for Ex3 {
         ];
         s2.extend(marks(3));
         let figures = vec![
-            Figure::new("ex3_ridge_gd", "Ridge path vs gradient descent", "w₁", "w₂").equal().caption(format!(
+            Figure::new("ex3_ridge_gd", "Ridge path vs gradient descent", "w₁", "w₂").caption(format!(
                 "Ridge path w₂,λ (λ from {:.2e} down to 0) and the gradient-descent path from 0 (η = {eta:.3e}, every iterate) in the (w₁, w₂) plane.",
                 ps.ridge_lambdas[0]
             )).series(s1),
-            Figure::new("ex3_lasso_eg", "Lasso path vs exponentiated gradient", "w₁", "w₂").equal().caption(format!(
+            Figure::new("ex3_lasso_eg", "Lasso path vs exponentiated gradient", "w₁", "w₂").caption(format!(
                 "Lasso path w₁,λ (exact breakpoints, λ from {:.2e} to 0), the exponentiated-gradient path from {:e}·(1, 1) — confined to w > 0 — and the signed EG± path (w = w⁺ − w⁻), both with η = {eta:.3e}.",
                 ps.lasso_lambdas[0], cfg.eg_init
             )).series(s2),
@@ -389,16 +418,31 @@ impl Study for Ex3 {
             vec![
                 Column::new("pair", "pair", Fmt::Plain),
                 Column::new("seeds", "seeds", Fmt::Plain),
-                Column::new("regularisation_wins_fraction", "regularisation wins", Fmt::Percent(1)),
+                Column::new("regularisation_wins", "regularisation wins", Fmt::Plain),
+                Column::new("ties", "ties", Fmt::Plain),
+                Column::new("regularisation_losses", "optimisation wins", Fmt::Plain),
+                Column::new(
+                    "regularisation_wins_fraction_of_decided",
+                    "regularisation wins (of decided)",
+                    Fmt::Percent(1),
+                ),
                 Column::new("median_ratio_opt_over_reg", "median (opt. best)/(reg. best)", Fmt::Fixed(4)),
             ],
         );
-        for (pair, w, m) in &repeat {
-            rtable.push(vec![pair.label().into(), cfg.repeats.into(), Cell::Num(*w), Cell::Num(*m)]);
+        for r in &repeat {
+            rtable.push(vec![
+                r.pair.label().into(),
+                cfg.repeats.into(),
+                r.wins.into(),
+                r.ties.into(),
+                r.losses.into(),
+                Cell::Num(r.win_fraction_decided()),
+                Cell::Num(r.median_ratio),
+            ]);
         }
         let scale = (ls[0].powi(2) + ls[1].powi(2)).sqrt();
         let mut answers = Vec::new();
-        for (q, (_, wins, med)) in pairs.iter().zip(&repeat) {
+        for (q, rep) in pairs.iter().zip(&repeat) {
             let near = q.hausdorff < 0.05 * scale;
             let better = if q.reg_best_distance < q.opt_best_distance {
                 "the regularisation path"
@@ -414,7 +458,7 @@ impl Study for Ex3 {
                 "in seconds, though not in the flop estimate"
             };
             answers.push(format!(
-                "{}: the paths {} (Hausdorff distance {:.3e}, {:.1}% of ‖w_LS‖). Best point (exact): regularisation {:.4e} vs optimisation {:.4e} from w*, so {better} gets closer on this draw; over {} further seeds the regularisation path wins {:.1}% of the time (median ratio {:.4}). Cost: {} regularisation points ({:.1e} flops, {:.1e} s) vs {} gradient steps ({:.1e} flops, {:.1e} s): the {cheaper} path is cheaper {fl}.",
+                "{}: the paths {} (Hausdorff distance {:.3e}, {:.1}% of ‖w_LS‖). Best point (exact): regularisation {:.4e} vs optimisation {:.4e} from w*, so {better} gets closer on this draw; over {} further seeds the regularisation path wins {}, ties {} and loses {} (a tie: best distances equal within {TIE_REL:e} relative), {:.1}% of the decided seeds (median ratio {:.4}). Cost: {} regularisation points ({:.1e} flops, {:.1e} s) vs {} gradient steps ({:.1e} flops, {:.1e} s): the {cheaper} path is cheaper {fl}.",
                 q.pair.label(),
                 if near { "nearly match" } else { "do not match" },
                 q.hausdorff,
@@ -422,8 +466,11 @@ impl Study for Ex3 {
                 q.reg_best_distance,
                 q.opt_best_distance,
                 cfg.repeats,
-                100.0 * wins,
-                med,
+                rep.wins,
+                rep.ties,
+                rep.losses,
+                100.0 * rep.win_fraction_decided(),
+                rep.median_ratio,
                 q.reg_points,
                 q.reg_flops,
                 q.reg_seconds,

@@ -62,7 +62,8 @@ impl Study for RidgeFlow {
     type Config = RidgeFlowConfig;
     type Output = RidgeFlowResult;
     const KEY: &'static str = "ridgeflow";
-    const ABOUT: &'static str = "Beyond the sheet: ridge vs gradient flow — Ali et al.'s 1.6859 bound, exactly";
+    const ABOUT: &'static str =
+        "Beyond the sheet: ridge vs gradient flow — the sup 1.6859 behind Ali et al.'s 1.6862 bound, exactly";
 
     fn run(cfg: &RidgeFlowConfig, progress: ProgressFn<'_>) -> Result<(RidgeFlowResult, Section)> {
         progress(Progress::Stage("ridge vs gradient flow"));
@@ -164,7 +165,7 @@ fn render(
     ];
     Section {
         key: String::new(),
-        title: "Ridge vs gradient flow: Ali et al.'s bound".into(),
+        title: "Ridge vs gradient flow: the constant behind Ali et al.'s bound".into(),
         part: "Beyond the sheet".into(),
         answers,
         tables: vec![t],

@@ -353,6 +353,7 @@ fn options(spec: &SweepSpec, method: SweepMethod, alphas: &[f64]) -> Result<Swee
         risk_tol: spec.stop.tol,
         max_iter: spec.stop.max_iter,
         max_seconds: spec.stop.max_seconds,
+        record_w: false,
     };
     o.validate()?;
     Ok(o)

@@ -152,6 +152,9 @@ pub struct Row {
     pub l2_gap_abs: f64,
     /// `‖w − w_exact(α)‖₂/‖w_exact(α)‖₂` (relative).
     pub distance_to_exact_rel: f64,
+    /// The run's final iterate, when the sweep records it ([`SweepOptions::record_w`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub w: Option<Vec<f64>>,
 }
 
 /// Options of a sweep.
@@ -169,6 +172,8 @@ pub struct SweepOptions {
     pub max_iter: usize,
     /// Seconds cap per run.
     pub max_seconds: f64,
+    /// Keep each run's final iterate `w` in its row (and journal).
+    pub record_w: bool,
 }
 
 impl SweepOptions {
@@ -229,7 +234,8 @@ impl SweepOptions {
     }
 }
 
-/// Parses `LO:HI:K` into `K` log-spaced values, or a comma-separated list.
+/// Parses `LO:HI:K` into `K` log-spaced values (end points exactly `LO` and `HI`, as every door gives
+/// them: see [`crate::kernels::linalg::logspace`]), or a comma-separated list.
 pub fn parse_alphas(s: &str) -> Result<Vec<f64>> {
     let bad = || Error::param("--alphas", format!("'{s}': expected LO:HI:K (log-spaced) or a comma-separated list"));
     let v: Vec<f64> = if s.contains(':') {
@@ -268,7 +274,11 @@ impl Refs {
 }
 
 fn one(p: &Problem, refs: &Refs, seed: Option<u64>, alpha: f64, eta: StepRule, o: &SweepOptions) -> Result<Row> {
-    one_variant(p, refs, seed, alpha, eta, o, &Variant::default()).map(|x| x.0)
+    let (mut row, w) = one_variant(p, refs, seed, alpha, eta, o, &Variant::default())?;
+    if o.record_w {
+        row.w = Some(w);
+    }
+    Ok(row)
 }
 
 /// One run of a sweep in a variant (depth, shape, mini-batches; [`Variant::default`] is the sheet's setting):
@@ -336,6 +346,7 @@ pub(crate) fn one_variant(
         l1_gap_abs: l1 - refs.l1,
         l2_gap_abs: l2 - refs.l2,
         distance_to_exact_rel: dist2(&w, &exact.w) / exact.l2_norm.max(f64::MIN_POSITIVE),
+        w: None,
     };
     Ok((row, w))
 }
@@ -382,7 +393,8 @@ pub fn run(
     let mut done: Vec<Row> = Vec::new();
     if let Some(j) = journal_path {
         let (rows, rep) = journal::read::<Row>(j, Some(&wanted), |r| &r.run_id)?;
-        done = rows;
+        // A sweep that records w redoes journalled runs that did not record it.
+        done = rows.into_iter().filter(|r| !o.record_w || r.w.is_some()).collect();
         report.foreign_rows = rep.foreign;
         report.duplicate_rows = rep.duplicates;
         report.truncated_last_line = rep.truncated_last_line || writer.as_ref().is_some_and(|w| w.dropped_cut_line());

@@ -6,7 +6,7 @@
 //! Bregman projections (dual Newton, warm-started along α), never unconverged runs.
 
 use super::{
-    Column, Figure, Fmt, Section, Series, Study, Table, Validate, count_in, in_range, median, non_empty, quantile,
+    Cell, Column, Figure, Fmt, Section, Series, Study, Table, Validate, count_in, in_range, median, non_empty, quantile,
 };
 use crate::Result;
 use crate::control::{Progress, ProgressFn};
@@ -346,7 +346,7 @@ fn render(cfg: &WoodworthConfig, r: &WoodworthResult) -> Section {
     let mut t_c = Table::new(
         "woodworth_sample_complexity",
         &format!(
-            "Panel (c): the largest α whose limit has population error ≤ {} (n samples, {s} seeds; NaN: not reached on the grid)",
+            "Panel (c): the largest α whose limit has population error ≤ {} (n samples, {s} seeds; a seed that reaches the target at no α of the grid counts as α* = 0, and a quantile that falls on such seeds is shown as –: not reached)",
             cfg.target_error
         ),
         vec![
@@ -380,7 +380,8 @@ fn render(cfg: &WoodworthConfig, r: &WoodworthResult) -> Section {
             n_l1 = n as f64;
         }
         prev = Some((n as f64, e1));
-        t_c.push(vec![n.into(), m.into(), lo.into(), hi.into(), reach.into(), e1.into()]);
+        let reached = |v: f64| if v > 0.0 { Cell::Num(v) } else { Cell::Missing };
+        t_c.push(vec![n.into(), reached(m), reached(lo), reached(hi), reach.into(), e1.into()]);
     }
     let mut t_a = Table::new(
         "woodworth_alpha_sweep",

@@ -187,7 +187,9 @@ fn spectral_risks_match_a_direct_computation_and_the_bound_holds() {
         assert!((e - want).abs() <= 1e-9 * want, "flow t = {t}: {e} vs {want}");
     }
     let (c, xs) = ali_constant();
-    assert!((c - 1.685_909_058).abs() <= 1e-8 && (xs - 1.7933).abs() <= 1e-3, "{c} at {xs}");
+    assert!((c - 1.685_909_058).abs() <= 1e-8, "{c} at {xs}");
+    // x* solves eˣ = 1 + x + x²: 1.7932821329007610 (mpmath, 30 digits), to a few ulps.
+    assert!((xs - 1.793_282_132_900_761).abs() <= 4.0 * f64::EPSILON * xs, "{xs}");
     for seed in 0..20 {
         let q = make(20, 40, None, 0.5, seed);
         let w: Vec<f64> = (0..40).map(|j| ((j * 7 + seed as usize) % 5) as f64 - 2.0).collect();
@@ -198,4 +200,76 @@ fn spectral_risks_match_a_direct_computation_and_the_bound_holds() {
         ibias::problem::Problem::new(ibias::kernels::linalg::Dense::from_fn(9, 1, |_, _| 1.0), vec![0.0; 9]).unwrap();
     let (r, _) = SpectralRisk::new(&one, &[0.0], 1.0).unwrap().max_ratio(1e-5, 1e5);
     assert!((r - c).abs() <= 1e-10, "tight: {r} vs {c}");
+}
+
+/// Duplicated and negated columns (column 7 = column 2, column 9 = −column 4, 6 × 10): the `(u, v)` flow gives
+/// copies the same gradient (up to sign) from the same start, so it splits the weight equally between them; the
+/// saddle path must take that split, not put everything on one copy. Checked against the independently
+/// integrated accelerated flow at α = 1e-300 (equal split to 1e-12; within its finite-α distance of the path
+/// mid-plateau, while the one-copy answer would be a whole saddle weight away) and against the path of the design
+/// without the copies (same jump times, weights split).
+#[test]
+fn the_saddle_path_splits_weight_equally_between_copied_columns_as_the_flow_does() {
+    let base = make(6, 10, Some(3), 0.0, 11);
+    let x = base.x();
+    let col = |j: usize| {
+        if j == 7 {
+            2
+        } else if j == 9 {
+            4
+        } else {
+            j
+        }
+    };
+    let sign = |j: usize| if j == 9 { -1.0 } else { 1.0 };
+    let xd = ibias::kernels::linalg::Dense::from_fn(6, 10, |i, j| sign(j) * x.get(i, col(j)));
+    // y puts weight on both copied columns.
+    let w_true = [0.0, 0.0, 1.5, 0.0, -1.0, 0.3, 0.0, 0.0, 0.0, 0.0];
+    let y: Vec<f64> = (0..6).map(|i| (0..10).map(|j| xd.get(i, j) * w_true[j]).sum()).collect();
+    let p = ibias::problem::Problem::new(xd.clone(), y.clone()).unwrap();
+    let path = saddle_path(&p).unwrap();
+    let mut saw_copy = false;
+    for b in &path.saddles {
+        assert_eq!(b[2], b[7], "{b:?}");
+        assert_eq!(b[9], -b[4], "{b:?}");
+        saw_copy |= b[2].abs() > 0.1 || b[4].abs() > 0.1;
+    }
+    assert!(saw_copy, "the copies carry weight on some plateau");
+    // Active sets list both copies, with their signs.
+    for (act, sig) in path.active.iter().zip(&path.signs) {
+        assert_eq!(act.contains(&2), act.contains(&7));
+        assert_eq!(act.contains(&4), act.contains(&9));
+        if let (Some(a), Some(b)) = (act.iter().position(|&j| j == 4), act.iter().position(|&j| j == 9)) {
+            assert_eq!(sig[a], -sig[b]);
+        }
+    }
+    // The design without the copies: the same jump times; its weights, split, are ours.
+    let keep: Vec<usize> = vec![0, 1, 2, 3, 4, 5, 6, 8];
+    let reduced = ibias::problem::Problem::new(
+        ibias::kernels::linalg::Dense::from_fn(6, keep.len(), |i, k| xd.get(i, keep[k])),
+        y.clone(),
+    )
+    .unwrap();
+    let rpath = saddle_path(&reduced).unwrap();
+    assert_eq!(rpath.times, path.times);
+    for (rb, b) in rpath.saddles.iter().zip(&path.saddles) {
+        assert!((rb[2] / 2.0 - b[2]).abs() <= 1e-15 * rb[2].abs().max(1.0));
+        assert!((rb[4] / 2.0 - b[4]).abs() <= 1e-15 * rb[4].abs().max(1.0));
+    }
+    // The flow itself, integrated independently in accelerated time at α = 1e-300.
+    let mids: Vec<f64> = path
+        .times
+        .windows(2)
+        .map(|t| 0.5 * (t[0] + t[1]))
+        .chain(std::iter::once(path.times.last().unwrap() + 1.0))
+        .collect();
+    let opts = OdeOptions { rtol: 1e-11, atol: 1e-13, ..Default::default() };
+    let f = accelerated_flow(&p, -300.0 * std::f64::consts::LN_10, &mids, opts).unwrap();
+    for (t, w) in mids.iter().zip(&f.w) {
+        let scale = w.iter().map(|v| v.abs()).fold(1e-300, f64::max);
+        assert!((w[2] - w[7]).abs() <= 1e-12 * scale && (w[9] + w[4]).abs() <= 1e-12 * scale, "τ = {t}: {w:?}");
+        let beta = path.at(*t);
+        let d = w.iter().zip(beta).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+        assert!(d <= 1e-2, "τ = {t}: ‖w − β‖∞ = {d:e}");
+    }
 }

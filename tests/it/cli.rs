@@ -276,3 +276,50 @@ fn help_and_number_messages_say_what_was_typed() {
     let (c, _, err) = ibias(&["run", "md", "--data", &f, "--alpha", "nan"]);
     assert!(c == 2 && err.contains("not a finite number"), "{err}");
 }
+
+#[test]
+fn an_output_folder_keeps_files_ibias_did_not_write_and_dot_works() {
+    let dir = Tmp::new("cli-out-foreign");
+    let out = dir.path("mydir");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("important.txt"), b"user data").unwrap();
+    let o = out.to_string_lossy().into_owned();
+    for _ in 0..2 {
+        // Twice: the second run replaces its own files (listed in the manifest), never the foreign one.
+        let (c, _, err) = ibias(&["report", "--only", "ex1", "--quiet", "--out", &o]);
+        assert_eq!(c, 0, "{err}");
+        assert_eq!(std::fs::read(out.join("important.txt")).unwrap(), b"user data");
+        assert!(out.join("index.html").exists() && out.join("data/ex1_limits.csv").exists());
+    }
+    // A file ibias would write, but did not: refused, kept.
+    let other = dir.path("other");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::write(other.join("index.html"), b"<p>mine</p>").unwrap();
+    let (c, _, err) = ibias(&["ex1", "--out", &other.to_string_lossy()]);
+    assert_eq!(c, 1);
+    assert!(err.contains("did not write") && err.contains("index.html"), "{err}");
+    assert_eq!(std::fs::read(other.join("index.html")).unwrap(), b"<p>mine</p>");
+    // `--out .` writes into the current folder.
+    let here = dir.path("here");
+    std::fs::create_dir_all(&here).unwrap();
+    std::fs::write(here.join("notes.md"), b"keep").unwrap();
+    let st = Command::new(env!("CARGO_BIN_EXE_ibias")).args(["ex1", "--out", "."]).current_dir(&here).output().unwrap();
+    assert!(st.status.success(), "{}", String::from_utf8_lossy(&st.stderr));
+    assert!(here.join("index.html").exists());
+    assert_eq!(std::fs::read(here.join("notes.md")).unwrap(), b"keep");
+    let names: Vec<String> =
+        std::fs::read_dir(&here).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert!(names.iter().all(|n| !n.contains("staging") && !n.ends_with(".tmp")), "{names:?}");
+}
+
+#[cfg(unix)]
+#[test]
+fn dash_o_writes_through_a_symbolic_link() {
+    let dir = Tmp::new("cli-out-link");
+    std::fs::write(dir.path("target.csv"), b"").unwrap();
+    std::os::unix::fs::symlink(dir.path("target.csv"), dir.path("link.csv")).unwrap();
+    let (c, _, err) = ibias(&["data", "gen", "--preset", "ex2", "--seed", "1", "-o", &dir.s("link.csv")]);
+    assert_eq!(c, 0, "{err}");
+    assert!(std::fs::symlink_metadata(dir.path("link.csv")).unwrap().file_type().is_symlink(), "the link stays");
+    assert!(std::fs::read_to_string(dir.path("target.csv")).unwrap().lines().count() > 40, "written through it");
+}

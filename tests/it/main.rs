@@ -10,6 +10,7 @@ mod helpers;
 mod potentials;
 mod readme;
 mod robustness;
+mod schema;
 mod sgd;
 mod study;
 mod sweep;

@@ -1,10 +1,10 @@
 //! Every `ibias …` command of the README runs as printed, in order, in a fresh folder (commands that
 //! need other tools — cargo, pip, python, Slurm — are run by the suites of those tools: `scripts/test`).
+//! Outcomes are checked, never wall time: speed is measured in BENCHMARKS.md, as ratios.
 
 use crate::helpers::Tmp;
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 /// The `ibias` lines of the README's `sh` blocks, comments removed.
 fn readme_commands() -> Vec<String> {
@@ -45,18 +45,12 @@ fn every_readme_command_runs_as_printed() {
     let bin = Path::new(env!("CARGO_BIN_EXE_ibias")).parent().unwrap().to_path_buf();
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap_or_default());
     for cmd in cmds {
-        let t = Instant::now();
         let out = Command::new("sh").arg("-c").arg(&cmd).env("PATH", &path).current_dir(&dir.0).output().unwrap();
-        let secs = t.elapsed();
         assert!(
             out.status.success(),
             "README command failed: {cmd}\nstdout: {}\nstderr: {}",
             String::from_utf8_lossy(&out.stdout),
             String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(
-            secs < Duration::from_secs(60),
-            "README command took {secs:?} (examples must finish in under a minute): {cmd}"
         );
     }
 }

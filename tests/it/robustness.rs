@@ -167,6 +167,7 @@ proptest! {
             risk_tol: 1e-20,
             max_iter: 2000,
             max_seconds: 2.0,
+            record_w: false,
         };
         if let Ok((rows, _)) = sweep(&[(None, p)], &o, None, &quiet) {
             prop_assert!(rows.iter().all(|r| r.distance_to_exact_rel.is_finite()));

@@ -13,6 +13,7 @@ fn opts(method: SweepMethod, alphas: &str) -> SweepOptions {
         risk_tol: 1e-24,
         max_iter: 1_000_000,
         max_seconds: 30.0,
+        record_w: false,
     }
 }
 
