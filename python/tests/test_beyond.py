@@ -132,7 +132,7 @@ def test_sgd_from_python_equals_the_cli_and_is_reproducible(ex2, cli, tmp_path):
     assert np.array_equal(ibias.gd(X, y, batch=40, eta=0.01, tol=0, max_iter=300).w, ibias.gd(X, y, eta=0.01, tol=0, max_iter=300).w)
     a = ibias.gd(X, y, batch=2, eta=0.01, label_noise=0.1, seed=1, tol=0, max_iter=500).w
     assert np.array_equal(a, ibias.gd(X, y, batch=2, eta=0.01, label_noise=0.1, seed=1, tol=0, max_iter=500).w)
-    with pytest.raises(ValueError, match="--batch"):
+    with pytest.raises(ValueError, match="invalid parameter batch:"):
         ibias.gd(X, y, batch=0)
 
 

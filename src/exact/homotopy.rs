@@ -82,56 +82,57 @@ pub fn homotopy(p: &Problem) -> Result<Homotopy> {
     }
     let mut lam = lmax;
     let mut w = vec![0.0; d];
-    let mut active: Vec<usize> = Vec::new();
-    let mut signs: Vec<f64> = Vec::new();
+    // Two correlations within this of λ (relative to λ_max) are tied; events closer than it coincide.
     let tie = 1e-11;
     let mut degenerate = false;
-    for j in 0..d {
-        let cj = 2.0 * xty[j] / nf;
-        if cj.abs() >= lmax * (1.0 - tie) {
-            active.push(j);
-            signs.push(cj.signum());
-        }
-    }
-    let mut just_left: Vec<usize> = Vec::new();
     let cols = p.columns();
     let mut r = Vec::with_capacity(n);
     let mut certs: Vec<PathCertificate> = Vec::new();
     let mut join_p = vec![f64::INFINITY; d];
     let mut join_m = vec![f64::INFINITY; d];
-    // Xᵀx_j for every variable that has been active, computed once: the active Gram matrix is read off
+    let mut active: Vec<usize> = Vec::new();
+    let mut signs: Vec<f64> = Vec::new();
+    // Whether the previous segment's X_A already had the rank of X (then no column joins; reset by a leave).
+    let mut full_rank = false;
+    // Xᵀx_j for every variable that has been a candidate, computed once: the active Gram matrix is read off
     // them, and both products of a breakpoint cost d·|A| instead of n·d.
     let mut xtx: HashMap<usize, Vec<f64>> = HashMap::new();
     for _ in 0..(20 * d + 100) {
         crate::control::check()?;
-        for &j in &active {
-            xtx.entry(j).or_insert_with(|| {
-                let mut col = vec![0.0; d];
-                plan.xt_mul(cols.row(j), &mut col);
-                col
-            });
+        // The correlations c = (2/n)Xᵀ(y − Xw) at this breakpoint, and its certificate.
+        let support: Vec<usize> = (0..d).filter(|&j| w[j] != 0.0).collect();
+        for &j in &support {
+            cache_xtx(&mut xtx, &plan, cols, j, d);
         }
-        let k = active.len();
-        let gram = Dense::from_fn(k, k, |a, b| xtx[&active[b]][active[a]]);
-        let fac = SymFactor::new(&gram)?;
-        degenerate |= fac.degenerate();
-        let rhs: Vec<f64> = signs.iter().map(|s| 0.5 * nf * s).collect();
-        let v = fac.solve(&rhs);
-        // a = (2/n) XᵀX_A v: the rate at which the correlations change as λ decreases; and
-        // Xᵀ(y − Xw) = Xᵀy − XᵀX_A w_A at this breakpoint (its correlations and certificate).
-        let mut a = vec![0.0; d];
-        for (kk, &j) in active.iter().enumerate() {
-            linalg::axpy(2.0 / nf * v[kk], &xtx[&j], &mut a);
-        }
-        let (xtr, cert) = cached_certificate(p, &xty, &xtx, &active, &w, lam, &mut r);
+        let (xtr, cert) = cached_certificate(p, &xty, &xtx, &support, &w, lam, &mut r);
         let c: Vec<f64> = xtr.iter().map(|v| v * 2.0 / nf).collect();
         certs.push(cert);
+        // The equicorrelation set: the support (which must stay active, with the signs of w) and the
+        // variables at zero whose |c_j| is at λ (tied: each may enter or not).
+        let must_signs: Vec<f64> = support.iter().map(|&j| w[j].signum()).collect();
+        let optional: Vec<usize> = if full_rank {
+            Vec::new()
+        } else {
+            (0..d).filter(|&j| w[j] == 0.0 && c[j].abs() >= lam - tie * lmax && c[j] != 0.0).collect()
+        };
+        let opt_signs: Vec<f64> = optional.iter().map(|&j| c[j].signum()).collect();
+        for &j in &optional {
+            cache_xtx(&mut xtx, &plan, cols, j, d);
+        }
+        // Which of the tied variables enter: the subset whose direction keeps every sign and every other
+        // tied correlation inside [−λ, λ] (a linear complementarity problem on the tied set; see `direction`).
+        let dir = direction(&xtx, &support, &must_signs, &optional, &opt_signs, nf, d)?;
+        active = dir.active;
+        signs = dir.signs;
+        let (fac, v, a) = (dir.fac, dir.v, dir.a);
+        degenerate |= fac.degenerate();
+        full_rank = fac.rank() >= rank;
         // Joining times, branch-free over all variables so that the divisions vectorise:
         // Δ⁺_j = (λ − c_j)/(1 − a_j) (enters with sign +1), Δ⁻_j = (λ + c_j)/(1 + a_j) (sign −1);
         // INFINITY where there is no event. A join at Δ ≈ λ is the 0/0 of a path that already
         // interpolates: not an event. A column joins only while X_A has not reached the rank of X.
         let lam_cut = lam * (1.0 - 1e-9);
-        let joinable = fac.rank() < rank;
+        let joinable = !full_rank;
         for j in 0..d {
             let (dp, dm) = (1.0 - a[j], 1.0 + a[j]);
             let tp = ((lam - c[j]) / dp).max(0.0);
@@ -143,19 +144,21 @@ pub fn homotopy(p: &Problem) -> Result<Homotopy> {
             join_p[j] = f64::INFINITY;
             join_m[j] = f64::INFINITY;
         }
-        // A variable that has just left may not re-enter at once (Δ ≈ 0).
-        for &j in &just_left {
-            if join_p[j] <= tie * lmax {
-                join_p[j] = f64::INFINITY;
-            }
-            if join_m[j] <= tie * lmax {
-                join_m[j] = f64::INFINITY;
+        // A tied variable that stays out leaves its own boundary at once (s_j a_j ≥ 1): it has no event
+        // there, only at the opposite boundary.
+        for (&j, &sj) in optional.iter().zip(&opt_signs) {
+            if !active.contains(&j) {
+                if sj > 0.0 {
+                    join_p[j] = f64::INFINITY;
+                } else {
+                    join_m[j] = f64::INFINITY;
+                }
             }
         }
         let mut step = lam; // Δ to λ = 0
         let mut leave_events: Vec<(f64, usize)> = Vec::new();
         for (kk, &j) in active.iter().enumerate() {
-            if v[kk] != 0.0 {
+            if v[kk] != 0.0 && w[j] != 0.0 {
                 let dl = -w[j] / v[kk];
                 if dl > 0.0 {
                     leave_events.push((dl, j));
@@ -169,7 +172,6 @@ pub fn homotopy(p: &Problem) -> Result<Homotopy> {
         if min_ev < step && lam - min_ev > 1e-11 * lmax {
             step = min_ev;
         }
-        let has_event = step < lam;
         let new_lam = (lam - step).max(0.0);
         // w on the current active set at the new λ (no drift): G_A w_A = X_Aᵀy − (n/2)λ s_A.
         let rhs_w: Vec<f64> = active.iter().zip(&signs).map(|(&j, s)| xty[j] - 0.5 * nf * new_lam * s).collect();
@@ -177,42 +179,31 @@ pub fn homotopy(p: &Problem) -> Result<Homotopy> {
         for (kk, &j) in active.iter().enumerate() {
             w[j] = wa[kk];
         }
+        // Variables whose leave event coincides with this step reach zero exactly here.
+        let thresh = step + tie * lmax;
+        for e in leave_events.iter().filter(|e| e.0 <= thresh) {
+            w[e.1] = 0.0;
+            full_rank = false;
+        }
+        // A variable that entered at this breakpoint with a zero rate, or that rounding pushed past zero
+        // against its sign, is at zero.
+        for (&j, &sj) in active.iter().zip(&signs) {
+            if w[j] * sj < 0.0 && w[j].abs() <= 1e-12 * linalg::norm_inf(&w).max(f64::MIN_POSITIVE) {
+                w[j] = 0.0;
+            }
+        }
         lam = new_lam;
-        just_left.clear();
         if lam <= 0.0 || !step.is_finite() {
-            certs.push(cached_certificate(p, &xty, &xtx, &active, &w, 0.0, &mut r).1);
+            let support: Vec<usize> = (0..d).filter(|&j| w[j] != 0.0).collect();
+            certs.push(cached_certificate(p, &xty, &xtx, &support, &w, 0.0, &mut r).1);
             lambdas.push(0.0);
             coefs.push(w.clone());
             break;
         }
-        // Apply all events tied with the first.
-        let thresh = step + tie * lmax;
-        let mut joins: Vec<(usize, f64)> = Vec::new();
-        let mut leaves: Vec<usize> = Vec::new();
-        if has_event {
-            for j in 0..d {
-                if join_p[j] <= thresh {
-                    joins.push((j, 1.0));
-                } else if join_m[j] <= thresh {
-                    joins.push((j, -1.0));
-                }
-            }
-            leaves.extend(leave_events.iter().filter(|e| e.0 <= thresh).map(|e| e.1));
-        }
-        for j in &leaves {
-            if let Some(pos) = active.iter().position(|x| x == j) {
-                active.remove(pos);
-                signs.remove(pos);
-                w[*j] = 0.0;
-                just_left.push(*j);
-            }
-        }
-        active.extend(joins.iter().map(|e| e.0));
-        signs.extend(joins.iter().map(|e| e.1));
         lambdas.push(lam);
         coefs.push(w.clone());
-        if active.is_empty() {
-            return Err(Error::Numerical(format!("Lasso homotopy: the active set became empty at λ = {lam:e}")));
+        if w.iter().all(|&x| x == 0.0) && lam < lmax * (1.0 - tie) {
+            return Err(Error::Numerical(format!("Lasso homotopy: the solution returned to 0 at λ = {lam:e}")));
         }
     }
     if lambdas.last() != Some(&0.0) {
@@ -222,6 +213,128 @@ pub fn homotopy(p: &Problem) -> Result<Homotopy> {
         )));
     }
     Ok(Homotopy { path: finish(p, lambdas, coefs, certs, t0), active, signs, degenerate })
+}
+
+fn cache_xtx(xtx: &mut HashMap<usize, Vec<f64>>, plan: &GradPlan, cols: &Dense, j: usize, d: usize) {
+    xtx.entry(j).or_insert_with(|| {
+        let mut col = vec![0.0; d];
+        plan.xt_mul(cols.row(j), &mut col);
+        col
+    });
+}
+
+/// The direction of a segment: its active set and signs, the factor of `G_A`, the rate `v = dw_A/d(−λ)`
+/// and `a = (2/n)XᵀX_A v` (the rate at which the correlations change as λ decreases).
+struct Direction {
+    active: Vec<usize>,
+    signs: Vec<f64>,
+    fac: SymFactor,
+    v: Vec<f64>,
+    a: Vec<f64>,
+}
+
+/// The most tied variables whose entering subsets are searched exhaustively (2^m subsets).
+const MAX_TIED: usize = 14;
+
+/// Chooses which tied variables enter (Efron et al. 2004's lasso modification, with ties resolved exactly).
+///
+/// Rule when the Lasso solution is not unique (columns not in general position): the active columns stay
+/// linearly independent up to exact copies, which share equally.
+///
+/// The support `must` stays active with the signs of `w`. Each variable of `optional` sits at zero with
+/// `|c_j| = λ` and sign `s_j`. A subset `S` of them is a valid choice when, with `A = must ∪ S` and
+/// `v = (n/2)G_A⁺s_A`, (i) `(2/n)G_A v = s_A` (the active correlations all move with λ), (ii) `s_j v_j ≥ 0` on
+/// `S` (an entering variable moves away from zero with its sign) and (iii) `s_j a_j ≥ 1` off `S` (a variable
+/// left out does not cross λ). These are the complementarity conditions of the one-sided derivative of the
+/// Lasso path; in general position exactly one subset satisfies them. Subsets are tried largest first (with
+/// duplicated columns several are valid, and the largest gives the minimum-ℓ2 split); none valid, or more
+/// than [`MAX_TIED`] tied variables with the full set invalid, is an error (the caller falls back).
+fn direction(
+    xtx: &HashMap<usize, Vec<f64>>,
+    must: &[usize],
+    must_signs: &[f64],
+    optional: &[usize],
+    opt_signs: &[f64],
+    nf: f64,
+    d: usize,
+) -> Result<Direction> {
+    let m = optional.len();
+    let mut masks: Vec<u32> =
+        if m <= MAX_TIED { (0..(1u32 << m)).collect() } else { vec![u32::MAX >> (32 - m.min(32))] };
+    masks.sort_by_key(|mask| std::cmp::Reverse(mask.count_ones()));
+    let mut last_err = String::new();
+    for mask in masks {
+        let mut active: Vec<usize> = must.to_vec();
+        let mut signs: Vec<f64> = must_signs.to_vec();
+        for (i, (&j, &sj)) in optional.iter().zip(opt_signs).enumerate() {
+            if m > MAX_TIED || mask & (1 << i) != 0 {
+                active.push(j);
+                signs.push(sj);
+            }
+        }
+        if active.is_empty() {
+            continue;
+        }
+        let k = active.len();
+        let gram = Dense::from_fn(k, k, |x, y| xtx[&active[y]][active[x]]);
+        let fac = SymFactor::new(&gram)?;
+        // The active columns stay linearly independent, except for exact copies (x_j = ±x_i), which enter
+        // together and share the weight equally (the pseudo-inverse's minimum-ℓ2 split): a subset whose
+        // Gram matrix is singular for any other reason is a face of the solution set, not a new direction.
+        if fac.rank() < distinct_columns(&active, xtx) {
+            last_err = "the tied columns are linearly dependent".into();
+            continue;
+        }
+        let rhs: Vec<f64> = signs.iter().map(|s| 0.5 * nf * s).collect();
+        let v = fac.solve(&rhs);
+        let mut a = vec![0.0; d];
+        for (kk, &j) in active.iter().enumerate() {
+            linalg::axpy(2.0 / nf * v[kk], &xtx[&j], &mut a);
+        }
+        let tol = 1e-9;
+        // (i) consistency: the active correlations move at rate 1 with λ.
+        let incons = active.iter().zip(&signs).map(|(&j, s)| (a[j] - s).abs()).fold(0.0, f64::max);
+        // (ii) entering variables move with their signs.
+        let vmax = v.iter().map(|x| x.abs()).fold(0.0, f64::max);
+        let wrong_sign = active
+            .iter()
+            .zip(&signs)
+            .zip(&v)
+            .filter(|((j, _), _)| !must.contains(j))
+            .map(|((_, s), vj)| (-s * vj).max(0.0))
+            .fold(0.0, f64::max);
+        // (iii) left-out tied variables stay inside.
+        let crossing = optional
+            .iter()
+            .zip(opt_signs)
+            .filter(|(j, _)| !active.contains(j))
+            .map(|(&j, s)| (1.0 - s * a[j]).max(0.0))
+            .fold(0.0, f64::max);
+        if incons <= tol && wrong_sign <= tol * vmax.max(f64::MIN_POSITIVE) && crossing <= tol {
+            return Ok(Direction { active, signs, fac, v, a });
+        }
+        last_err =
+            format!("active-rate mismatch {incons:.1e}, wrong-sign rate {wrong_sign:.1e}, crossing {crossing:.1e}");
+    }
+    Err(Error::Numerical(format!(
+        "Lasso homotopy: no direction keeps the KKT conditions on the {m} tied variables ({last_err})"
+    )))
+}
+
+/// How many of `active` are distinct up to sign: exact copies `x_j = ±x_i` have `Xᵀx_j = ±Xᵀx_i` bit for bit
+/// (the same products of the same numbers; negation is exact).
+fn distinct_columns(active: &[usize], xtx: &HashMap<usize, Vec<f64>>) -> usize {
+    let mut reps: Vec<&[f64]> = Vec::new();
+    for &j in active {
+        let c = &xtx[&j];
+        let copy = reps
+            .iter()
+            .any(|r| r.iter().zip(c.iter()).all(|(a, b)| a == b) || r.iter().zip(c.iter()).all(|(a, b)| *a == -b));
+        if !copy {
+            reps.push(c);
+        }
+    }
+    reps.len()
 }
 
 /// `Xᵀ(y − Xw) = Xᵀy − Σ_A w_j Xᵀx_j` from the homotopy's cached products (`w` vanishes off the active

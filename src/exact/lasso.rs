@@ -48,22 +48,32 @@ pub fn default_lasso_grid(p: &Problem, k: usize, positive: bool) -> Vec<f64> {
     g
 }
 
-/// The exact Lasso path: the homotopy's breakpoints when each passes its KKT check; otherwise (a design
-/// too degenerate for the homotopy in floating point) coordinate descent at the homotopy's λ values,
-/// each point certified by its duality gap, and the method says so. Fails if neither certifies.
+/// The exact Lasso path: the homotopy's breakpoints when each passes its KKT check. Otherwise (a step too
+/// ill-conditioned for the homotopy in floating point) the breakpoints before the first failed check are
+/// kept — they are exact — and coordinate descent runs at the homotopy's remaining λ values, each point
+/// certified by its duality gap; the method names the exact segments. A homotopy that stops (no direction
+/// keeps the KKT conditions) falls back to coordinate descent on the default grid. Fails if neither
+/// certifies.
 pub fn lasso_path(p: &Problem) -> Result<Path> {
-    let h = homotopy::homotopy(p)?;
-    let why = match homotopy::certified(p, &h.path) {
-        Ok(()) => return Ok(h.path),
-        Err(e) => e.brief(),
+    let (exact_part, rest, why) = match homotopy::homotopy(p) {
+        Ok(h) => match homotopy::certified(p, &h.path) {
+            Ok(()) => return Ok(h.path),
+            Err(e) => {
+                let tol = homotopy::kkt_tolerance(p, h.path.lambdas.first().copied().unwrap_or(0.0));
+                let k = h.path.certificates.iter().position(|c| !(c.kkt_violation <= tol)).unwrap_or(0);
+                let mut rest = h.path.lambdas[k..].to_vec();
+                rest.dedup();
+                (Some((h.path, k)), rest, e.brief())
+            }
+        },
+        Err(e @ Error::Interrupted) => return Err(e),
+        Err(e) => (None, default_lasso_grid(p, 100, false), e.brief()),
     };
-    let mut grid = h.path.lambdas.clone();
-    grid.dedup();
-    let mut path = lasso_cd(p, &grid, CdOptions { gap_tol: 1e-14, ..Default::default() }).map_err(|e| {
+    let mut path = lasso_cd(p, &rest, CdOptions { gap_tol: 1e-14, ..Default::default() }).map_err(|e| {
         Error::CertificateFailed { solver: "Lasso path".into(), detail: format!("{why}; then {}", e.brief()) }
     })?;
     let scale = p.risk_at_zero().max(f64::MIN_POSITIVE);
-    let lmax = grid.first().copied().unwrap_or(0.0);
+    let lmax = lambda_max(p, false);
     if let Some(k) = path.certificates.iter().position(|c| {
         !(c.duality_gap_abs.is_some_and(|g| g <= 1e-12 * scale) && c.kkt_violation <= 1e-6 * lmax.max(1e-300))
     }) {
@@ -71,17 +81,47 @@ pub fn lasso_path(p: &Problem) -> Result<Path> {
             solver: "Lasso path (homotopy, then coordinate descent)".into(),
             detail: format!(
                 "{why}; coordinate descent at λ = {:e} reaches only duality gap {:.3e} (KKT {:.3e})",
-                grid[k],
+                rest[k],
                 path.certificates[k].duality_gap_abs.unwrap_or(f64::NAN),
                 path.certificates[k].kkt_violation
             ),
         });
     }
-    path.method = format!(
-        "coordinate descent at the homotopy's {} λ values (the homotopy failed its own check: {why}); \
-         between them the path is not guaranteed linear",
-        grid.len()
-    );
+    match exact_part {
+        Some((h, k)) if k > 0 => {
+            let cut = h.lambdas[k - 1];
+            path.method = format!(
+                "exact homotopy breakpoints from λ = {:e} down to λ = {cut:e} ({k} breakpoints, linear between them); \
+                 below, coordinate descent at the homotopy's {} remaining λ values (its check failed there: {why}), \
+                 where the path is not guaranteed linear between points",
+                h.lambdas[0],
+                rest.len()
+            );
+            let mut lambdas = h.lambdas[..k].to_vec();
+            let mut coefs = h.coefs[..k].to_vec();
+            let mut certs = h.certificates[..k].to_vec();
+            lambdas.extend(path.lambdas.drain(..));
+            coefs.extend(path.coefs.drain(..));
+            certs.extend(path.certificates.drain(..));
+            path.lambdas = lambdas;
+            path.coefs = coefs;
+            path.certificates = certs;
+        }
+        Some(_) => {
+            path.method = format!(
+                "coordinate descent at the homotopy's {} λ values (the homotopy failed its own check: {why}); \
+                 between them the path is not guaranteed linear",
+                rest.len()
+            )
+        }
+        None => {
+            path.method = format!(
+                "coordinate descent on {} log-spaced λ values (the homotopy stopped: {why}); between them the \
+                 path is not guaranteed linear",
+                rest.len()
+            )
+        }
+    }
     Ok(path)
 }
 

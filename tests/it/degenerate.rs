@@ -170,3 +170,32 @@ fn bregman_projection_is_scale_invariant() {
         assert!(!e.to_string().contains("entropy potential"), "{e}");
     }
 }
+
+/// Uniqueness is decided where it can be (Tibshirani 2013, and the LP range test when the equicorrelated
+/// columns are dependent): two 2 × 3 designs with the same support {0}, dual μ = (1, 0) and equicorrelation
+/// set {0, 1, 2}, where no single column lies in span(x₀). With x₁ = (1, 1), x₂ = (1, −1), x₁ + x₂ = 2x₀ moves
+/// weight at constant fit and ℓ1 norm: not unique. With x₁ = (1, 1), x₂ = (1, 2) no non-negative mix leaves
+/// range(x₀): unique. At λ = 0 the Lasso is least squares: unique iff X has full column rank.
+#[test]
+fn uniqueness_is_decided_by_the_lp_range_test() {
+    use ibias::exact::uniqueness::uniqueness;
+    for (x2, want) in [((1.0, -1.0), Uniqueness::NotUnique), ((1.0, 2.0), Uniqueness::Unique)] {
+        let cols = [(1.0, 0.0), (1.0, 1.0), x2];
+        let p = problem(2, 3, |i, j| if i == 0 { cols[j].0 } else { cols[j].1 }, vec![1.0, 0.0]);
+        let rho = [1.0, 1.0, 1.0]; // Xᵀμ with μ = (1, 0)
+        assert_eq!(uniqueness(&p, &[1.0, 0.0, 0.0], &rho).unwrap(), want, "x₂ = {x2:?}");
+    }
+    let wide = make(5, 8, None, 0.0, 3);
+    let tall = make(8, 5, None, 0.3, 3);
+    let zero = |p: &Problem| vec![0.0; p.d()];
+    assert_eq!(lasso_uniqueness(&wide, &zero(&wide), 0.0).unwrap(), Uniqueness::NotUnique);
+    assert_eq!(lasso_uniqueness(&tall, &zero(&tall), 0.0).unwrap(), Uniqueness::Unique);
+    // Along an exact path on a Gaussian design (general position), every breakpoint with λ > 0 is decided.
+    let p = make(15, 40, Some(4), 0.2, 5);
+    let path = lasso_path(&p).unwrap();
+    for (&l, w) in path.lambdas.iter().zip(&path.coefs) {
+        if l > 0.0 {
+            assert_eq!(lasso_uniqueness(&p, w, l).unwrap(), Uniqueness::Unique, "λ = {l:e}");
+        }
+    }
+}

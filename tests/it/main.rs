@@ -14,3 +14,4 @@ mod schema;
 mod sgd;
 mod study;
 mod sweep;
+mod ties;
