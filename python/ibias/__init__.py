@@ -43,7 +43,7 @@ __version__: str = _ibias.__version__
 
 __all__ = [
     "Problem", "Potential", "RunResult", "Solution", "Path", "Euclidean", "Hyperbolic", "NegEntropy", "Depth",
-    "gd", "md", "reparam", "eg", "flow", "min_l2", "min_l1", "bregman", "lasso_path", "ridge_path",
+    "gd", "md", "reparam", "azulay", "eg", "flow", "min_l2", "min_l1", "bregman", "lasso_path", "ridge_path",
     "saddle_path", "accelerated_flow", "step_effect",
     "sweep", "sweep_plan", "sweep_run", "sweep_status", "sweep_merge", "generate", "load_csv", "report", "study", "set_max_memory",
     "IbiasError", "DivergenceError", "CertificateError", "InfeasibleError",
@@ -197,6 +197,18 @@ def reparam(X: Any, y: Optional[ArrayLike] = None, *, alpha: float = 1.0, shape:
                 check_every=check_every)
 
 
+def azulay(X: Any, y: Optional[ArrayLike] = None, *, alpha: float = 1.0, shape: Optional[float] = None,
+           u0: Optional[ArrayLike] = None, v0: Optional[ArrayLike] = None, eta: Optional[Eta] = "safe",
+           tol: float = 1e-16, grad_tol: float = 0.0, max_iter: int = 1_000_000, max_seconds: Optional[float] = None,
+           checkpoints: int = 40, record_every: bool = False) -> RunResult:
+    """Gradient descent on Azulay et al.'s (2021) model w = u₊⊙v₊ − u₋⊙v₋ (GD on R/2) from u₊ = u₋ = u₀,
+    v₊ = v₋ = v₀ (so w₀ = 0): u₀ = v₀ = α, a ``shape`` s ∈ (−1, 1) (u₀v₀ = α²), or explicit positive ``u0``, ``v0``.
+    Its flow limit is the Bregman projection of 0 with c = u₀² + v₀²: ``bregman(X, y, potential=Hyperbolic(scales=u0**2 + v0**2))``.
+    Not the sheet's model (``reparam``, w = u⊙u − v⊙v), whose limit differs as |s| → 1."""
+    return _run("azulay", X, y, alpha=alpha, shape=shape, u0=u0, v0=v0, eta=eta, tol=tol, grad_tol=grad_tol,
+                max_iter=max_iter, max_seconds=max_seconds, checkpoints=checkpoints, record_every=record_every)
+
+
 def eg(X: Any, y: Optional[ArrayLike] = None, *, alpha: float = 1.0, w0: Optional[ArrayLike] = None,
        eta: Optional[Eta] = "auto", tol: float = 1e-16, grad_tol: float = 0.0, max_iter: int = 1_000_000,
        max_seconds: Optional[float] = None, checkpoints: int = 40, record_every: bool = False,
@@ -230,7 +242,7 @@ def step_effect(X: Any, y: Optional[ArrayLike] = None, *, result: RunResult, eta
 
 def saddle_path(X: Any, y: Optional[ArrayLike] = None) -> Dict[str, Any]:
     """The α → 0 limit of GD on (u, v) in accelerated time τ = t/(2 ln(1/α)): the saddle-to-saddle path of Pesme &
-    Flammarion (2023). Returns a dict: ``times`` (τ_k, from 0), ``saddles`` (β_k as rows, from 0), ``active`` and
+    Flammarion (2023). Returns a dict: ``times`` (τ_k, from 0), ``saddles`` (β_k as rows, from 0), ``saturated`` (the set where |q| = 1: coordinates allowed to move, not the support) and
     ``signs`` per plateau, ``kkt_residual`` per saddle, ``q_max``. The last saddle is a minimum-ℓ1 interpolator."""
     return _ibias.saddle_path(_problem(X, y))
 

@@ -506,6 +506,10 @@ pub fn run(
                 }
                 "eg" => ibias::dynamics::run_eg(&p, &w0.clone().unwrap_or_else(|| vec![alpha; d]), &cfg)?,
                 "reparam" => ibias::dynamics::run_reparam(&p, &init()?, &cfg)?,
+                "azulay" => {
+                    let i = init()?;
+                    ibias::dynamics::run_azulay(&p, i.u0(), i.v0(), &cfg)?
+                }
                 other => return Err(ibias::Error::param("algorithm", format!("unknown algorithm '{other}'"))),
             }
         };
@@ -563,7 +567,7 @@ pub fn saddle_path(py: Python<'_>, problem: &Problem) -> PyResult<Py<PyAny>> {
     let out = PyDict::new(py);
     out.set_item("times", array1(py, path.times.clone()))?;
     out.set_item("saddles", array2(py, &path.saddles, d))?;
-    out.set_item("active", path.active.clone())?;
+    out.set_item("saturated", path.saturated.clone())?;
     out.set_item("signs", path.signs.clone())?;
     out.set_item("kkt_residual", array1(py, path.kkt_residual.clone()))?;
     out.set_item("q_max", path.q_max)?;

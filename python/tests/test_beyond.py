@@ -6,7 +6,10 @@ import numpy as np
 import pytest
 
 import ibias
-from conftest import write_csv
+import json
+import subprocess
+
+from conftest import cli_binary, write_csv
 
 TOY_X = np.array([[1.0, 0.5, 0.7, 0.0], [0.5, 1.0, 0.1, 0.7]])
 TOY_Y = np.array([1.0, 0.0])
@@ -21,7 +24,7 @@ def test_toy_saddle_path_is_the_published_one():
     assert np.allclose(p["times"], [0.0, 1.0, 4.0, 4.0 + 80.0 / 49.0], rtol=0, atol=1e-12)
     want = np.array([[0, 0, 0, 0], [0.8, 0, 0, 0], [0, 0, 1.4, 0], [0, 0, 10 / 7, -10 / 49]])
     assert np.abs(p["saddles"] - want).max() <= 1e-12
-    assert p["active"][1] == [0] and p["q_max"] <= 1 + 1e-12
+    assert p["saturated"][1] == [0] and p["q_max"] <= 1 + 1e-12
 
 
 def test_saddle_path_equals_the_cli_and_a_scipy_nnls_implementation(ex2, cli, tmp_path):
@@ -154,3 +157,24 @@ def test_finite_step_studies_run_from_python():
     assert all(row["identity_rel"] <= 1e-8 for row in r["rows"])
     r = ibias.study.stepsize({"batches": [40, 1], "fractions": [0.1, 0.9], "seeds": 2, "bisection_steps": 2, "max_epochs": 20000})
     assert len(r["thresholds"]) == 2 and len(r["rows"]) == 8
+
+
+def test_azulay_model_from_python_equals_the_cli_and_reaches_its_projection(tmp_path):
+    # GD on w = u₊⊙v₊ − u₋⊙v₋ (Azulay et al. 2021) from the shape s = 0.5 at α = 0.3: bit for bit the CLI's run,
+    # and near the Bregman projection of 0 with c = u₀² + v₀² (the flow limit; the gap is the finite-step effect).
+    X, y, _ = ibias.generate(n=10, d=30, sparsity=3, entries="gaussian", seed=4)
+    f = tmp_path / "d.csv"
+    write_csv(f, X, y)
+    r = ibias.azulay(X, y, alpha=0.3, shape=0.5, eta=0.01, tol=1e-22, max_iter=2_000_000)
+    out = subprocess.run([cli_binary(), "run", "azulay", "--data", str(f), "--alpha", "0.3", "--shape", "0.5", "--eta", "0.01",
+                          "--tol", "1e-22", "--max-iter", "2000000", "--json"], capture_output=True, text=True, check=True)
+    c = json.loads(out.stdout)
+    assert c["algorithm"] == "azulay" and r.converged
+    assert np.array_equal(r.w, np.array(c["w"]))
+    s = 0.5
+    u0 = 0.3 * np.sqrt((1 - s) / (1 + s))
+    v0 = 0.3 * np.sqrt((1 + s) / (1 - s))
+    limit = ibias.bregman(X, y, potential=ibias.Hyperbolic(scales=np.full(30, u0**2 + v0**2)))
+    assert np.linalg.norm(r.w - limit.w) <= 2e-2 * np.linalg.norm(limit.w)
+    bad = subprocess.run([cli_binary(), "run", "azulay", "--data", str(f), "--flow"], capture_output=True, text=True)
+    assert bad.returncode == 1 and "--flow" in bad.stderr, bad.stderr

@@ -168,9 +168,9 @@ fn saddle(a: &PathArgs) -> Result<i32> {
             .map(|(j, v)| format!("{j}: {v:.6}"))
             .collect();
         out::line(format!(
-            "τ = {:.12}: active {:?}, saddle {{{}}}, KKT residual {:.1e}",
+            "τ = {:.12}: saturated (|q| = 1) {:?}, saddle {{{}}}, KKT residual {:.1e}",
             path.times[k],
-            path.active[k],
+            path.saturated[k],
             nz.join(", "),
             path.kkt_residual[k]
         ))?;

@@ -20,6 +20,8 @@ pub enum Algo {
     Md,
     /// GD on (u, v), w = u⊙u − v⊙v.
     Reparam,
+    /// GD on Azulay et al.'s w = u₊⊙v₊ − u₋⊙v₋ from u₊ = u₋ = u0, v₊ = v₋ = v0 (w0 = 0).
+    Azulay,
     /// Exponentiated gradient from α·1.
     Eg,
 }
@@ -135,8 +137,17 @@ fn check_conflicts(a: &RunArgs) -> Result<()> {
     if a.momentum.is_some() && a.flow {
         return bad("--momentum", "there is no heavy-ball flow here; drop --flow");
     }
-    if (a.shape.is_some() || a.track_scale || a.u0.is_some()) && a.algorithm != Algo::Reparam {
-        return bad("--shape/--u0/--v0/--track-scale", "these are options of reparam");
+    if (a.shape.is_some() || a.u0.is_some()) && !matches!(a.algorithm, Algo::Reparam | Algo::Azulay) {
+        return bad("--shape/--u0/--v0", "these are options of reparam and azulay");
+    }
+    if a.track_scale && a.algorithm != Algo::Reparam {
+        return bad("--track-scale", "this is an option of reparam");
+    }
+    if a.algorithm == Algo::Azulay && (a.flow || a.batch.is_some()) {
+        return bad(
+            "--flow/--batch",
+            "azulay runs full-batch GD only (its flow limit: solve bregman with c = u0² + v0²)",
+        );
     }
     if a.depth.is_some() && !(a.algorithm == Algo::Reparam || a.algorithm == Algo::Md && a.potential == "depth") {
         return bad("--depth", "depth is an option of reparam and of md with --potential depth");
@@ -147,8 +158,8 @@ fn check_conflicts(a: &RunArgs) -> Result<()> {
             "only md takes a potential (gd is Euclidean, eg is the entropy, reparam the hyperbolic entropy)",
         );
     }
-    if a.stiff && a.algorithm == Algo::Reparam {
-        return bad("--stiff", "ROS2 integrates mirror and gradient flows; the reparam flow uses DOPRI5");
+    if a.stiff && a.algorithm == Algo::Reparam && a.depth.is_some_and(|d| d != 2) {
+        return bad("--stiff", "ROS2 integrates the depth-2 (u, v) flow (a mirror flow); depth D > 2 uses DOPRI5");
     }
     Ok(())
 }
@@ -164,11 +175,12 @@ pub fn run(a: RunArgs) -> Result<i32> {
         .max_seconds(a.max_seconds)
         .max_time(a.t_max);
     stop.validate()?;
-    let default_rule = if a.algorithm == Algo::Reparam || a.momentum.is_some() || a.batch.is_some() {
-        StepRule::Safe
-    } else {
-        StepRule::Auto
-    };
+    let default_rule =
+        if matches!(a.algorithm, Algo::Reparam | Algo::Azulay) || a.momentum.is_some() || a.batch.is_some() {
+            StepRule::Safe
+        } else {
+            StepRule::Auto
+        };
     let cfg = RunConfig::new(a.eta.unwrap_or(default_rule)).checkpoints(a.checkpoints).stop(stop);
     let md_w0 = |name: &str| if name == "entropy" { vec![a.alpha; d] } else { vec![0.0; d] };
     let init = || -> Result<Init> {
@@ -192,7 +204,7 @@ pub fn run(a: RunArgs) -> Result<i32> {
             Algo::Gd => FlowKind::Gd,
             Algo::Md => FlowKind::Md(pot.as_ref(), md_w0(&a.potential)),
             Algo::Eg => FlowKind::Md(&NegEntropy, vec![a.alpha; d]),
-            Algo::Reparam => FlowKind::Reparam(&init),
+            Algo::Reparam | Algo::Azulay => FlowKind::Reparam(&init),
         };
         let mut r = run_flow(&p, kind, &stop, a.checkpoints, opts)?;
         if a.algorithm == Algo::Eg {
@@ -213,7 +225,7 @@ pub fn run(a: RunArgs) -> Result<i32> {
             Algo::Gd => SgdKind::Gd,
             Algo::Md => SgdKind::Md(pot.as_ref(), md_w0(&a.potential)),
             Algo::Eg => SgdKind::Eg(vec![a.alpha; d]),
-            Algo::Reparam => SgdKind::Reparam(&init),
+            Algo::Reparam | Algo::Azulay => SgdKind::Reparam(&init),
         };
         run_sgd(&p, &kind, &opts, &cfg)?
     } else {
@@ -228,6 +240,10 @@ pub fn run(a: RunArgs) -> Result<i32> {
             }
             Algo::Eg => run_eg(&p, &vec![a.alpha; d], &cfg)?,
             Algo::Reparam => run_reparam(&p, &init()?, &cfg)?,
+            Algo::Azulay => {
+                let i = init()?;
+                ibias::dynamics::run_azulay(&p, i.u0(), i.v0(), &cfg)?
+            }
         }
     };
     // GD on (u, v) at a fixed step, converged, with the identity tracked: what the finite step did to the limit.

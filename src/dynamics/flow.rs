@@ -212,6 +212,32 @@ pub fn run_flow(
             let ws: Vec<Vec<f64>> = th.iter().map(|t| pot.inv_grad(t)).collect();
             (Algorithm::MdFlow, pot.kind(), ws, None, st, None)
         }
+        FlowKind::Reparam(init) if opts.stiff => {
+            // Depth 2: the (u, v) flow is the mirror flow of the hyperbolic entropy with c = 2u₀v₀ from
+            // w₀ = u₀² − v₀² (SPEC §8), integrated by the stiff ROS2 method; u⊙v = u₀⊙v₀ along the flow, so
+            // u and v are recovered exactly from w: u² = (w + √(w² + 4(u₀v₀)²))/2, v = u₀v₀/u.
+            if init.network_depth() != 2 {
+                return Err(Error::param(
+                    "stiff",
+                    "the stiff integrator covers the depth-2 (u, v) flow (a mirror flow); depth D > 2 uses DOPRI5",
+                ));
+            }
+            let pot = init.potential();
+            let path = md_flow_stiff(p, &pot, &init.w0(), &times, opts)?;
+            let mut ws = path.w;
+            if let Some(k) = ws.iter().position(|w| stop.risk_tol > 0.0 && p.risk(w) <= stop.risk_tol * risk0) {
+                ws.truncate(k + 1);
+                stopped = Some(times[k]);
+            }
+            let uv0: Vec<f64> = init.u0().iter().zip(init.v0()).map(|(u, v)| u * v).collect();
+            let last = ws.last().cloned().unwrap_or_else(|| init.w0());
+            let u: Vec<f64> =
+                last.iter().zip(&uv0).map(|(w, c)| (0.5 * (w + (w * w + 4.0 * c * c).sqrt())).sqrt()).collect();
+            let v: Vec<f64> = uv0.iter().zip(&u).map(|(c, u)| c / u).collect();
+            let info = Some(reparam_info(p, init.u0(), init.v0(), &u, &v)?);
+            let uvs = vec![uv0; ws.len()];
+            (Algorithm::ReparamFlow, PotentialKind::Hyperbolic, ws, Some(uvs), path.stats, info)
+        }
         FlowKind::Reparam(init) => {
             let z0: Vec<f64> = init.u0().iter().chain(init.v0()).copied().collect();
             let depth = init.network_depth();

@@ -16,6 +16,7 @@
 //! assert!(ibias::kernels::linalg::dist2(&r.w, &w2.w) < 1e-8 * w2.l2_norm);
 //! ```
 
+pub mod azulay;
 pub mod batch;
 pub mod config;
 pub mod driver;
@@ -30,6 +31,7 @@ pub mod result;
 pub mod sgd;
 pub mod step;
 
+pub use azulay::run_azulay;
 pub use config::{Record, RunConfig, StepRule, StopReason, StopRule};
 pub use md::{run_eg, run_gd, run_md};
 pub use momentum::run_heavy_ball;

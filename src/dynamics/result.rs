@@ -19,6 +19,8 @@ pub enum Algorithm {
     Eg,
     /// Gradient descent on `(u, v)`, `w = u⊙u − v⊙v`.
     Reparam,
+    /// Gradient descent on Azulay et al.'s `w = u₊⊙v₊ − u₋⊙v₋`.
+    Azulay,
     /// Mirror descent on several runs at once.
     MdBatch,
     /// Gradient flow.
@@ -40,6 +42,7 @@ impl Algorithm {
             Algorithm::Md => "md",
             Algorithm::Eg => "eg",
             Algorithm::Reparam => "reparam",
+            Algorithm::Azulay => "azulay",
             Algorithm::MdBatch => "md_batch",
             Algorithm::GdFlow => "gd_flow",
             Algorithm::MdFlow => "md_flow",

@@ -100,9 +100,9 @@ pub fn lasso_path(p: &Problem) -> Result<Path> {
             let mut lambdas = h.lambdas[..k].to_vec();
             let mut coefs = h.coefs[..k].to_vec();
             let mut certs = h.certificates[..k].to_vec();
-            lambdas.extend(path.lambdas.drain(..));
-            coefs.extend(path.coefs.drain(..));
-            certs.extend(path.certificates.drain(..));
+            lambdas.append(&mut path.lambdas);
+            coefs.append(&mut path.coefs);
+            certs.append(&mut path.certificates);
             path.lambdas = lambdas;
             path.coefs = coefs;
             path.certificates = certs;

@@ -21,9 +21,10 @@ pub struct SaddlePath {
     pub times: Vec<f64>,
     /// The saddles `β_k` (`β_0 = 0`); `β_k` holds on `[τ_k, τ_{k+1})`.
     pub saddles: Vec<Vec<f64>>,
-    /// The active set `{i : |qᵢ| = 1}` on each plateau.
-    pub active: Vec<Vec<usize>>,
-    /// The signs `qᵢ` of the active coordinates on each plateau.
+    /// The saturated set `{i : |qᵢ| = 1}` on each plateau: the coordinates allowed to be non-zero (with sign
+    /// `qᵢ`), not the support (a saturated coordinate can carry zero weight).
+    pub saturated: Vec<Vec<usize>>,
+    /// The signs `qᵢ` of the saturated coordinates on each plateau.
     pub signs: Vec<Vec<f64>>,
     /// Per saddle: the KKT residual of its sign-constrained least squares (absolute, gradient units).
     pub kkt_residual: Vec<f64>,
@@ -359,7 +360,7 @@ pub fn saddle_path(p: &Problem) -> Result<SaddlePath> {
         }
         *b = full;
     }
-    for (act, sig) in path.active.iter_mut().zip(path.signs.iter_mut()) {
+    for (act, sig) in path.saturated.iter_mut().zip(path.signs.iter_mut()) {
         let mut pairs: Vec<(usize, f64)> =
             act.iter().zip(sig.iter()).flat_map(|(&k, &q)| classes[k].iter().map(move |&(j, s)| (j, s * q))).collect();
         pairs.sort_by_key(|x| x.0);
@@ -407,7 +408,7 @@ fn saddle_path_distinct(p: &Problem) -> Result<SaddlePath> {
             return Ok(SaddlePath {
                 times,
                 saddles,
-                active: active_hist,
+                saturated: active_hist,
                 signs: signs_hist,
                 kkt_residual: kkts,
                 q_max,

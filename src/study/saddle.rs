@@ -153,13 +153,13 @@ impl Study for Saddle {
                 Column::new("beta_2", "β₂", Fmt::Fixed(12)),
                 Column::new("beta_3", "β₃", Fmt::Fixed(12)),
                 Column::new("beta_4", "β₄", Fmt::Fixed(12)),
-                Column::new("active", "active set (1-based)", Fmt::Plain),
+                Column::new("saturated", "saturated set |q| = 1 (1-based)", Fmt::Plain),
                 Column::new("kkt_residual_abs", "KKT residual", Fmt::Sci(1)),
             ],
         );
         for k in 0..path.times.len() {
             let b = &path.saddles[k];
-            let act: Vec<String> = path.active[k]
+            let act: Vec<String> = path.saturated[k]
                 .iter()
                 .zip(&path.signs[k])
                 .map(|(j, s)| format!("{}{}", if *s > 0.0 { "+" } else { "−" }, j + 1))

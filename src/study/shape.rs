@@ -1,4 +1,6 @@
-//! Beyond the sheet — the initialisation shape (Azulay et al., ICML 2021; SPEC §9): at a fixed α, `u₀ =
+//! Beyond the sheet — the initialisation shape, in two models (SPEC §9). Azulay et al. (ICML 2021) study
+//! `w = u₊⊙v₊ − u₋⊙v₋` from `w₀ = 0`, whose limit is the projection of 0 with `c = u₀² + v₀²`
+//! ([`crate::dynamics::azulay`]): it tends to `X⁺y` as `|s| → 1`. The sheet's model, below, is ours: at a fixed α, `u₀ =
 //! α√((1−s)/(1+s))`, `v₀ = α√((1+s)/(1−s))` (`u₀v₀ = α²`); the limit is the Bregman projection of `w₀ = u₀² − v₀²`
 //! for the hyperbolic entropy with `c = 2α²`. As `|s| → 1`, `|w₀|` grows like `2α²/(1 − |s|)`; measured against
 //! two candidate limits: the kernel-regime point `w_K = w₀ + X⁺(y − Xw₀)` (the ℓ2 projection of `w₀`) and the
@@ -8,9 +10,10 @@
 use super::{Column, Figure, Fmt, Section, Series, Study, Table, Validate, count_in, in_range, non_empty};
 use crate::Result;
 use crate::control::{Progress, ProgressFn};
-use crate::dynamics::{Init, RunConfig, StepRule, StopRule, run_md, run_reparam};
-use crate::exact::basis_pursuit;
+use crate::dynamics::azulay::azulay_potential;
+use crate::dynamics::{Init, RunConfig, StepRule, StopRule, run_azulay, run_md, run_reparam};
 use crate::exact::bregman::{BregmanOptions, bregman_projection};
+use crate::exact::{basis_pursuit, min_l2};
 use crate::kernels::linalg::{dist2, norm2, pinv_solve};
 use crate::potential::NegEntropy;
 use crate::problem::Problem;
@@ -93,6 +96,13 @@ pub struct ShapeRow {
     pub md_distance_rel: Option<f64>,
     /// GD on `(u, v)` from `(u₀, v₀)` (safe step): `‖w − w_exact‖/‖w_exact‖` when run and converged.
     pub network_distance_rel: Option<f64>,
+    /// Azulay et al.'s model `w = u₊⊙v₊ − u₋⊙v₋` from the same `(u₀, v₀)` (`w₀ = 0`): its exact limit's distance
+    /// to the minimum-ℓ2 point `X⁺y`, relative to `‖X⁺y‖`.
+    pub azulay_kernel_distance_rel: f64,
+    /// Its relative ℓ1 gap.
+    pub azulay_l1_gap_rel: f64,
+    /// GD on Azulay et al.'s four factors (safe step): distance to that exact limit, when run and converged.
+    pub azulay_network_distance_rel: Option<f64>,
 }
 
 /// Results.
@@ -106,13 +116,14 @@ impl Study for Shape {
     type Config = ShapeConfig;
     type Output = ShapeResult;
     const KEY: &'static str = "shape";
-    const ABOUT: &'static str = "Beyond the sheet: the initialisation shape u₀ ≠ v₀ at fixed α (Azulay et al. 2021)";
+    const ABOUT: &'static str = "Beyond the sheet: the initialisation shape u₀ ≠ v₀ at fixed α, in the sheet's model and in Azulay et al.'s (2021)";
 
     fn run(cfg: &ShapeConfig, progress: ProgressFn<'_>) -> Result<(ShapeResult, Section)> {
         progress(Progress::Stage("initialisation shape"));
         let p: Problem = GenSpec::ex2(cfg.seed).generate()?.problem;
         let d = p.d();
         let bp = basis_pursuit(&p)?;
+        let l2 = min_l2(&p)?;
         let mut shapes: Vec<f64> =
             cfg.log10_one_minus_s.iter().flat_map(|&l| [-(1.0 - 10f64.powf(l)), 1.0 - 10f64.powf(l)]).collect();
         shapes.push(0.0);
@@ -148,7 +159,21 @@ impl Study for Shape {
                         dist2(&ratio, &q.w) / norm2(&q.w)
                     })
                 };
+                // Azulay et al.'s model from the same (u₀, v₀): the projection of 0 with c = u₀² + v₀².
+                let (u0, v0) = (init.u0().to_vec(), init.v0().to_vec());
+                let az =
+                    bregman_projection(&p, &azulay_potential(&u0, &v0)?, &vec![0.0; d], BregmanOptions::default())?;
+                let azulay_network_distance_rel = if s.abs() <= cfg.network_max_abs_s {
+                    let stop = StopRule::default().risk_tol(1e-20).max_iter(cfg.network_max_iter);
+                    let z = run_azulay(&p, &u0, &v0, &RunConfig::new(StepRule::Safe).checkpoints(0).stop(stop))?;
+                    z.converged.then(|| dist2(&z.w, &az.w) / norm2(&az.w))
+                } else {
+                    None
+                };
                 Ok(ShapeRow {
+                    azulay_kernel_distance_rel: dist2(&az.w, &l2.w) / norm2(&l2.w),
+                    azulay_l1_gap_rel: (az.l1_norm - bp.l1_norm) / bp.l1_norm,
+                    azulay_network_distance_rel,
                     s,
                     w0: w0[0],
                     entropic_distance_rel,
@@ -174,7 +199,7 @@ fn render(cfg: &ShapeConfig, rows: &[ShapeRow]) -> Section {
     let fig = Figure::new("shape_sweep", &format!("The initialisation shape at α = {:.0e}", cfg.alpha), "1 − |s|", "relative quantity")
         .log(true, true)
         .caption(format!(
-            "At fixed α = {:.0e} (u₀v₀ = α²), the exact limit for shapes s → ±1 (read from right to left): its relative ℓ1 gap (solid), its distance to the kernel-regime point w_K = w₀ + X⁺(y − Xw₀) relative to ‖w_K − w₀‖ (dashed), and its distance to the entropic point w₀·q*, q* the negative-entropy projection of 1 onto {{Xq = y/w₀}} (markers); s > 0 and s < 0 in two colours. Values below 1e-16 are drawn on it.",
+            "At fixed α = {:.0e} (u₀v₀ = α²), the exact limit for shapes s → ±1 (read from right to left): its relative ℓ1 gap (solid), its distance to the kernel-regime point w_K = w₀ + X⁺(y − Xw₀) relative to ‖w_K − w₀‖ (dashed), and its distance to the entropic point w₀·q*, q* the negative-entropy projection of 1 onto {{Xq = y/w₀}} (markers); s > 0 and s < 0 in two colours. In green and purple, Azulay et al.'s model w = u₊⊙v₊ − u₋⊙v₋ from the same (u₀, v₀) (w₀ = 0; its limit is the projection of 0 with c = u₀² + v₀²): its distance to the minimum-ℓ2 point X⁺y relative to ‖X⁺y‖. Values below 1e-16 are drawn on it.",
             cfg.alpha
         ))
         .series(vec![
@@ -184,11 +209,13 @@ fn render(cfg: &ShapeConfig, rows: &[ShapeRow]) -> Section {
             Series::line("ℓ1 gap, s < 0", side(false, |r| Some(r.l1_gap_rel)), 1),
             Series::dashed("to w_K, s < 0", side(false, |r| Some(r.kernel_distance_rel)), 1),
             Series::markers("to w₀q*, s < 0", side(false, |r| r.entropic_distance_rel), 1),
+            Series::line("Azulay: to X⁺y, s > 0", side(true, |r| Some(r.azulay_kernel_distance_rel)), 2),
+            Series::dashed("Azulay: to X⁺y, s < 0", side(false, |r| Some(r.azulay_kernel_distance_rel)), 3),
         ]);
     let mut t = Table::new(
         "shape_sweep",
         &format!(
-            "The limit against the shape s at α = {:.0e}: exact (Bregman projection of w₀ with c = 2α²), mirror descent from w₀ and GD on (u, v)",
+            "The limit against the shape s at α = {:.0e} in two models: the sheet's w = u⊙u − v⊙v (exact: Bregman projection of w₀ with c = 2α²; mirror descent from w₀; GD on (u, v)) and Azulay et al.'s w = u₊⊙v₊ − u₋⊙v₋ (exact: projection of 0 with c = u₀² + v₀²; GD on its four factors)",
             cfg.alpha
         ),
         vec![
@@ -199,6 +226,9 @@ fn render(cfg: &ShapeConfig, rows: &[ShapeRow]) -> Section {
             Column::new("entropic_distance_rel", "‖w/w₀ − q*‖/‖q*‖", Fmt::Sci(3)),
             Column::new("md_distance_rel", "MD → exact", Fmt::Sci(2)),
             Column::new("network_distance_rel", "GD on (u, v) → exact", Fmt::Sci(2)),
+            Column::new("azulay_kernel_distance_rel", "Azulay: ‖w − X⁺y‖/‖X⁺y‖", Fmt::Sci(3)),
+            Column::new("azulay_l1_gap_rel", "Azulay: ℓ1 gap (relative)", Fmt::Sci(3)),
+            Column::new("azulay_network_distance_rel", "Azulay: GD → exact", Fmt::Sci(2)),
         ],
     );
     for r in rows {
@@ -210,6 +240,9 @@ fn render(cfg: &ShapeConfig, rows: &[ShapeRow]) -> Section {
             r.entropic_distance_rel.into(),
             r.md_distance_rel.into(),
             r.network_distance_rel.into(),
+            r.azulay_kernel_distance_rel.into(),
+            r.azulay_l1_gap_rel.into(),
+            r.azulay_network_distance_rel.into(),
         ]);
     }
     let zero = rows.iter().find(|r| r.s == 0.0);
@@ -236,11 +269,23 @@ fn render(cfg: &ShapeConfig, rows: &[ShapeRow]) -> Section {
             extreme.map(|r| r.w0).unwrap_or(f64::NAN),
         ),
         format!(
-            "It does not become ℓ2-like: its distance to the kernel point w_K (the ℓ2 projection of w₀) never falls below {kernel_min:.2} of ‖w_K − w₀‖. Instead it becomes the entropic point w₀·q* (q* the negative-entropy projection of 1 onto {{Xq = y/w₀}}): within 1e-9 for every |s| ≥ {} on this grid — the multiplicative geometry w = w₀e^(±Xᵀμ) that a large |ln(u₀/v₀)| imposes, every coordinate keeping the sign of w₀.",
+            "The sheet's model (w = u⊙u − v⊙v, w₀ = u₀² − v₀² ≠ 0, c = 2u₀v₀; our computation, not Azulay et al.'s): it does not become ℓ2-like: its distance to the kernel point w_K (the ℓ2 projection of w₀) never falls below {kernel_min:.2} of ‖w_K − w₀‖. Instead it becomes the entropic point w₀·q* (q* the negative-entropy projection of 1 onto {{Xq = y/w₀}}): within 1e-9 for every |s| ≥ {} on this grid — the multiplicative geometry w = w₀e^(±Xᵀμ) that a large |ln(u₀/v₀)| imposes, every coordinate keeping the sign of w₀.",
             if entropic_from.is_finite() { format!("{entropic_from:.10}") } else { "— (none)".into() }
         ),
+        {
+            let az_extreme = extreme.map(|r| r.azulay_kernel_distance_rel).unwrap_or(f64::NAN);
+            let az_zero = zero.map(|r| r.azulay_kernel_distance_rel).unwrap_or(f64::NAN);
+            let az_net: Vec<f64> = rows.iter().filter_map(|r| r.azulay_network_distance_rel).collect();
+            format!(
+                "Azulay et al.'s model (w = u₊⊙v₊ − u₋⊙v₋ from u₊ = u₋ = u₀, v₊ = v₋ = v₀, so w₀ = 0 and the scale is u₀² + v₀² = 2α²(1 + s²)/(1 − s²)): as |s| → 1 its limit goes to the minimum-ℓ2 point X⁺y, as they show — relative distance {az_zero:.3e} at s = 0, {az_extreme:.3e} at |s| = {} — the opposite of the sheet's model above. GD on its four factors (safe step, |s| ≤ {}) converged at {} shapes and lands within {:.1e} (relative) of that exact limit.",
+                extreme.map(|r| format!("{:.12}", r.s.abs())).unwrap_or_default(),
+                cfg.network_max_abs_s,
+                az_net.len(),
+                az_net.iter().copied().fold(0.0, f64::max)
+            )
+        },
         format!(
-            "Mirror descent (L-BFGS) from w₀ with c = 2α² converged at {} of {} shapes and lands within {:.1e} (relative) of the exact projection; GD on (u, v) from (u₀, v₀) (|s| ≤ {}) converged at {} and lands within {:.1e} — the Azulay et al. identity w(t) = 2u₀v₀ sinh(S(t) + ln(u₀/v₀)) checked by independent dynamics.",
+            "Mirror descent (L-BFGS) from w₀ with c = 2α² converged at {} of {} shapes and lands within {:.1e} (relative) of the exact projection; GD on (u, v) from (u₀, v₀) (|s| ≤ {}) converged at {} and lands within {:.1e} — the identity w(t) = 2u₀v₀ sinh(S(t) + ln(u₀/v₀)) of the sheet's model checked by independent dynamics.",
             md.len(),
             rows.len(),
             md.iter().copied().fold(0.0, f64::max),

@@ -236,7 +236,7 @@ fn the_saddle_path_splits_weight_equally_between_copied_columns_as_the_flow_does
     }
     assert!(saw_copy, "the copies carry weight on some plateau");
     // Active sets list both copies, with their signs.
-    for (act, sig) in path.active.iter().zip(&path.signs) {
+    for (act, sig) in path.saturated.iter().zip(&path.signs) {
         assert_eq!(act.contains(&2), act.contains(&7));
         assert_eq!(act.contains(&4), act.contains(&9));
         if let (Some(a), Some(b)) = (act.iter().position(|&j| j == 4), act.iter().position(|&j| j == 9)) {
@@ -272,4 +272,38 @@ fn the_saddle_path_splits_weight_equally_between_copied_columns_as_the_flow_does
         let d = w.iter().zip(beta).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
         assert!(d <= 1e-2, "τ = {t}: ‖w − β‖∞ = {d:e}");
     }
+}
+
+/// Azulay et al.'s model `w = u₊⊙v₊ − u₋⊙v₋` (from `w₀ = 0`): GD on its four factors converges to the
+/// Bregman projection of 0 with `c = u₀² + v₀²` up to a first-order step effect (halving the step halves the
+/// distance), and as the shape `s → 1` at fixed `u₀v₀ = α²` that limit goes to the minimum-ℓ2 point `X⁺y`.
+#[test]
+fn azulay_model_reaches_its_projection_and_the_kernel_point_as_the_shape_grows() {
+    use ibias::dynamics::azulay::azulay_potential;
+    use ibias::dynamics::{StepRule, run_azulay};
+    let p = make(10, 30, Some(3), 0.0, 4);
+    let init = Init::shape(0.3, 0.5, 30).unwrap();
+    let (u0, v0) = (init.u0().to_vec(), init.v0().to_vec());
+    let exact =
+        bregman_projection(&p, &azulay_potential(&u0, &v0).unwrap(), &[0.0; 30], BregmanOptions::default()).unwrap();
+    let dist = |eta: f64| {
+        let cfg = RunConfig::new(StepRule::Fixed(eta))
+            .checkpoints(0)
+            .stop(StopRule::default().risk_tol(1e-24).max_iter(50_000_000));
+        let r = run_azulay(&p, &u0, &v0, &cfg).unwrap();
+        assert!(r.converged, "η = {eta}");
+        rel(&r.w, &exact.w)
+    };
+    let eta = 0.2 / p.smoothness();
+    let (d1, d2) = (dist(eta), dist(eta / 2.0));
+    assert!(d1 <= 2e-2 && d2 <= 0.6 * d1, "{d1:e} {d2:e}");
+    // s → 1: the scale u₀² + v₀² grows without bound and the limit is the kernel point.
+    let l2 = ibias::exact::min_l2(&p).unwrap();
+    let far = Init::shape(0.3, 1.0 - 1e-8, 30).unwrap();
+    let pot = azulay_potential(far.u0(), far.v0()).unwrap();
+    let w = bregman_projection(&p, &pot, &[0.0; 30], BregmanOptions::default()).unwrap();
+    assert!(rel(&w.w, &l2.w) <= 1e-6, "{}", rel(&w.w, &l2.w));
+    // Bad starts are refused by name.
+    let cfg = RunConfig::new(StepRule::Safe);
+    assert!(run_azulay(&p, &vec![0.0; 30], &v0, &cfg).unwrap_err().to_string().contains("u0"));
 }

@@ -223,7 +223,7 @@ fn saddle_depth_and_explicit_initialisation_from_the_command_line() {
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["times"][0], 0.0);
     assert!(v["saddles"][0].as_array().unwrap().iter().all(|x| x == 0.0));
-    assert!(v["active"].is_array() && v["signs"].is_array() && v["kkt_residual"].is_array());
+    assert!(v["saturated"].is_array() && v["signs"].is_array() && v["kkt_residual"].is_array());
     // Explicit (u0, v0): the flow and the solver agree (1e-7: the integrator at rtol 1e-10).
     let d = 100;
     let (u0, v0) = (dir.s("u0.txt"), dir.s("v0.txt"));
@@ -322,4 +322,30 @@ fn dash_o_writes_through_a_symbolic_link() {
     assert_eq!(c, 0, "{err}");
     assert!(std::fs::symlink_metadata(dir.path("link.csv")).unwrap().file_type().is_symlink(), "the link stays");
     assert!(std::fs::read_to_string(dir.path("target.csv")).unwrap().lines().count() > 40, "written through it");
+}
+
+#[test]
+fn every_flow_has_a_stiff_integrator_including_the_reparam_flow() {
+    // The case: DOPRI5 ran out of steps on it; ROS2 reaches the risk tolerance, near the exact limit.
+    let dir = Tmp::new("cli-stiff-reparam");
+    let f = ex2_file(&dir);
+    let (c, out, err) =
+        ibias(&["run", "reparam", "--data", &f, "--flow", "--stiff", "--shape", "0.9999", "--alpha", "1", "--json"]);
+    assert_eq!(c, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((v["integrator"]["method"].as_str(), v["converged"].as_bool()), (Some("ros2"), Some(true)));
+    let (c, out, err) = ibias(&["solve", "bregman", "--data", &f, "--shape", "0.9999", "--alpha", "1", "--json"]);
+    assert_eq!(c, 0, "{err}");
+    let e: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let (w, x): (Vec<f64>, Vec<f64>) = (
+        v["w"].as_array().unwrap().iter().map(|t| t.as_f64().unwrap()).collect(),
+        e["w"].as_array().unwrap().iter().map(|t| t.as_f64().unwrap()).collect(),
+    );
+    let num: f64 = w.iter().zip(&x).map(|(a, b)| (a - b).powi(2)).sum::<f64>().sqrt();
+    let den: f64 = x.iter().map(|b| b * b).sum::<f64>().sqrt();
+    assert!(num <= 1e-5 * den, "{}", num / den);
+    // Depth D > 2 keeps DOPRI5 and says so.
+    let (c, _, err) = ibias(&["run", "reparam", "--data", &f, "--flow", "--stiff", "--depth", "3", "--alpha", "0.5"]);
+    assert_eq!(c, 1, "{err}");
+    assert!(err.contains("--stiff"), "{err}");
 }

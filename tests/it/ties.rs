@@ -75,8 +75,9 @@ fn solve(g: &[Vec<Q>], b: &[Q]) -> Option<Vec<Q>> {
         for r in 0..k {
             if r != col && m[r][col].0 != 0 {
                 let f = m[r][col].div(m[col][col])?;
-                for c in col..=k {
-                    m[r][c] = m[r][c].sub(f.mul(m[col][c])?)?;
+                let pivot_row = m[col].clone();
+                for (dst, src) in m[r].iter_mut().zip(&pivot_row).skip(col) {
+                    *dst = dst.sub(f.mul(*src)?)?;
                 }
             }
         }
@@ -205,11 +206,11 @@ fn tied_design(rng: &mut ChaCha8Rng, three: bool, mid: bool) -> (Vec<Vec<i64>>, 
     y[1] = 0;
     let sgn = |v: i64| if v < 0 { -1 } else { 1 };
     let lead = if mid { 3 } else { 0 };
-    for i in 0..n {
-        x[i][lead] = 3 * sgn(y[i]);
+    for (row, &yi) in x.iter_mut().zip(&y) {
+        row[lead] = 3 * sgn(yi);
         if !mid {
-            for j in 3..d {
-                x[i][j] = (rng.next_u32() % 3) as i64 - 1;
+            for v in row.iter_mut().skip(3) {
+                *v = (rng.next_u32() % 3) as i64 - 1;
             }
         }
     }
