@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 
 import numpy as np
 import pytest
@@ -255,11 +256,13 @@ def _tied_design(seed):
 
 
 def test_tied_lasso_paths_agree_with_scikit_learn_lars():
-    # Ties at λ_max (issue: the homotopy failed its KKT check there and fell back). Where the solution is unique,
-    # the path is a function of λ: ibias' path at scikit-learn's breakpoints equals lars_path's coefficients, and
-    # every ibias breakpoint is exact (no fallback) and KKT-certified.
+    # Ties at λ_max (issue: the homotopy failed its KKT check there and fell back). Every ibias breakpoint is exact
+    # (no fallback) and KKT-certified; at scikit-learn's breakpoints that pass their own KKT check, ibias' path
+    # equals lars_path's coefficients (or, on a face of solutions, has the same fit and ℓ1 norm). On some of these
+    # designs lars_path itself breaks (KKT violation ≈ 0.5·λ, with its degeneracy warnings): those points are
+    # counted and skipped.
     sk = pytest.importorskip("sklearn.linear_model")
-    compared = 0
+    compared = sk_invalid = 0
     for seed in range(12):
         X, y = _tied_design(seed)
         path = ibias.lasso_path(X, y)
@@ -271,13 +274,23 @@ def test_tied_lasso_paths_agree_with_scikit_learn_lars():
             on = np.abs(w) > 0
             assert np.all(np.abs(corr) <= lam + 1e-10 * lmax)
             assert np.allclose(corr[on], lam * np.sign(w[on]), atol=1e-10 * lmax, rtol=0)
-        alphas, _, coefs = sk.lars_path(X, y, method="lasso")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # lars_path warns about its own degenerate steps on these designs
+            alphas, _, coefs = sk.lars_path(X, y, method="lasso")
         for k, a in enumerate(alphas):
-            if a > 1e-9 * alphas[0]:
-                if rel(path.at(2 * a), coefs[:, k]) <= 1e-8 * max(1.0, np.linalg.norm(coefs[:, k])):
-                    compared += 1
-                else:
-                    # Two valid answers can differ only on a face of solutions: same fit, same ℓ1 norm.
-                    assert np.allclose(X @ path.at(2 * a), X @ coefs[:, k], atol=1e-9)
-                    assert abs(np.abs(path.at(2 * a)).sum() - np.abs(coefs[:, k]).sum()) <= 1e-9
-    assert compared >= 30, compared
+            if a <= 1e-9 * alphas[0]:
+                continue
+            lam, ref = 2 * a, coefs[:, k]
+            # scikit-learn's own point, checked by KKT: on some tied designs lars_path breaks (KKT 0.5·λ).
+            c = 2.0 / len(y) * X.T @ (y - X @ ref)
+            on = np.abs(ref) > 0
+            if np.any(np.abs(c) > lam + 1e-9 * lmax) or not np.allclose(c[on], lam * np.sign(ref[on]), atol=1e-9 * lmax, rtol=0):
+                sk_invalid += 1
+                continue
+            if rel(path.at(lam), ref) <= 1e-8 * max(1.0, np.linalg.norm(ref)):
+                compared += 1
+            else:
+                # Two valid answers can differ only on a face of solutions: same fit, same ℓ1 norm.
+                assert np.allclose(X @ path.at(lam), X @ ref, atol=1e-9)
+                assert abs(np.abs(path.at(lam)).sum() - np.abs(ref).sum()) <= 1e-9
+    assert compared >= 30, (compared, sk_invalid)
