@@ -185,7 +185,14 @@ fn tick_label(v: f64, log: bool) -> String {
         decade(v.round() as i32)
     } else {
         let x = 10f64.powf(v);
-        if (1e-3..1e4).contains(&x) { tick(x) } else { format!("{x:.0e}") }
+        if (1e-3..1e4).contains(&x) {
+            tick(x)
+        } else {
+            // m·10ᵏ, in the decades' own notation.
+            let k = v.floor();
+            let m = (10f64.powf(v - k)).round();
+            format!("{m}·{}", decade(k as i32))
+        }
     }
 }
 
@@ -462,5 +469,6 @@ mod tests {
         let labels: Vec<String> = a.ticks.unwrap().iter().map(|v| tick_label(*v, true)).collect();
         assert_eq!(labels, vec!["0.7", "0.8", "0.9", "1"]);
         assert_eq!(tick_label(2f64.log10(), true), "2");
+        assert_eq!(tick_label((5e-4f64).log10(), true), "5·10⁻⁴");
     }
 }
