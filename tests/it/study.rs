@@ -219,6 +219,17 @@ fn stepsize_study_thresholds_and_rows() {
         ibias::study::median(&v)
     };
     assert!(med(0.9) < med(0.05), "{} vs {}", med(0.9), med(0.05));
+    // The effective-scale prediction's regime, with numbers: close at a small step, worse at a large one.
+    let q = &r.prediction;
+    assert!(!q.is_empty() && q.windows(2).all(|w| w[0].eta < w[1].eta));
+    assert!(
+        q[0].prediction_distance_rel < q[0].flow_limit_distance_rel && q[0].prediction_distance_rel < 1e-3,
+        "{q:?}"
+    );
+    if q.len() >= 2 {
+        assert!(q.last().unwrap().prediction_distance_rel > q[0].prediction_distance_rel, "{q:?}");
+    }
+    assert!(s.answers.iter().any(|a| a.starts_with("Where the effective-scale picture holds")));
     assert_eq!(s.figures.len(), 4);
 }
 
