@@ -69,6 +69,8 @@ pub fn main() -> i32 {
         cmd = cmd
             .subcommand(<study::StudyArgs as clap::Args>::augment_args(clap::Command::new(s.key())).about(s.about()));
     }
+    // `--alpha -1` is a number (refused for its value by the library), not an unknown flag.
+    let cmd = allow_negative_numbers(cmd);
     let matches = match cmd.try_get_matches() {
         Ok(m) => m,
         Err(e) => {
@@ -93,6 +95,11 @@ pub fn main() -> i32 {
             2
         }
     }
+}
+
+/// Lets every command take negative numbers as values, recursively.
+fn allow_negative_numbers(cmd: clap::Command) -> clap::Command {
+    cmd.allow_negative_numbers(true).mut_subcommands(allow_negative_numbers)
 }
 
 fn dispatch(cli: Cli) -> ibias::Result<i32> {

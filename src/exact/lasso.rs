@@ -43,6 +43,10 @@ impl Default for CdOptions {
 /// Default Lasso grid: `k` log-spaced values from `λ_max` down to `1e-3·λ_max`.
 pub fn default_lasso_grid(p: &Problem, k: usize, positive: bool) -> Vec<f64> {
     let lm = lambda_max(p, positive);
+    // y = 0 or X = 0 (or, with `positive`, no positive correlation): the solution is 0 for every λ ≥ 0.
+    if lm <= 0.0 {
+        return vec![0.0];
+    }
     let mut g = linalg::logspace(lm * 1e-3, lm, k.max(1));
     g.reverse();
     g

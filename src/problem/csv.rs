@@ -116,9 +116,33 @@ pub fn load_csv(path: &Path) -> Result<Problem> {
     if meta.is_dir() {
         return Err(Error::io(path, std::io::Error::other("is a folder, not a CSV file")));
     }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        if t.is_char_device() || t.is_block_device() {
+            return Err(Error::io(path, std::io::Error::other("is a device, not a CSV file (refused before reading)")));
+        }
+    }
     // The text, the parsed numbers (at most one per two bytes) and the problem built from them.
     crate::io::require_memory(&format!("loading {}", path.display()), 13.0 * meta.len() as f64)?;
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes = if meta.is_file() {
+        std::fs::read(path).map_err(|e| Error::io(path, e))?
+    } else {
+        // A FIFO or other stream has no length: read at most what the memory budget allows.
+        use std::io::Read;
+        let cap = (crate::io::max_memory() / 13).max(1);
+        let mut b = Vec::new();
+        std::fs::File::open(path).and_then(|f| f.take(cap + 1).read_to_end(&mut b)).map_err(|e| Error::io(path, e))?;
+        if b.len() as u64 > cap {
+            return Err(Error::ResourceLimit {
+                what: format!("loading the stream {}", path.display()),
+                needed_bytes: 13.0 * b.len() as f64,
+                limit_bytes: crate::io::max_memory() as f64,
+            });
+        }
+        b
+    };
     let text = String::from_utf8(bytes).map_err(|e| {
         Error::Data(format!("{}: not UTF-8 text (byte {})", path.display(), e.utf8_error().valid_up_to()))
     })?;

@@ -349,3 +349,32 @@ fn every_flow_has_a_stiff_integrator_including_the_reparam_flow() {
     assert_eq!(c, 1, "{err}");
     assert!(err.contains("--stiff"), "{err}");
 }
+
+#[test]
+fn audit_defects_negative_numbers_zero_data_and_devices() {
+    let dir = Tmp::new("cli-audit");
+    let f = ex2_file(&dir);
+    // `--alpha -1` is a number refused for its value (clap used to suggest `-- -1`).
+    let (c, _, err) = ibias(&["run", "md", "--data", &f, "--alpha", "-1"]);
+    assert_eq!(c, 2, "{err}");
+    assert!(err.contains("--alpha") && err.contains("> 0") && !err.contains("-- -1"), "{err}");
+    // y = 0: the Lasso path is the zero solution, not an error about NaN λ.
+    std::fs::write(dir.path("y0.csv"), "x1,x2,y\n1,2,0\n3,4,0\n5,6,0\n").unwrap();
+    for exact in [false, true] {
+        let mut args = vec!["path", "lasso", "--data", &*dir.s("y0.csv").leak(), "--json"];
+        if exact {
+            args.push("--exact");
+        }
+        let (c, out, err) = ibias(&args);
+        assert_eq!(c, 0, "{err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        assert!(v["coefs"].as_array().unwrap().iter().all(|w| w.as_array().unwrap().iter().all(|x| x == 0.0)));
+    }
+    // A device is refused before reading (it used to read /dev/zero without end).
+    #[cfg(unix)]
+    {
+        let (c, _, err) = ibias(&["data", "info", "/dev/zero"]);
+        assert_eq!(c, 1);
+        assert!(err.contains("device"), "{err}");
+    }
+}
