@@ -228,7 +228,11 @@ def test_no_panic_crosses_into_python_and_memory_is_bounded(ex2):
 def test_ctrl_c_raises_keyboard_interrupt():
     # The run below would take hours: an interrupt that is honoured ends it with KeyboardInterrupt. No wall
     # time is asserted (the machine may be busy); the 120 s bound only keeps a broken build from hanging.
+    # The child installs Python's own SIGINT handler: a parent started in the background (a non-interactive
+    # shell's `&`, some CI runners) passes SIGINT on as ignored, and Python then raises nothing on Ctrl-C.
     code = (
+        "import signal\n"
+        "signal.signal(signal.SIGINT, signal.default_int_handler)\n"
         "import ibias\n"
         "X, y, _ = ibias.generate(n=200, d=2000, sparsity=10, seed=0)\n"
         "print('ready', flush=True)\n"
