@@ -51,17 +51,25 @@ pub fn lasso_homotopy(p: &Problem) -> Result<Path> {
 
 /// Checks every breakpoint's KKT violation against [`kkt_tolerance`].
 pub fn certified(p: &Problem, path: &Path) -> Result<()> {
-    let tol = kkt_tolerance(p, path.lambdas.first().copied().unwrap_or(0.0));
-    if let Some(k) = path.certificates.iter().position(|c| !(c.kkt_violation <= tol)) {
-        return Err(Error::CertificateFailed {
+    match first_uncertified(p, path) {
+        Some(k) => Err(Error::CertificateFailed {
             solver: "Lasso homotopy".into(),
             detail: format!(
-                "at λ = {:e} the KKT violation is {:.3e} > {tol:.3e} ({:.0e}·λ_max and the rounding floor)",
-                path.lambdas[k], path.certificates[k].kkt_violation, KKT_REL
+                "at λ = {:e} the KKT violation is {:.3e} > {:.3e} ({:.0e}·λ_max and the rounding floor)",
+                path.lambdas[k],
+                path.certificates[k].kkt_violation,
+                kkt_tolerance(p, path.lambdas.first().copied().unwrap_or(0.0)),
+                KKT_REL
             ),
-        });
+        }),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// The first breakpoint whose KKT violation exceeds [`kkt_tolerance`] (the exact part of the path ends before it).
+pub fn first_uncertified(p: &Problem, path: &Path) -> Option<usize> {
+    let tol = kkt_tolerance(p, path.lambdas.first().copied().unwrap_or(0.0));
+    path.certificates.iter().position(|c| !(c.kkt_violation <= tol))
 }
 
 /// Runs the homotopy to λ = 0 (see the module notes).

@@ -63,8 +63,7 @@ pub fn lasso_path(p: &Problem) -> Result<Path> {
         Ok(h) => match homotopy::certified(p, &h.path) {
             Ok(()) => return Ok(h.path),
             Err(e) => {
-                let tol = homotopy::kkt_tolerance(p, h.path.lambdas.first().copied().unwrap_or(0.0));
-                let k = h.path.certificates.iter().position(|c| !(c.kkt_violation <= tol)).unwrap_or(0);
+                let k = homotopy::first_uncertified(p, &h.path).unwrap_or(0);
                 let mut rest = h.path.lambdas[k..].to_vec();
                 rest.dedup();
                 (Some((h.path, k)), rest, e.brief())
