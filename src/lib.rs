@@ -7,9 +7,11 @@
 //! |---|---|
 //! | [`problem`] | data `(X, y)`, risk, gradient; loaders, generators; how a gradient is computed ([`problem::GradPlan`]) |
 //! | [`kernels`] | dense linear algebra, vectorised elementary functions, the two-core hand-over |
+//! | [`datafit`] | what is optimised: least squares, logistic and exponential losses behind one trait |
 //! | [`potential`] | mirror maps behind one trait, with their dual domains |
 //! | [`dynamics`] | one iteration driver; each method a [`dynamics::driver::Method`]; step rules; observers; flows |
 //! | [`exact`] | reference solvers, each with a certificate; penalties as a trait |
+//! | [`request`] | the one front door: a run request, validated once, that the CLI, Python and sweep specs build |
 //! | [`study`] | one file per study, registered once, typed results |
 //! | [`report`] | renders studies: HTML, figures, data files |
 //! | [`control`], [`io`], [`error`] | cancellation and progress; atomic files and the memory budget; errors |
@@ -34,6 +36,7 @@
 
 pub mod bench;
 pub mod control;
+pub mod datafit;
 pub mod dynamics;
 pub mod error;
 pub mod exact;
@@ -42,6 +45,7 @@ pub mod kernels;
 pub mod potential;
 pub mod problem;
 pub mod report;
+pub mod request;
 pub mod study;
 
 pub use error::{Error, Result};

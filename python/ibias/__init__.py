@@ -43,7 +43,7 @@ __version__: str = _ibias.__version__
 
 __all__ = [
     "Problem", "Potential", "RunResult", "Solution", "Path", "Euclidean", "Hyperbolic", "NegEntropy", "Depth",
-    "gd", "md", "reparam", "azulay", "eg", "flow", "min_l2", "min_l1", "bregman", "lasso_path", "ridge_path",
+    "gd", "md", "reparam", "azulay", "eg", "flow", "run", "methods", "min_l2", "min_l1", "bregman", "lasso_path", "ridge_path",
     "saddle_path", "accelerated_flow", "step_effect",
     "sweep", "sweep_plan", "sweep_run", "sweep_status", "sweep_merge", "generate", "load_csv", "report", "study", "set_max_memory",
     "IbiasError", "DivergenceError", "CertificateError", "InfeasibleError",
@@ -55,6 +55,8 @@ ProgressCallback = Callable[[str, int, int], None]
 
 
 def _float64(x: ArrayLike, name: str) -> np.ndarray:
+    if np.iscomplexobj(x):
+        raise ValueError(f"{name} is complex; ibias works on real numbers (pass x.real explicitly if that is meant)")
     try:
         return np.asarray(x, dtype=np.float64)
     except (TypeError, ValueError) as e:
@@ -144,13 +146,14 @@ def _run(algorithm: str, X: Any, y: Any, **kw: Any) -> RunResult:
     return _ibias.run(p, algorithm, **kw)
 
 
-def gd(X: Any, y: Optional[ArrayLike] = None, *, eta: Optional[Eta] = None, momentum: Optional[float] = None, tol: float = 1e-16,
+def gd(X: Any, y: Optional[ArrayLike] = None, *, loss: str = "least_squares", eta: Optional[Eta] = None, momentum: Optional[float] = None, tol: float = 1e-16,
        grad_tol: float = 0.0, max_iter: int = 1_000_000, max_seconds: Optional[float] = None, checkpoints: int = 40,
        record_every: bool = False, batch: Optional[int] = None, replacement: bool = False, label_noise: float = 0.0,
        seed: int = 0, check_every: int = 100) -> RunResult:
     """Gradient descent from w₀ = 0 (→ X⁺y); with ``momentum`` β ∈ [0, 1), heavy-ball GD.
 
-    ``eta``: a number, ``"safe"`` or ``"auto"`` (default; ``"safe"`` with momentum). Stops when
+    ``loss``: ``"least_squares"`` (the sheet's risk), ``"logistic"`` or ``"exponential"`` (labels ±1; then ``eta`` is a
+    number or ``"safe"``). ``eta``: a number, ``"safe"`` or ``"auto"`` (default; ``"safe"`` with momentum). Stops when
     R(w) ≤ tol·R(0), or the local-metric gradient ≤ grad_tol·‖∇R(0)‖∞, or at ``max_iter`` / ``max_seconds``.
     Raises :class:`DivergenceError` (with a safe step in the message) when a step diverges.
 
@@ -158,31 +161,30 @@ def gd(X: Any, y: Optional[ArrayLike] = None, *, eta: Optional[Eta] = None, mome
     (``seed``), in epochs of a permutation or ``replacement``, with Gaussian ``label_noise``; the full risk is
     checked every ``check_every`` steps; ``batch = n`` is full-batch GD exactly.
     """
-    return _run("gd", X, y, eta=eta, momentum=momentum, tol=tol, grad_tol=grad_tol, max_iter=max_iter,
+    return _run("gd", X, y, loss=loss, eta=eta, momentum=momentum, tol=tol, grad_tol=grad_tol, max_iter=max_iter,
                 max_seconds=max_seconds, checkpoints=checkpoints, record_every=record_every, batch=batch,
                 replacement=replacement, label_noise=label_noise, seed=seed, check_every=check_every)
 
 
-def md(X: Any, y: Optional[ArrayLike] = None, *, alpha: float = 1.0, potential: Optional[Potential] = None,
-       w0: Optional[ArrayLike] = None, eta: Optional[Eta] = "auto", max_iter: int = 1_000_000, tol: float = 1e-16,
+def md(X: Any, y: Optional[ArrayLike] = None, *, loss: str = "least_squares", alpha: Optional[float] = None,
+       potential: Optional[Potential] = None, w0: Optional[ArrayLike] = None, eta: Optional[Eta] = None, max_iter: int = 1_000_000, tol: float = 1e-16,
        grad_tol: float = 0.0, max_seconds: Optional[float] = None, checkpoints: int = 40,
        record_every: bool = False, batch: Optional[int] = None, replacement: bool = False, label_noise: float = 0.0,
        seed: int = 0, check_every: int = 100) -> RunResult:
     """Mirror descent θ ← θ − η∇R(w), w = (∇ψ)⁻¹(θ), from ``w0`` (default 0; α·1 for the entropy).
 
-    The potential defaults to the hyperbolic entropy with c = 2α². ``eta``: a number, ``"safe"``, ``"auto"``
-    (Barzilai–Borwein on the dual, keeps the implicit bias exactly) or ``"lbfgs"`` (dual L-BFGS: same limit,
-    far faster at small α; needs an interpolator).
+    The potential defaults to the hyperbolic entropy with c = 2α² (α = 1 unless given). ``eta``: a number, ``"safe"``,
+    ``"auto"`` (default; Barzilai–Borwein on the dual, keeps the implicit bias exactly) or ``"lbfgs"`` (dual L-BFGS:
+    same limit, far faster at small α; needs an interpolator). ``loss``: as in :func:`gd`.
     """
-    if batch is not None and eta == "auto":
-        eta = "safe"
-    return _run("md", X, y, alpha=alpha, potential=potential, w0=w0, eta=eta, tol=tol, grad_tol=grad_tol,
+    return _run("md", X, y, loss=loss, alpha=alpha, potential=potential, w0=w0, eta=eta, tol=tol, grad_tol=grad_tol,
                 max_iter=max_iter, max_seconds=max_seconds, checkpoints=checkpoints, record_every=record_every,
                 batch=batch, replacement=replacement, label_noise=label_noise, seed=seed, check_every=check_every)
 
 
-def reparam(X: Any, y: Optional[ArrayLike] = None, *, alpha: float = 1.0, shape: Optional[float] = None,
-            u0: Optional[ArrayLike] = None, v0: Optional[ArrayLike] = None, depth: int = 2, eta: Optional[Eta] = "safe",
+def reparam(X: Any, y: Optional[ArrayLike] = None, *, loss: str = "least_squares", alpha: Optional[float] = None,
+            shape: Optional[float] = None, u0: Optional[ArrayLike] = None, v0: Optional[ArrayLike] = None,
+            depth: Optional[int] = None, eta: Optional[Eta] = None,
             track_scale: bool = False, tol: float = 1e-16, grad_tol: float = 0.0, max_iter: int = 1_000_000,
             max_seconds: Optional[float] = None, checkpoints: int = 40, record_every: bool = False,
             batch: Optional[int] = None, replacement: bool = False, label_noise: float = 0.0, seed: int = 0,
@@ -191,14 +193,14 @@ def reparam(X: Any, y: Optional[ArrayLike] = None, *, alpha: float = 1.0, shape:
     or explicit positive ``u0``, ``v0``); with ``depth`` D ≥ 2, w = u^D − v^D and R̃ = R(w)/(2D). ``eta``: a number
     or ``"safe"``. ``track_scale`` tracks ln a² and θ of the finite-step identity w = 2a² sinh θ (depth 2; see
     ``result.reparam``)."""
-    return _run("reparam", X, y, alpha=alpha, shape=shape, u0=u0, v0=v0, depth=depth, eta=eta, track_scale=track_scale, tol=tol,
+    return _run("reparam", X, y, loss=loss, alpha=alpha, shape=shape, u0=u0, v0=v0, depth=depth, eta=eta, track_scale=track_scale, tol=tol,
                 grad_tol=grad_tol, max_iter=max_iter, max_seconds=max_seconds, checkpoints=checkpoints,
                 record_every=record_every, batch=batch, replacement=replacement, label_noise=label_noise, seed=seed,
                 check_every=check_every)
 
 
-def azulay(X: Any, y: Optional[ArrayLike] = None, *, alpha: float = 1.0, shape: Optional[float] = None,
-           u0: Optional[ArrayLike] = None, v0: Optional[ArrayLike] = None, eta: Optional[Eta] = "safe",
+def azulay(X: Any, y: Optional[ArrayLike] = None, *, alpha: Optional[float] = None, shape: Optional[float] = None,
+           u0: Optional[ArrayLike] = None, v0: Optional[ArrayLike] = None, eta: Optional[Eta] = None,
            tol: float = 1e-16, grad_tol: float = 0.0, max_iter: int = 1_000_000, max_seconds: Optional[float] = None,
            checkpoints: int = 40, record_every: bool = False) -> RunResult:
     """Gradient descent on Azulay et al.'s (2021) model w = u₊⊙v₊ − u₋⊙v₋ (GD on R/2) from u₊ = u₋ = u₀,
@@ -209,26 +211,51 @@ def azulay(X: Any, y: Optional[ArrayLike] = None, *, alpha: float = 1.0, shape: 
                 max_iter=max_iter, max_seconds=max_seconds, checkpoints=checkpoints, record_every=record_every)
 
 
-def eg(X: Any, y: Optional[ArrayLike] = None, *, alpha: float = 1.0, w0: Optional[ArrayLike] = None,
-       eta: Optional[Eta] = "auto", tol: float = 1e-16, grad_tol: float = 0.0, max_iter: int = 1_000_000,
+def eg(X: Any, y: Optional[ArrayLike] = None, *, alpha: Optional[float] = None, w0: Optional[ArrayLike] = None,
+       eta: Optional[Eta] = None, tol: float = 1e-16, grad_tol: float = 0.0, max_iter: int = 1_000_000,
        max_seconds: Optional[float] = None, checkpoints: int = 40, record_every: bool = False,
        batch: Optional[int] = None, replacement: bool = False, label_noise: float = 0.0, seed: int = 0,
        check_every: int = 100) -> RunResult:
     """Exponentiated gradient w ← w⊙exp(−η∇R(w)) from w₀ = α·1 (or ``w0`` > 0); ``batch`` etc. as in :func:`gd`."""
-    if batch is not None and eta == "auto":
-        eta = "safe"
     return _run("eg", X, y, alpha=alpha, w0=w0, eta=eta, tol=tol, grad_tol=grad_tol, max_iter=max_iter,
                 max_seconds=max_seconds, checkpoints=checkpoints, record_every=record_every, batch=batch,
                 replacement=replacement, label_noise=label_noise, seed=seed, check_every=check_every)
 
 
-def flow(X: Any, y: Optional[ArrayLike] = None, *, method: str = "md", alpha: float = 1.0,
+def flow(X: Any, y: Optional[ArrayLike] = None, *, method: str = "md", alpha: Optional[float] = None,
          potential: Optional[Potential] = None, t_max: float = 1e4, stiff: bool = False, tol: float = 1e-16,
          checkpoints: int = 200) -> RunResult:
     """The continuous-time flow of ``method`` (``gd``, ``md``, ``eg``, ``reparam``) up to ``t_max``, by adaptive
     Dormand–Prince 5(4) (``stiff``: L-stable Rosenbrock ROS2). ``result.t`` are times, ``result.W`` the iterates."""
     return _run(method, X, y, alpha=alpha, potential=potential, flow=True, stiff=stiff, t_max=t_max, tol=tol,
                 checkpoints=checkpoints)
+
+
+def run(X: Any, y: Optional[ArrayLike] = None, *, method: str, **kw: Any) -> RunResult:
+    """Runs any method by name (``ibias.methods()`` lists them): the keywords are those of the method's function
+    (:func:`gd`, :func:`md`, …; every method takes ``loss``, ``eta``, ``tol``, ``max_iter``, ``batch``, …). The
+    library validates them once, as for the command line's ``ibias run NAME``."""
+    return _run(method, X, y, **kw)
+
+
+def methods() -> List[Tuple[str, str]]:
+    """Every method ``run`` accepts, with one line each (built-in first, then the library's registry)."""
+    return list(_ibias.methods())
+
+
+def _registered(name: str, summary: str) -> Callable[..., RunResult]:
+    def method(X: Any, y: Optional[ArrayLike] = None, **kw: Any) -> RunResult:
+        return _run(name, X, y, **kw)
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = (f"{summary[0].upper() + summary[1:]}.\n\nA method of the library's registry: keywords as for "
+                      ":func:`run` (``loss``, ``eta`` — a number or ``\"safe\"`` —, ``tol``, ``max_iter``, ``batch``, …).")
+    return method
+
+
+for _name, _summary in _ibias.methods():
+    if _name not in globals():
+        globals()[_name] = _registered(_name, _summary)
+        __all__.append(_name)
 
 
 def step_effect(X: Any, y: Optional[ArrayLike] = None, *, result: RunResult, eta: float, alpha: float = 1.0,

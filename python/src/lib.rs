@@ -43,6 +43,7 @@ fn _ibias(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<Solution>()?;
     m.add_class::<Path>()?;
     m.add_function(wrap_pyfunction!(run, m)?)?;
+    m.add_function(wrap_pyfunction!(methods, m)?)?;
     m.add_function(wrap_pyfunction!(min_l2, m)?)?;
     m.add_function(wrap_pyfunction!(saddle_path, m)?)?;
     m.add_function(wrap_pyfunction!(step_effect, m)?)?;

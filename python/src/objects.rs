@@ -4,9 +4,8 @@
 use crate::call;
 use crate::convert::{array1, array2, array2_t, dense, json_obj, vector};
 use ibias::control::Progress;
-use ibias::dynamics::flow::{FlowKind, run_flow};
 use ibias::dynamics::ode::OdeOptions;
-use ibias::dynamics::{Init, RunConfig, StepRule, StopRule};
+use ibias::dynamics::{Init, StepRule};
 use numpy::{PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -370,18 +369,20 @@ impl RunResult {
     }
 }
 
-/// Runs one algorithm (see the Python wrappers `gd`, `md`, `reparam`, `eg`, `flow`).
+/// Runs one method (see the Python wrappers `gd`, `md`, `reparam`, `eg`, `flow`, and the registered methods):
+/// the keywords fill the library's `RunRequest`, which resolves defaults and validates them.
 #[pyfunction]
-#[pyo3(signature = (problem, algorithm, *, alpha=1.0, potential=None, w0=None, eta=None, momentum=None, shape=None,
-    u0=None, v0=None, depth=2, batch=None, replacement=false, label_noise=0.0, seed=0, check_every=100,
-    track_scale=false, tol=1e-16, grad_tol=0.0, max_iter=1_000_000, max_seconds=None,
+#[pyo3(signature = (problem, algorithm, *, loss="least_squares", alpha=None, potential=None, w0=None, eta=None,
+    momentum=None, shape=None, u0=None, v0=None, depth=None, batch=None, replacement=false, label_noise=0.0, seed=0,
+    check_every=100, track_scale=false, tol=1e-16, grad_tol=0.0, max_iter=1_000_000, max_seconds=None,
     checkpoints=40, record_every=false, flow=false, stiff=false, t_max=1e4))]
 #[allow(clippy::too_many_arguments)]
 pub fn run(
     py: Python<'_>,
     problem: &Problem,
     algorithm: &str,
-    alpha: f64,
+    loss: &str,
+    alpha: Option<f64>,
     potential: Option<&Potential>,
     w0: Option<PyReadonlyArray1<'_, f64>>,
     eta: Option<String>,
@@ -389,7 +390,7 @@ pub fn run(
     shape: Option<f64>,
     u0: Option<PyReadonlyArray1<'_, f64>>,
     v0: Option<PyReadonlyArray1<'_, f64>>,
-    depth: u32,
+    depth: Option<u32>,
     batch: Option<usize>,
     replacement: bool,
     label_noise: f64,
@@ -406,119 +407,55 @@ pub fn run(
     stiff: bool,
     t_max: f64,
 ) -> PyResult<RunResult> {
+    use ibias::request::{PotentialChoice, RunRequest};
     let p = problem.inner.clone();
-    let d = p.d();
-    let rule = match &eta {
-        Some(s) => s.parse::<StepRule>().map_err(|m| value_err(format!("eta: {m}")))?,
-        None if algorithm == "reparam" || momentum.is_some() || batch.is_some() => StepRule::Safe,
-        None => StepRule::Auto,
+    let eta = match &eta {
+        Some(s) => Some(s.parse::<StepRule>().map_err(|m| value_err(format!("eta: {m}")))?),
+        None => None,
     };
-    let stop = StopRule::default()
-        .risk_tol(tol)
-        .grad_tol(grad_tol)
-        .max_iter(max_iter)
-        .max_seconds(max_seconds)
-        .max_time(t_max);
-    let mut cfg = RunConfig::new(rule).checkpoints(checkpoints).stop(stop);
-    if record_every {
-        cfg = cfg.record_every();
-    }
-    let w0 = w0.map(|v| vector(&v));
-    let (u0, v0) = (u0.map(|v| vector(&v)), v0.map(|v| vector(&v)));
-    let pot = potential.map(|p| p.pot.clone());
-    let algorithm = algorithm.to_string();
-    if flow && eta.is_some() {
-        return Err(value_err("flows have no step size: drop eta"));
-    }
-    if batch.is_some() && (flow || momentum.is_some()) {
-        return Err(value_err("batch (stochastic gradients) is for discrete runs without momentum"));
-    }
-    let r = call::run(py, move || -> ibias::Result<ibias::dynamics::RunResult> {
-        let init = || -> ibias::Result<Init> {
-            let i = match (&u0, &v0, shape) {
-                (Some(u), Some(v), None) => Init::explicit(u.clone(), v.clone())?,
-                (None, None, Some(s)) => Init::shape(alpha, s, d)?,
-                (None, None, None) => Init::uniform(alpha, d)?,
-                _ => return Err(ibias::Error::param("u0/v0/shape", "give u0 and v0 together, or shape, not both")),
-            };
-            let i = if depth != 2 || algorithm == "reparam" { i.depth(depth)? } else { i };
-            Ok(i.track_scale(track_scale))
-        };
-        let hyper = |pot: &Option<Pot>| -> ibias::Result<Box<dyn ibias::potential::Potential>> {
-            Ok(match pot {
-                None => Box::new(ibias::potential::Hyperbolic::uniform(alpha, d)?),
-                Some(Pot::Euclidean) => Box::new(ibias::potential::Euclidean),
-                Some(Pot::Entropy) => Box::new(ibias::potential::NegEntropy),
-                Some(Pot::Depth(p)) => Box::new(p.clone()),
-                Some(Pot::Hyperbolic(h)) => {
-                    let c = h.ln_half_scales();
-                    Box::new(if c.len() == 1 {
-                        ibias::potential::Hyperbolic::from_ln_half_scales(vec![c[0]; d])
-                    } else {
-                        h.clone()
-                    })
-                }
-            })
-        };
-        let md_w0 = |pot: &dyn ibias::potential::Potential| {
-            w0.clone().unwrap_or_else(|| {
-                if pot.kind() == ibias::potential::PotentialKind::Entropy { vec![alpha; d] } else { vec![0.0; d] }
-            })
-        };
-        let mut res = if flow {
-            let opts = if stiff {
-                OdeOptions { rtol: 1e-8, atol: 1e-12, stiff: true, ..Default::default() }
-            } else {
-                OdeOptions::default()
-            };
-            let init = init()?;
-            let pot = hyper(&pot)?;
-            let ent = ibias::potential::NegEntropy;
-            let kind = match algorithm.as_str() {
-                "gd" => FlowKind::Gd,
-                "md" => FlowKind::Md(pot.as_ref(), md_w0(pot.as_ref())),
-                "eg" => FlowKind::Md(&ent, w0.clone().unwrap_or_else(|| vec![alpha; d])),
-                "reparam" => FlowKind::Reparam(&init),
-                other => return Err(ibias::Error::param("algorithm", format!("unknown algorithm '{other}'"))),
-            };
-            run_flow(&p, kind, &stop, checkpoints, opts)?
-        } else if let Some(b) = batch {
-            let opts = ibias::dynamics::sgd::SgdOptions { batch: b, replacement, label_noise, seed, check_every };
-            let init = init()?;
-            let pot = hyper(&pot)?;
-            let kind = match algorithm.as_str() {
-                "gd" => ibias::dynamics::sgd::SgdKind::Gd,
-                "md" => ibias::dynamics::sgd::SgdKind::Md(pot.as_ref(), md_w0(pot.as_ref())),
-                "eg" => ibias::dynamics::sgd::SgdKind::Eg(w0.clone().unwrap_or_else(|| vec![alpha; d])),
-                "reparam" => ibias::dynamics::sgd::SgdKind::Reparam(&init),
-                other => return Err(ibias::Error::param("algorithm", format!("unknown algorithm '{other}'"))),
-            };
-            ibias::dynamics::sgd::run_sgd(&p, &kind, &opts, &cfg)?
-        } else {
-            match algorithm.as_str() {
-                "gd" => match momentum {
-                    Some(b) => ibias::dynamics::run_heavy_ball(&p, b, &cfg)?,
-                    None => ibias::dynamics::run_gd(&p, &cfg)?,
-                },
-                "md" => {
-                    let pot = hyper(&pot)?;
-                    ibias::dynamics::run_md(&p, pot.as_ref(), &md_w0(pot.as_ref()), &cfg)?
-                }
-                "eg" => ibias::dynamics::run_eg(&p, &w0.clone().unwrap_or_else(|| vec![alpha; d]), &cfg)?,
-                "reparam" => ibias::dynamics::run_reparam(&p, &init()?, &cfg)?,
-                "azulay" => {
-                    let i = init()?;
-                    ibias::dynamics::run_azulay(&p, i.u0(), i.v0(), &cfg)?
-                }
-                other => return Err(ibias::Error::param("algorithm", format!("unknown algorithm '{other}'"))),
-            }
-        };
-        if res.alpha.is_none() && algorithm != "gd" {
-            res.alpha = Some(alpha);
-        }
-        Ok(res)
-    })?;
+    let loss = loss.parse::<ibias::datafit::LossKind>().map_err(|m| value_err(format!("loss: {m}")))?;
+    let potential = potential.map(|p| match &p.pot {
+        Pot::Euclidean => PotentialChoice::Kind(ibias::potential::PotentialKind::Euclidean),
+        Pot::Entropy => PotentialChoice::Kind(ibias::potential::PotentialKind::Entropy),
+        Pot::Hyperbolic(h) => PotentialChoice::Hyperbolic(h.clone()),
+        Pot::Depth(d) => PotentialChoice::Depth(d.clone()),
+    });
+    let req = RunRequest {
+        method: algorithm.replace('-', "_"),
+        loss,
+        alpha,
+        potential,
+        depth,
+        w0: w0.map(|v| vector(&v)),
+        eta,
+        momentum,
+        shape,
+        u0: u0.map(|v| vector(&v)),
+        v0: v0.map(|v| vector(&v)),
+        track_scale,
+        tol,
+        grad_tol,
+        max_iter,
+        max_seconds,
+        checkpoints,
+        record_every,
+        batch,
+        replacement,
+        label_noise,
+        seed,
+        check_every,
+        flow,
+        stiff,
+        t_max,
+    };
+    let r = call::run(py, move || req.run(&p))?;
     Ok(RunResult { r })
+}
+
+/// The registered methods' names (each also a Python function of the package).
+#[pyfunction]
+pub fn methods() -> Vec<(&'static str, &'static str)> {
+    ibias::request::method_help()
 }
 
 /// What a finite step did to the limit of a converged run of GD on (u, v) at the fixed step `eta` from

@@ -121,8 +121,31 @@ fn report_error(e: &Error) -> i32 {
         return 0;
     }
     use std::io::Write;
+    let e = flag_names(e.clone());
     let _ = writeln!(std::io::stderr(), "error: {e}");
     e.exit_code()
+}
+
+/// The library names parameters (`eta`, `max_iter`, `shape/u0/v0`); the command line shows them as its flags
+/// (`--eta`, `--max-iter`, `--shape/--u0/--v0`). Names already written otherwise (`[axes] depth`) are kept.
+pub(crate) fn flag_names(e: Error) -> Error {
+    match e {
+        Error::Param { name, message } => {
+            let plain =
+                |p: &str| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            let name = if name != "method" && name.split('/').all(plain) {
+                let flag = |p: &str| match p {
+                    "replacement" => "--with-replacement".to_string(),
+                    p => format!("--{}", p.replace('_', "-")),
+                };
+                name.split('/').map(flag).collect::<Vec<_>>().join("/")
+            } else {
+                name
+            };
+            Error::Param { name, message }
+        }
+        other => other,
+    }
 }
 
 /// Stops a long computation after `seconds` (the library's cancellation check ends it cleanly).

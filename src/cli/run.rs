@@ -1,44 +1,44 @@
 //! `ibias run gd|md|reparam|eg`: one algorithm, discrete or its flow.
 
 use super::{NOT_CONVERGED, args, out};
-use ibias::dynamics::flow::{FlowKind, run_flow};
-use ibias::dynamics::ode::OdeOptions;
-use ibias::dynamics::sgd::{SgdKind, run_sgd};
-use ibias::dynamics::{
-    Init, RunConfig, RunResult, StepRule, StopReason, StopRule, run_eg, run_gd, run_heavy_ball, run_md, run_reparam,
-};
+use ibias::dynamics::{RunResult, StepRule, StopReason};
 use ibias::potential::{DepthD, Euclidean, Hyperbolic, NegEntropy, Potential, PotentialKind};
-use ibias::problem::csv::load_csv;
+use ibias::problem::csv::{load_csv, load_vector};
+use ibias::request::{PotentialChoice, RunRequest};
 use ibias::{Error, Result};
 use std::path::PathBuf;
 
-#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq)]
-pub enum Algo {
-    /// Gradient descent from 0 (with --momentum: heavy ball).
-    Gd,
-    /// Mirror descent (hyperbolic entropy by default).
-    Md,
-    /// GD on (u, v), w = u⊙u − v⊙v.
-    Reparam,
-    /// GD on Azulay et al.'s w = u₊⊙v₊ − u₋⊙v₋ from u₊ = u₋ = u0, v₊ = v₋ = v0 (w0 = 0).
-    Azulay,
-    /// Exponentiated gradient from α·1.
-    Eg,
+/// A method name of the library (built-in or registered; hyphens read as underscores).
+fn method(s: &str) -> std::result::Result<String, String> {
+    let key = s.trim().replace('-', "_");
+    if ibias::request::method_names().contains(&key.as_str()) {
+        Ok(key)
+    } else {
+        Err(format!("unknown method '{s}' (one of: {})", ibias::request::method_names().join(", ")))
+    }
+}
+
+fn methods_help() -> String {
+    ibias::request::method_help().iter().map(|(n, h)| format!("{n}: {h}")).collect::<Vec<_>>().join("; ")
 }
 
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {
-    /// gd (from 0), md (mirror descent), reparam (GD on u, v), eg (exponentiated gradient).
-    algorithm: Algo,
+    /// The method (see `ibias run --help`).
+    #[arg(value_parser = method, long_help = methods_help())]
+    algorithm: String,
+    /// The loss: least_squares (the sheet's risk), logistic or exponential (labels ±1 in the last column).
+    #[arg(long, default_value = "least_squares")]
+    loss: ibias::datafit::LossKind,
     /// CSV file (last column y).
     #[arg(long)]
     data: PathBuf,
     /// Initialisation scale α: md/reparam start from u0 = v0 = α (c = 2α²), eg from w0 = α·1.
-    #[arg(long, default_value = "1.0", value_parser = args::alpha)]
-    alpha: f64,
+    #[arg(long, value_parser = args::alpha)]
+    alpha: Option<f64>,
     /// Potential of md (depth: the depth-D network's mirror map, with --depth).
-    #[arg(long, default_value = "hyperbolic", value_parser = ["euclidean", "hyperbolic", "entropy", "depth"])]
-    potential: String,
+    #[arg(long, value_parser = ["euclidean", "hyperbolic", "entropy", "depth"])]
+    potential: Option<String>,
     /// Depth D of the network w = u^D − v^D: md with --potential depth (D ≥ 3), or reparam (D ≥ 2).
     #[arg(long)]
     depth: Option<u32>,
@@ -75,10 +75,10 @@ pub struct RunArgs {
     #[arg(long, value_parser = args::positive)]
     max_seconds: Option<f64>,
     /// Number of log-spaced checkpoints recorded (at most 100,000).
-    #[arg(long, default_value_t = 30, value_parser = args::checkpoints)]
+    #[arg(long, default_value_t = 40, value_parser = args::checkpoints)]
     checkpoints: usize,
     /// Stochastic gradients: mini-batches of B rows (B = n: full batch). With a fixed --eta or safe.
-    #[arg(long, conflicts_with_all = ["flow", "momentum"])]
+    #[arg(long)]
     batch: Option<usize>,
     /// With --batch: draw with replacement (default: epochs of a seeded permutation).
     #[arg(long, requires = "batch")]
@@ -106,7 +106,7 @@ pub struct RunArgs {
     json: bool,
 }
 
-/// The potential named on the command line (`--potential`, with `--alpha` and `--depth`).
+/// The potential named on the command line (`--potential`, with `--alpha` and `--depth`), for `solve`.
 pub fn potential(name: &str, alpha: f64, depth: Option<u32>, d: usize) -> Result<Box<dyn Potential>> {
     let kind = name.parse::<PotentialKind>().map_err(|m| Error::param("--potential", m))?;
     if depth.is_some() && kind != PotentialKind::Depth {
@@ -123,142 +123,54 @@ pub fn potential(name: &str, alpha: f64, depth: Option<u32>, d: usize) -> Result
     })
 }
 
-fn check_conflicts(a: &RunArgs) -> Result<()> {
-    let bad = |name: &str, why: &str| Err(Error::param(name, why.to_string()));
-    if a.flow && a.eta.is_some() {
-        return bad(
-            "--eta",
-            "flows have no step size (the integrator chooses its steps to rtol); drop --eta or --flow",
-        );
-    }
-    if a.momentum.is_some() && a.algorithm != Algo::Gd {
-        return bad("--momentum", "heavy-ball momentum is for gd");
-    }
-    if a.momentum.is_some() && a.flow {
-        return bad("--momentum", "there is no heavy-ball flow here; drop --flow");
-    }
-    if (a.shape.is_some() || a.u0.is_some()) && !matches!(a.algorithm, Algo::Reparam | Algo::Azulay) {
-        return bad("--shape/--u0/--v0", "these are options of reparam and azulay");
-    }
-    if a.track_scale && a.algorithm != Algo::Reparam {
-        return bad("--track-scale", "this is an option of reparam");
-    }
-    if a.algorithm == Algo::Azulay && (a.flow || a.batch.is_some()) {
-        return bad(
-            "--flow/--batch",
-            "azulay runs full-batch GD only (its flow limit: solve bregman with c = u0² + v0²)",
-        );
-    }
-    if a.depth.is_some() && !(a.algorithm == Algo::Reparam || a.algorithm == Algo::Md && a.potential == "depth") {
-        return bad("--depth", "depth is an option of reparam and of md with --potential depth");
-    }
-    if a.potential != "hyperbolic" && a.algorithm != Algo::Md {
-        return bad(
-            "--potential",
-            "only md takes a potential (gd is Euclidean, eg is the entropy, reparam the hyperbolic entropy)",
-        );
-    }
-    if a.stiff && a.algorithm == Algo::Reparam && a.depth.is_some_and(|d| d != 2) {
-        return bad("--stiff", "ROS2 integrates the depth-2 (u, v) flow (a mirror flow); depth D > 2 uses DOPRI5");
-    }
-    Ok(())
+/// The library request these arguments describe (files read; nothing validated here but what the files hold).
+fn request(a: &RunArgs) -> Result<RunRequest> {
+    let (u0, v0) = match (&a.u0, &a.v0) {
+        (Some(u), Some(v)) => (Some(load_vector(u)?), Some(load_vector(v)?)),
+        _ => (None, None),
+    };
+    let potential = match &a.potential {
+        Some(name) => {
+            Some(PotentialChoice::Kind(name.parse::<PotentialKind>().map_err(|m| Error::param("potential", m))?))
+        }
+        None => None,
+    };
+    Ok(RunRequest {
+        method: a.algorithm.clone(),
+        loss: a.loss,
+        alpha: a.alpha,
+        potential,
+        depth: a.depth,
+        w0: None,
+        eta: a.eta,
+        momentum: a.momentum,
+        shape: a.shape,
+        u0,
+        v0,
+        track_scale: a.track_scale,
+        tol: a.tol,
+        grad_tol: a.grad_tol,
+        max_iter: a.max_iter,
+        max_seconds: a.max_seconds,
+        checkpoints: a.checkpoints,
+        record_every: false,
+        batch: a.batch,
+        replacement: a.with_replacement,
+        label_noise: a.label_noise.unwrap_or(0.0),
+        seed: a.seed,
+        check_every: a.check_every,
+        flow: a.flow,
+        stiff: a.stiff,
+        t_max: a.t_max,
+    })
 }
 
 pub fn run(a: RunArgs) -> Result<i32> {
-    check_conflicts(&a)?;
+    let req = request(&a)?;
+    // Refuse meaningless combinations before reading the data.
+    req.validate()?;
     let p = load_csv(&a.data)?;
-    let d = p.d();
-    let stop = StopRule::default()
-        .risk_tol(a.tol)
-        .grad_tol(a.grad_tol)
-        .max_iter(a.max_iter)
-        .max_seconds(a.max_seconds)
-        .max_time(a.t_max);
-    stop.validate()?;
-    let default_rule =
-        if matches!(a.algorithm, Algo::Reparam | Algo::Azulay) || a.momentum.is_some() || a.batch.is_some() {
-            StepRule::Safe
-        } else {
-            StepRule::Auto
-        };
-    let cfg = RunConfig::new(a.eta.unwrap_or(default_rule)).checkpoints(a.checkpoints).stop(stop);
-    let md_w0 = |name: &str| if name == "entropy" { vec![a.alpha; d] } else { vec![0.0; d] };
-    let init = || -> Result<Init> {
-        let i = match (a.shape, &a.u0, &a.v0) {
-            (Some(s), _, _) => Init::shape(a.alpha, s, d)?,
-            (None, Some(u), Some(v)) => super::solve::explicit_init(u, v, d)?,
-            _ => Init::uniform(a.alpha, d)?,
-        };
-        let i = if a.algorithm == Algo::Reparam { i.depth(a.depth.unwrap_or(2))? } else { i };
-        Ok(i.track_scale(a.track_scale))
-    };
-    let mut res: RunResult = if a.flow {
-        let opts = if a.stiff {
-            OdeOptions { rtol: 1e-8, atol: 1e-12, stiff: true, ..Default::default() }
-        } else {
-            OdeOptions::default()
-        };
-        let pot = potential(&a.potential, a.alpha, a.depth.filter(|_| a.algorithm == Algo::Md), d)?;
-        let init = init()?;
-        let kind = match a.algorithm {
-            Algo::Gd => FlowKind::Gd,
-            Algo::Md => FlowKind::Md(pot.as_ref(), md_w0(&a.potential)),
-            Algo::Eg => FlowKind::Md(&NegEntropy, vec![a.alpha; d]),
-            Algo::Reparam | Algo::Azulay => FlowKind::Reparam(&init),
-        };
-        let mut r = run_flow(&p, kind, &stop, a.checkpoints, opts)?;
-        if a.algorithm == Algo::Eg {
-            r.algorithm = ibias::dynamics::Algorithm::EgFlow;
-        }
-        r
-    } else if let Some(b) = a.batch {
-        let opts = ibias::dynamics::sgd::SgdOptions {
-            batch: b,
-            replacement: a.with_replacement,
-            label_noise: a.label_noise.unwrap_or(0.0),
-            seed: a.seed,
-            check_every: a.check_every,
-        };
-        let pot = potential(&a.potential, a.alpha, a.depth.filter(|_| a.algorithm == Algo::Md), d)?;
-        let init = init()?;
-        let kind = match a.algorithm {
-            Algo::Gd => SgdKind::Gd,
-            Algo::Md => SgdKind::Md(pot.as_ref(), md_w0(&a.potential)),
-            Algo::Eg => SgdKind::Eg(vec![a.alpha; d]),
-            Algo::Reparam | Algo::Azulay => SgdKind::Reparam(&init),
-        };
-        run_sgd(&p, &kind, &opts, &cfg)?
-    } else {
-        match a.algorithm {
-            Algo::Gd => match a.momentum {
-                Some(b) => run_heavy_ball(&p, b, &cfg)?,
-                None => run_gd(&p, &cfg)?,
-            },
-            Algo::Md => {
-                let pot = potential(&a.potential, a.alpha, a.depth, d)?;
-                run_md(&p, pot.as_ref(), &md_w0(&a.potential), &cfg)?
-            }
-            Algo::Eg => run_eg(&p, &vec![a.alpha; d], &cfg)?,
-            Algo::Reparam => run_reparam(&p, &init()?, &cfg)?,
-            Algo::Azulay => {
-                let i = init()?;
-                ibias::dynamics::run_azulay(&p, i.u0(), i.v0(), &cfg)?
-            }
-        }
-    };
-    // GD on (u, v) at a fixed step, converged, with the identity tracked: what the finite step did to the limit.
-    if a.algorithm == Algo::Reparam
-        && a.track_scale
-        && res.converged
-        && !a.flow
-        && let Some(StepRule::Fixed(eta)) = a.eta
-    {
-        res.step_effect = Some(ibias::exact::finite_step::step_effect(&p, &init()?, &res, eta)?);
-    }
-    if a.algorithm != Algo::Gd && !(a.algorithm == Algo::Md && a.potential == "euclidean") {
-        // An explicit (u0, v0) has no single α.
-        res.alpha = if a.u0.is_some() { None } else { Some(a.alpha) };
-    }
+    let res = req.run(&p)?;
     let no_criterion = a.tol == 0.0 && a.grad_tol == 0.0;
     let code = if res.converged
         || no_criterion && matches!(res.stop_reason, StopReason::MaxIterations | StopReason::FinalTime)
@@ -288,9 +200,10 @@ fn print_text(res: &RunResult) -> Result<()> {
             res.flow_time
         ))?,
         (Some(rule), None) => out::line(format!(
-            "{} ({}){alpha}, step rule {rule}: η first {}, range {}..{}; flow time Ση = {:.4e}",
+            "{} ({}){alpha}{}, step rule {rule}: η first {}, range {}..{}; flow time Ση = {:.4e}",
             res.algorithm.name(),
             res.potential.name(),
+            if res.loss.is_classification() { format!(", {} loss", res.loss) } else { String::new() },
             res.eta_first.map_or("-".into(), |v| format!("{v:.4e}")),
             res.eta_min.map_or("-".into(), |v| format!("{v:.3e}")),
             res.eta_max.map_or("-".into(), |v| format!("{v:.3e}")),
@@ -299,7 +212,7 @@ fn print_text(res: &RunResult) -> Result<()> {
         (None, None) => {}
     }
     out::line(format!(
-        "{} after {} iterations ({}) in {:.3} s; R(w) = {:.3e}, R(w)/R(0) = {:.3e}",
+        "{} after {} iterations ({}) in {:.3} s; F(w) = {:.3e}, F(w)/F(0) = {:.3e}",
         if res.converged { "converged" } else { "NOT converged" },
         res.iterations,
         res.stop_reason,

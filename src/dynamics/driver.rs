@@ -62,6 +62,14 @@ pub trait Method {
     fn uv(&self) -> Option<Vec<f64>> {
         None
     }
+    /// `(F(0), ‖∇F(0)‖_∞)` of the method's datafit, the references of the stop rules (default: least squares).
+    fn reference(&self, p: &Problem) -> (f64, f64) {
+        (p.risk_at_zero(), p.grad_zero_inf())
+    }
+    /// The loss minimised (default: least squares).
+    fn loss(&self) -> crate::datafit::LossKind {
+        crate::datafit::LossKind::LeastSquares
+    }
     /// Ends the run: the final iterate and diagnostics.
     fn finish(self, p: &Problem) -> Result<Finish>;
 }
@@ -95,6 +103,12 @@ impl<M: Method> Method for &mut M {
     fn uv(&self) -> Option<Vec<f64>> {
         (**self).uv()
     }
+    fn reference(&self, p: &Problem) -> (f64, f64) {
+        (**self).reference(p)
+    }
+    fn loss(&self) -> crate::datafit::LossKind {
+        (**self).loss()
+    }
     fn finish(self, _: &Problem) -> Result<Finish> {
         Ok(Finish { w: self.w().to_vec(), reparam: None, notes: Vec::new() })
     }
@@ -112,8 +126,7 @@ pub fn drive<M: Method>(p: &Problem, method: M, cfg: &RunConfig) -> Result<RunRe
 pub fn drive_with<M: Method, O: Observer>(p: &Problem, mut m: M, cfg: &RunConfig, obs: &mut O) -> Result<RunResult> {
     let start = Instant::now();
     let stop = cfg.stop;
-    let risk0 = p.risk_at_zero();
-    let g0 = p.grad_zero_inf();
+    let (risk0, g0) = m.reference(p);
     let risk_start = m.risk();
     let (mut eta_first, mut eta_min, mut eta_max) = (None, f64::INFINITY, 0.0f64);
     let (mut k, mut grad_evals, mut time, mut rise) = (0usize, 1usize, 0.0f64, 0usize);
@@ -167,7 +180,7 @@ pub fn drive_with<M: Method, O: Observer>(p: &Problem, mut m: M, cfg: &RunConfig
     };
     let risk = m.risk();
     obs.observe(k, time, m.w(), risk, m.uv());
-    let (algorithm, potential) = (m.algorithm(), m.potential());
+    let (algorithm, potential, loss) = (m.algorithm(), m.potential(), m.loss());
     let fin = m.finish(p)?;
     let mut notes = fin.notes;
     let criterion = stop.risk_tol > 0.0 || stop.grad_tol > 0.0;
@@ -186,6 +199,7 @@ pub fn drive_with<M: Method, O: Observer>(p: &Problem, mut m: M, cfg: &RunConfig
     }
     Ok(RunResult {
         algorithm,
+        loss,
         potential,
         alpha: None,
         step_rule: Some(cfg.step),

@@ -281,6 +281,7 @@ pub fn run_flow(
     }
     Ok(RunResult {
         algorithm: name,
+        loss: crate::datafit::LossKind::LeastSquares,
         potential: pot_kind,
         alpha: None,
         step_rule: None,

@@ -5,9 +5,9 @@ use super::config::{StepRule, StopReason};
 use crate::potential::PotentialKind;
 use serde::{Deserialize, Serialize};
 
-/// Which algorithm produced a result.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// Which algorithm produced a result. Methods added through the registry ([`super::registry`]) are
+/// [`Algorithm::Registered`] by their registry name, so that adding one edits no enum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Algorithm {
     /// Gradient descent from 0.
     Gd,
@@ -31,6 +31,46 @@ pub enum Algorithm {
     EgFlow,
     /// Gradient flow on `(u, v)`.
     ReparamFlow,
+    /// A method of the registry, by its name (`sign_gd`, `normalized_gd`, …).
+    Registered(&'static str),
+}
+
+impl Algorithm {
+    /// The built-in algorithms (not [`Algorithm::Registered`]).
+    const BUILT_IN: [Algorithm; 11] = [
+        Algorithm::Gd,
+        Algorithm::HeavyBall,
+        Algorithm::Md,
+        Algorithm::Eg,
+        Algorithm::Reparam,
+        Algorithm::Azulay,
+        Algorithm::MdBatch,
+        Algorithm::GdFlow,
+        Algorithm::MdFlow,
+        Algorithm::EgFlow,
+        Algorithm::ReparamFlow,
+    ];
+
+    /// The algorithm named `name` (built-in or in the registry).
+    pub fn from_name(name: &str) -> Option<Algorithm> {
+        Self::BUILT_IN
+            .into_iter()
+            .find(|a| a.name() == name)
+            .or_else(|| super::registry::find(name).map(|e| Algorithm::Registered(e.name)))
+    }
+}
+
+impl Serialize for Algorithm {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for Algorithm {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        Algorithm::from_name(&name).ok_or_else(|| serde::de::Error::custom(format!("unknown algorithm '{name}'")))
+    }
 }
 
 impl Algorithm {
@@ -48,6 +88,7 @@ impl Algorithm {
             Algorithm::MdFlow => "md_flow",
             Algorithm::EgFlow => "eg_flow",
             Algorithm::ReparamFlow => "reparam_flow",
+            Algorithm::Registered(name) => name,
         }
     }
 
@@ -122,6 +163,9 @@ pub struct ScaleTrack {
 pub struct RunResult {
     /// Which algorithm.
     pub algorithm: Algorithm,
+    /// The datafit (loss) that was minimised.
+    #[serde(default)]
+    pub loss: crate::datafit::LossKind,
     /// Potential used.
     pub potential: PotentialKind,
     /// Initialisation scale α, where there is one.

@@ -24,14 +24,12 @@ use super::reparam::{
 };
 use super::result::Algorithm;
 use super::result::RunResult;
+use super::sampling::Sampler;
+pub use super::sampling::SgdOptions;
 use crate::kernels::linalg;
 use crate::potential::{Potential, PotentialKind};
 use crate::problem::{GradPlan, Parallelism, Problem};
 use crate::{Error, Result};
-use rand_chacha::ChaCha8Rng;
-use rand_chacha::rand_core::{Rng, SeedableRng};
-use rand_distr::{Distribution, StandardNormal};
-use serde::{Deserialize, Serialize};
 
 /// Which method, with its geometry and start.
 pub enum SgdKind<'a> {
@@ -43,101 +41,6 @@ pub enum SgdKind<'a> {
     Eg(Vec<f64>),
     /// GD on `(u, v)` from an initialisation.
     Reparam(&'a Init),
-}
-
-/// How batches are drawn.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-pub struct SgdOptions {
-    /// Batch size `b ∈ [1, n]`.
-    pub batch: usize,
-    /// Draw with replacement (uniform, independent) instead of epochs of a seeded permutation.
-    pub replacement: bool,
-    /// Standard deviation of the Gaussian label noise added to each batch's `y` (0: none).
-    pub label_noise: f64,
-    /// Seed of the ChaCha8 stream.
-    pub seed: u64,
-    /// The full risk is computed every this many steps.
-    pub check_every: usize,
-}
-
-impl Default for SgdOptions {
-    fn default() -> Self {
-        SgdOptions { batch: 1, replacement: false, label_noise: 0.0, seed: 0, check_every: 100 }
-    }
-}
-
-impl SgdOptions {
-    /// Checks the options against a problem with `n` rows; errors name the option.
-    pub fn validate(&self, n: usize) -> Result<()> {
-        if self.batch == 0 || self.batch > n {
-            return Err(Error::param("--batch", format!("must be in [1, n = {n}], got {}", self.batch)));
-        }
-        crate::error::non_negative("--label-noise", self.label_noise)?;
-        if self.check_every == 0 {
-            return Err(Error::param("--check-every", "must be ≥ 1"));
-        }
-        Ok(())
-    }
-
-    /// Whether the batch gradient is the full gradient (b = n, epochs, no noise).
-    fn is_full(&self, n: usize) -> bool {
-        self.batch == n && !self.replacement && self.label_noise == 0.0
-    }
-}
-
-/// The batch stream: seeded, reproducible on every machine.
-struct Sampler {
-    rng: ChaCha8Rng,
-    perm: Vec<usize>,
-    pos: usize,
-    opts: SgdOptions,
-    n: usize,
-}
-
-impl Sampler {
-    fn new(n: usize, opts: SgdOptions) -> Self {
-        // pos = n: the first draw shuffles.
-        Sampler { rng: ChaCha8Rng::seed_from_u64(opts.seed), perm: (0..n).collect(), pos: n, opts, n }
-    }
-    /// A uniform index below `m` (Lemire's multiply-shift with rejection: unbiased, the same on every machine).
-    fn below(&mut self, m: usize) -> usize {
-        let m = m as u64;
-        let threshold = m.wrapping_neg() % m; // 2⁶⁴ mod m
-        loop {
-            let full = (self.rng.next_u64() as u128) * (m as u128);
-            if (full as u64) >= threshold {
-                return (full >> 64) as usize;
-            }
-        }
-    }
-    /// Fills `batch` with the next `b` row indices and `noise` with the label noise of each.
-    fn next(&mut self, batch: &mut Vec<usize>, noise: &mut Vec<f64>) {
-        batch.clear();
-        noise.clear();
-        for _ in 0..self.opts.batch {
-            let a = if self.opts.replacement {
-                self.below(self.n)
-            } else {
-                if self.pos == self.n {
-                    // A new epoch: Fisher–Yates on the permutation.
-                    for i in (1..self.n).rev() {
-                        let j = self.below(i + 1);
-                        self.perm.swap(i, j);
-                    }
-                    self.pos = 0;
-                }
-                self.pos += 1;
-                self.perm[self.pos - 1]
-            };
-            batch.push(a);
-        }
-        if self.opts.label_noise > 0.0 {
-            for _ in 0..batch.len() {
-                let z: f64 = StandardNormal.sample(&mut self.rng);
-                noise.push(self.opts.label_noise * z);
-            }
-        }
-    }
 }
 
 /// The stochastic method: one state for the four kinds.

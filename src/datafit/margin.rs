@@ -1,0 +1,178 @@
+//! Margin losses `F(w) = (1/n)Σ ℓ(mᵢ)`, `mᵢ = yᵢ⟨xᵢ, w⟩`, labels `yᵢ ∈ {−1, +1}` (SPEC §11): the logistic loss
+//! `ℓ(m) = ln(1 + e^{−m})` and the exponential loss `ℓ(m) = e^{−m}`. Gradient `∇F = (1/n)Σ ℓ'(mᵢ)yᵢxᵢ`.
+//!
+//! Curvature: `ℓ'' ≤ ℓ` for both (logistic: `e^{−m}/(1+e^{−m})² ≤ e^{−m}/(1+e^{−m}) ≤ ln(1+e^{−m})`), and a move of
+//! every margin by at most 1 multiplies `ℓ` by at most `e` (`ln(1 + e·z) ≤ e·ln(1 + z)`), so on the trust region
+//! `|⟨xᵢ, Δw⟩| ≤ 1`: `vᵀ∇²F v ≤ e·F(w)·maxᵢ‖xᵢ‖_*²·‖v‖²`. The logistic loss is also globally smooth
+//! (`ℓ'' ≤ 1/4`): `vᵀ∇²F v ≤ σ_max²/(4n)·‖v‖²`.
+
+use super::{Datafit, LossKind, StepNorm, row_norm_max};
+use crate::kernels::linalg;
+use crate::problem::Problem;
+use crate::{Error, Result};
+use std::marker::PhantomData;
+
+/// One margin loss `ℓ`.
+pub trait MarginFn: Send + Sync + 'static {
+    /// Which loss.
+    const KIND: LossKind;
+    /// `sup ℓ''` when finite (global smoothness).
+    const SUP_CURVATURE: Option<f64>;
+    /// `ℓ(m)`, accurate for large `|m|`.
+    fn loss(m: f64) -> f64;
+    /// `ℓ'(m)`.
+    fn dloss(m: f64) -> f64;
+}
+
+/// `ℓ(m) = ln(1 + e^{−m})`.
+pub struct Logistic;
+/// `ℓ(m) = e^{−m}`.
+pub struct Exponential;
+
+impl MarginFn for Logistic {
+    const KIND: LossKind = LossKind::Logistic;
+    const SUP_CURVATURE: Option<f64> = Some(0.25);
+    #[inline]
+    fn loss(m: f64) -> f64 {
+        if m > 0.0 { (-m).exp().ln_1p() } else { -m + m.exp().ln_1p() }
+    }
+    #[inline]
+    fn dloss(m: f64) -> f64 {
+        // −1/(1 + e^m), without overflow for large |m|.
+        if m > 0.0 {
+            let e = (-m).exp();
+            -e / (1.0 + e)
+        } else {
+            -1.0 / (1.0 + m.exp())
+        }
+    }
+}
+
+impl MarginFn for Exponential {
+    const KIND: LossKind = LossKind::Exponential;
+    const SUP_CURVATURE: Option<f64> = None;
+    #[inline]
+    fn loss(m: f64) -> f64 {
+        (-m).exp()
+    }
+    #[inline]
+    fn dloss(m: f64) -> f64 {
+        -(-m).exp()
+    }
+}
+
+/// Checks that every label is `−1` or `+1` (`what` names the loss or the solver in the message).
+pub fn separable_labels(p: &Problem, what: &str) -> Result<()> {
+    if let Some(i) = p.y().iter().position(|&v| v != 1.0 && v != -1.0) {
+        return Err(Error::Data(format!(
+            "{what} needs labels −1 or +1 in the last column; row {} has y = {}",
+            i + 1,
+            crate::error::num(p.y()[i])
+        )));
+    }
+    Ok(())
+}
+
+/// `(1/n)Σ ℓ(yᵢ⟨xᵢ, w⟩)`.
+pub struct Margin<'a, L: MarginFn> {
+    p: &'a Problem,
+    /// `maxᵢ‖xᵢ‖₂`, `maxᵢ‖xᵢ‖₁`.
+    b2: f64,
+    b1: f64,
+    /// Global bounds (logistic): `σ_max²/(4n)` and `Σᵢ‖xᵢ‖₁²/(4n)`.
+    global_l2: f64,
+    global_linf: f64,
+    g0_inf: f64,
+    _loss: PhantomData<L>,
+}
+
+impl<'a, L: MarginFn> Margin<'a, L> {
+    /// The loss on `p`; errors when a label is not ±1.
+    pub fn new(p: &'a Problem) -> Result<Self> {
+        separable_labels(p, &format!("the {} loss", L::KIND))?;
+        let n = p.n() as f64;
+        let smax = p.sigma().first().copied().unwrap_or(0.0);
+        let rows1: f64 = (0..p.n()).map(|i| linalg::norm1(p.x().row(i)).powi(2)).sum();
+        let (global_l2, global_linf) = match L::SUP_CURVATURE {
+            Some(c) => (c * smax * smax / n, c * rows1 / n),
+            None => (f64::INFINITY, f64::INFINITY),
+        };
+        let mut g0 = vec![0.0; p.d()];
+        p.xt_mul(p.y(), &mut g0);
+        let g0_inf = -L::dloss(0.0) * linalg::norm_inf(&g0) / n;
+        Ok(Margin {
+            p,
+            b2: row_norm_max(p, StepNorm::L2),
+            b1: row_norm_max(p, StepNorm::Linf),
+            global_l2,
+            global_linf,
+            g0_inf,
+            _loss: PhantomData,
+        })
+    }
+
+    /// The margins `mᵢ = yᵢ⟨xᵢ, w⟩` into `m`.
+    #[inline]
+    fn margins(&self, w: &[f64], m: &mut [f64]) {
+        self.p.x().mul_vec(w, m);
+        for (mi, yi) in m.iter_mut().zip(self.p.y()) {
+            *mi *= yi;
+        }
+    }
+}
+
+impl<L: MarginFn> Datafit for Margin<'_, L> {
+    fn kind(&self) -> LossKind {
+        L::KIND
+    }
+    fn problem(&self) -> &Problem {
+        self.p
+    }
+    fn value_grad(&self, w: &[f64], scratch: &mut [f64], g: &mut [f64]) -> f64 {
+        self.margins(w, scratch);
+        let mut value = 0.0;
+        let n = self.p.n() as f64;
+        for (s, yi) in scratch.iter_mut().zip(self.p.y()) {
+            value += L::loss(*s);
+            *s = L::dloss(*s) * yi / n;
+        }
+        self.p.xt_mul(scratch, g);
+        value / n
+    }
+    fn value(&self, w: &[f64], scratch: &mut [f64]) -> f64 {
+        self.margins(w, scratch);
+        scratch.iter().map(|&m| L::loss(m)).sum::<f64>() / self.p.n() as f64
+    }
+    fn batch_value_grad(&self, w: &[f64], rows: &[usize], _noise: &[f64], g: &mut [f64]) -> f64 {
+        g.iter_mut().for_each(|v| *v = 0.0);
+        let mut value = 0.0;
+        for &i in rows {
+            let row = self.p.x().row(i);
+            let m = self.p.y()[i] * linalg::dot(row, w);
+            value += L::loss(m);
+            linalg::axpy(L::dloss(m) * self.p.y()[i], row, g);
+        }
+        let b = rows.len().max(1) as f64;
+        g.iter_mut().for_each(|v| *v /= b);
+        value / b
+    }
+    fn value_at_zero(&self) -> f64 {
+        L::loss(0.0)
+    }
+    fn grad_zero_inf(&self) -> f64 {
+        self.g0_inf
+    }
+    fn curvature(&self, value: f64, norm: StepNorm) -> f64 {
+        let e = std::f64::consts::E;
+        match norm {
+            StepNorm::L2 => self.global_l2.min(e * value * self.b2 * self.b2),
+            StepNorm::Linf => self.global_linf.min(e * value * self.b1 * self.b1),
+        }
+    }
+    fn trust_scale(&self, norm: StepNorm) -> Option<f64> {
+        Some(match norm {
+            StepNorm::L2 => self.b2,
+            StepNorm::Linf => self.b1,
+        })
+    }
+}

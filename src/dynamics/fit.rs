@@ -1,0 +1,456 @@
+//! Methods on any [`Datafit`] (SPEC §11): the state they share ([`FitState`]: the iterate, its gradient, `F(w)` and
+//! the sampling policy), what a registered method receives ([`FitArgs`]), and the three methods every loss needs —
+//! GD from 0, GD on `(u, v)` (`w = u⊙u − v⊙v`) and mirror descent with the hyperbolic entropy. Further methods
+//! are one file each, listed in [`super::registry`] (sign gradient descent, normalised GD).
+//!
+//! Step rules: a fixed `η`, or `safe` — the descent lemma with the datafit's curvature bound on its trust region
+//! (for least squares `1/L`; for margin losses the bound shrinks with `F`, so safe steps grow as the loss falls).
+//! The sampling policy is the driver's: full batch, or mini-batches from [`super::sampling`] for every method.
+//!
+//! ```
+//! use ibias::datafit::LossKind;
+//! use ibias::dynamics::fit::{FitArgs, run_gd};
+//! use ibias::dynamics::{RunConfig, StepRule, StopRule};
+//! use ibias::kernels::linalg::Dense;
+//! use ibias::problem::Problem;
+//! // Two points, separable by w = (1, 0): GD on the logistic loss grows along the max-margin direction.
+//! let p = Problem::new(Dense::from_fn(2, 2, |i, j| [[1.0, 0.5], [-1.0, 0.5]][i][j]), vec![1.0, -1.0]).unwrap();
+//! let a = FitArgs::new(LossKind::Logistic, RunConfig::fixed(1.0).stop(StopRule::steps(2000)));
+//! let r = run_gd(&p, &a).unwrap();
+//! assert!(r.w[0] > 3.0 && r.w[1].abs() < 1e-12);
+//! ```
+
+use super::config::{RunConfig, StepRule, metric_grad};
+use super::driver::{Finish, Method, StepOutcome, drive};
+use super::result::{Algorithm, RunResult};
+use super::sampling::{Sampler, SgdOptions};
+use super::step::ScalarRule;
+use crate::datafit::{Datafit, LossKind, StepNorm, datafit};
+use crate::kernels::linalg::{norm_inf, norm2};
+use crate::potential::{Hyperbolic, Potential, PotentialKind};
+use crate::problem::Problem;
+use crate::{Error, Result};
+
+/// What a method on a datafit is asked to do: the loss, the run's configuration, the sampling policy and the
+/// initialisation scale (methods that have one).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FitArgs {
+    /// The datafit.
+    pub loss: LossKind,
+    /// Step rule, stop rule, what is recorded.
+    pub cfg: RunConfig,
+    /// Mini-batches (`None`: full batch).
+    pub sampling: Option<SgdOptions>,
+    /// Initialisation scale `α` (GD on `(u, v)`: `u₀ = v₀ = α·1`; mirror descent: `ψ` with scale `α`).
+    pub alpha: f64,
+}
+
+impl FitArgs {
+    /// Full batch, `α = 1`.
+    pub fn new(loss: LossKind, cfg: RunConfig) -> Self {
+        FitArgs { loss, cfg, sampling: None, alpha: 1.0 }
+    }
+
+    /// The state at `w0`, after checking the configuration against `p` (shapes, memory, labels, sampling).
+    pub fn state<'a>(&self, p: &'a Problem, w0: Vec<f64>) -> Result<FitState<'a>> {
+        self.cfg.validate(p.d())?;
+        if let Some(s) = &self.sampling {
+            s.validate(p.n())?;
+            if s.label_noise > 0.0 && self.loss.is_classification() {
+                return Err(Error::param(
+                    "label_noise",
+                    "label noise is defined for least squares (labels ±1 stay ±1)",
+                ));
+            }
+            if self.cfg.stop_rule().grad_tol > 0.0 {
+                return Err(Error::param("grad_tol", "stochastic runs stop on the full loss, not on the gradient"));
+            }
+        }
+        let f = datafit(self.loss, p, self.cfg.parallelism)?;
+        Ok(FitState::new(f, w0, self.sampling))
+    }
+
+    /// The scalar step rule (a number or `safe`); other rules are refused, naming `method`.
+    pub fn scalar_rule(&self, method: &str) -> Result<Scalar> {
+        match self.cfg.step_rule() {
+            StepRule::Fixed(e) => Ok(Scalar::Fixed(e)),
+            StepRule::Safe => Ok(Scalar::Safe),
+            other => Err(Error::param(
+                "eta",
+                format!(
+                    "{method} on the {} loss takes a number or safe, not {} (auto and lbfgs act on the least-squares dual)",
+                    self.loss,
+                    other.label()
+                ),
+            )),
+        }
+    }
+}
+
+/// A fixed step or the safe rule, chosen per run.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Scalar {
+    /// A fixed `η`.
+    Fixed(f64),
+    /// The safe rule at every iterate.
+    Safe,
+}
+
+impl ScalarRule for Scalar {
+    fn rule(&self) -> StepRule {
+        match self {
+            Scalar::Fixed(e) => StepRule::Fixed(*e),
+            Scalar::Safe => StepRule::Safe,
+        }
+    }
+    #[inline]
+    fn eta(&mut self, safe: impl FnOnce() -> f64) -> f64 {
+        match self {
+            Scalar::Fixed(e) => *e,
+            Scalar::Safe => safe(),
+        }
+    }
+}
+
+/// The state every method on a datafit shares: the iterate `w`, the gradient its next step uses (full, or the
+/// mini-batch estimate under a sampling policy), `F(w)` (with sampling: refreshed every `check_every` steps and at
+/// the end), and the start's references.
+pub struct FitState<'a> {
+    /// The datafit.
+    pub f: Box<dyn Datafit + 'a>,
+    /// The iterate.
+    pub w: Vec<f64>,
+    /// The gradient the next step uses (call [`FitState::gradient`] first).
+    pub g: Vec<f64>,
+    /// `F(w)`.
+    pub value: f64,
+    scratch: Vec<f64>,
+    sampler: Option<(Sampler, SgdOptions)>,
+    batch: Vec<usize>,
+    noise: Vec<f64>,
+    steps: usize,
+    /// The safe step at the start (for divergence messages).
+    pub safe0: f64,
+}
+
+impl<'a> FitState<'a> {
+    /// The state at `w0` with the full gradient there.
+    pub fn new(f: Box<dyn Datafit + 'a>, w0: Vec<f64>, sampling: Option<SgdOptions>) -> Self {
+        let (n, d) = (f.problem().n(), f.problem().d());
+        let sampler = sampling.filter(|s| !s.is_full(n)).map(|s| (Sampler::new(n, s), s));
+        let mut st = FitState {
+            f,
+            w: w0,
+            g: vec![0.0; d],
+            value: 0.0,
+            scratch: vec![0.0; n],
+            sampler,
+            batch: Vec::new(),
+            noise: Vec::new(),
+            steps: 0,
+            safe0: 0.0,
+        };
+        st.value = st.f.value_grad(&st.w, &mut st.scratch, &mut st.g);
+        st.safe0 = st.safe_l2(1.0);
+        st
+    }
+
+    /// Whether steps use mini-batches.
+    pub fn sampled(&self) -> bool {
+        self.sampler.is_some()
+    }
+
+    /// Makes `g` the gradient of the next step: the full gradient at `w` (already current) or a fresh mini-batch's.
+    #[inline]
+    pub fn gradient(&mut self) {
+        if let Some((s, _)) = &mut self.sampler {
+            s.next(&mut self.batch, &mut self.noise);
+            self.f.batch_value_grad(&self.w, &self.batch, &self.noise, &mut self.g);
+        }
+    }
+
+    /// After `w` moved: the full gradient and `F(w)` (full batch), or `F(w)` every `check_every` steps (sampled).
+    #[inline]
+    pub fn moved(&mut self) {
+        self.steps += 1;
+        match &self.sampler {
+            None => self.value = self.f.value_grad(&self.w, &mut self.scratch, &mut self.g),
+            Some((_, o)) => {
+                if self.steps.is_multiple_of(o.check_every) {
+                    self.value = self.f.value(&self.w, &mut self.scratch);
+                }
+            }
+        }
+    }
+
+    /// The safe step of GD in `‖·‖₂` for a direction `g` scaled by `h` (`h = 1` for GD): the descent lemma
+    /// `η ≤ 1/curvature`, inside the trust region `η·‖g‖·maxᵢ‖xᵢ‖ ≤ 1`.
+    pub fn safe_l2(&self, h: f64) -> f64 {
+        let c = self.f.curvature(self.value, StepNorm::L2).max(f64::MIN_POSITIVE);
+        let mut eta = 1.0 / (c * h);
+        if let Some(b) = self.f.trust_scale(StepNorm::L2) {
+            let gn = norm2(&self.g) * h * b;
+            if gn > 0.0 {
+                eta = eta.min(1.0 / gn);
+            }
+        }
+        eta
+    }
+
+    /// The datafit's references `(F(0), ‖∇F(0)‖_∞)`.
+    pub fn reference(&self) -> (f64, f64) {
+        (self.f.value_at_zero(), self.f.grad_zero_inf())
+    }
+
+    /// The full `F(w)` (at the end of a sampled run) and a note on the sampling.
+    pub fn finish(&mut self) -> Vec<String> {
+        let mut notes = Vec::new();
+        if let Some((_, o)) = &self.sampler {
+            self.value = self.f.value(&self.w, &mut self.scratch);
+            notes.push(format!(
+                "stochastic: batch {} of n = {}, {}, seed {}; the full loss checked every {} steps",
+                o.batch,
+                self.f.problem().n(),
+                if o.replacement { "with replacement" } else { "epochs of a seeded permutation" },
+                o.seed,
+                o.check_every
+            ));
+        }
+        notes
+    }
+}
+
+/// Implements the [`Method`] items every method on a [`FitState`] shares (in a field `s`).
+#[macro_export]
+#[doc(hidden)]
+macro_rules! fit_method_common {
+    () => {
+        fn w(&self) -> &[f64] {
+            &self.s.w
+        }
+        fn risk(&self) -> f64 {
+            self.s.value
+        }
+        fn safe_eta(&self) -> f64 {
+            self.s.safe0
+        }
+        fn watches_rising_risk(&self) -> bool {
+            !self.s.sampled()
+        }
+        fn reference(&self, _: &$crate::problem::Problem) -> (f64, f64) {
+            self.s.reference()
+        }
+        fn loss(&self) -> $crate::datafit::LossKind {
+            self.s.f.kind()
+        }
+    };
+}
+
+/// GD from 0 on a datafit.
+pub struct FitGd<'a> {
+    s: FitState<'a>,
+    rule: Scalar,
+}
+
+impl Method for FitGd<'_> {
+    fn algorithm(&self) -> Algorithm {
+        Algorithm::Gd
+    }
+    fn potential(&self) -> PotentialKind {
+        PotentialKind::Euclidean
+    }
+    fn metric_grad(&mut self) -> f64 {
+        norm2(&self.s.g) / (self.s.g.len() as f64).sqrt()
+    }
+    fn step(&mut self) -> Result<StepOutcome> {
+        self.s.gradient();
+        let s = &self.s;
+        let eta = self.rule.eta(|| s.safe_l2(1.0));
+        for (w, g) in self.s.w.iter_mut().zip(&self.s.g) {
+            *w -= eta * g;
+        }
+        self.s.moved();
+        Ok(StepOutcome::Moved { eta, grad_evals: 1 })
+    }
+    fit_method_common!();
+    fn finish(mut self, _: &Problem) -> Result<Finish> {
+        let notes = self.s.finish();
+        Ok(Finish { w: self.s.w, reparam: None, notes })
+    }
+}
+
+/// GD from `w₀ = 0` on `a.loss`.
+pub fn run_gd(p: &Problem, a: &FitArgs) -> Result<RunResult> {
+    let rule = a.scalar_rule("gd")?;
+    let s = a.state(p, vec![0.0; p.d()])?;
+    drive(p, FitGd { s, rule }, &a.cfg)
+}
+
+/// GD on `(u, v)`, `w = u⊙u − v⊙v`, on `F/4` (SPEC §2's convention): `u₊ = u⊙(1 − η∇F/2)`, `v₊ = v⊙(1 + η∇F/2)`.
+pub struct FitReparam<'a> {
+    s: FitState<'a>,
+    rule: Scalar,
+    u: Vec<f64>,
+    v: Vec<f64>,
+    sign_changes: usize,
+}
+
+impl FitReparam<'_> {
+    /// The safe step: the least-squares rule of SPEC §6 with the datafit's curvature, `min(1/(C·max(u²+v²) +
+    /// ‖g‖_∞/2), 1/(2‖g‖_∞))`, inside the trust region (`‖Δw‖ ≤ 1.5η‖(u²+v²)⊙g‖` for `η‖g‖_∞ ≤ 1/2`).
+    fn safe(&self) -> f64 {
+        let s = &self.s;
+        let hmax = self.u.iter().zip(&self.v).map(|(a, b)| a * a + b * b).fold(0.0, f64::max);
+        let gi = norm_inf(&s.g);
+        let c = s.f.curvature(s.value, StepNorm::L2);
+        let mut eta = 1.0 / (c * hmax + 0.5 * gi).max(f64::MIN_POSITIVE);
+        if gi > 0.0 {
+            eta = eta.min(0.5 / gi);
+        }
+        if let Some(b) = s.f.trust_scale(StepNorm::L2) {
+            let hg: f64 = self.u.iter().zip(&self.v).zip(&s.g).map(|((a, b), g)| ((a * a + b * b) * g).powi(2)).sum();
+            let m = 1.5 * hg.sqrt() * b;
+            if m > 0.0 {
+                eta = eta.min(1.0 / m);
+            }
+        }
+        eta
+    }
+}
+
+impl Method for FitReparam<'_> {
+    fn algorithm(&self) -> Algorithm {
+        Algorithm::Reparam
+    }
+    fn potential(&self) -> PotentialKind {
+        PotentialKind::Hyperbolic
+    }
+    fn metric_grad(&mut self) -> f64 {
+        metric_grad(self.u.iter().zip(&self.v).map(|(a, b)| a * a + b * b), &self.s.g)
+    }
+    fn step(&mut self) -> Result<StepOutcome> {
+        self.s.gradient();
+        let safe = self.safe();
+        let eta = self.rule.eta(|| safe);
+        let flip = super::reparam::update(0.5 * eta, &self.s.g, &mut self.u, &mut self.v, &mut self.s.w);
+        self.sign_changes += flip as usize;
+        self.s.moved();
+        Ok(StepOutcome::Moved { eta, grad_evals: 1 })
+    }
+    fn uv(&self) -> Option<Vec<f64>> {
+        Some(self.u.iter().zip(&self.v).map(|(a, b)| a * b).collect())
+    }
+    fit_method_common!();
+    fn finish(mut self, _: &Problem) -> Result<Finish> {
+        let mut notes = self.s.finish();
+        if self.sign_changes > 0 {
+            notes.push(format!(
+                "{} steps had |η∇F/2| ≥ 1 in some coordinate: u or v changed sign or hit 0",
+                self.sign_changes
+            ));
+        }
+        Ok(Finish { w: self.s.w, reparam: None, notes })
+    }
+}
+
+/// GD on `(u, v)` from `u₀ = v₀ = α·1` on `a.loss`.
+pub fn run_reparam(p: &Problem, a: &FitArgs) -> Result<RunResult> {
+    crate::error::positive("alpha", a.alpha)?;
+    let rule = a.scalar_rule("reparam")?;
+    let s = a.state(p, vec![0.0; p.d()])?;
+    let u = vec![a.alpha; p.d()];
+    drive(p, FitReparam { s, rule, v: u.clone(), u, sign_changes: 0 }, &a.cfg)
+}
+
+/// Mirror descent `θ₊ = θ − η∇F(w)` with the hyperbolic entropy of scale `α`, from `w₀ = 0`.
+pub struct FitMd<'a> {
+    s: FitState<'a>,
+    rule: Scalar,
+    pot: Hyperbolic,
+    theta: Vec<f64>,
+}
+
+impl FitMd<'_> {
+    /// The safe step: `min(1/(√e·C·maxᵢhᵢ), 1/(2‖g‖_∞))` in the local metric `hᵢ = 1/ψᵢ''(wᵢ)` (a step of
+    /// `|Δθᵢ| ≤ 1/2` changes `hᵢ` by at most `√e`), inside the trust region.
+    fn safe(&self) -> f64 {
+        let s = &self.s;
+        let root_e = std::f64::consts::E.sqrt();
+        let h: Vec<f64> = s.w.iter().enumerate().map(|(i, &x)| self.pot.inv_hess_i(i, x)).collect();
+        let hmax = h.iter().copied().fold(0.0, f64::max);
+        let gi = norm_inf(&s.g);
+        let c = s.f.curvature(s.value, StepNorm::L2);
+        let mut eta = 1.0 / (root_e * c * hmax).max(f64::MIN_POSITIVE);
+        if gi > 0.0 {
+            eta = eta.min(0.5 / gi);
+        }
+        if let Some(b) = s.f.trust_scale(StepNorm::L2) {
+            let hg: f64 = h.iter().zip(&s.g).map(|(a, g)| (a * g).powi(2)).sum();
+            let m = root_e * hg.sqrt() * b;
+            if m > 0.0 {
+                eta = eta.min(1.0 / m);
+            }
+        }
+        eta
+    }
+}
+
+impl Method for FitMd<'_> {
+    fn algorithm(&self) -> Algorithm {
+        Algorithm::Md
+    }
+    fn potential(&self) -> PotentialKind {
+        PotentialKind::Hyperbolic
+    }
+    fn metric_grad(&mut self) -> f64 {
+        let pot = &self.pot;
+        metric_grad(self.s.w.iter().enumerate().map(|(i, &x)| pot.inv_hess_i(i, x)), &self.s.g)
+    }
+    fn step(&mut self) -> Result<StepOutcome> {
+        self.s.gradient();
+        let safe = self.safe();
+        let eta = self.rule.eta(|| safe);
+        for (t, g) in self.theta.iter_mut().zip(&self.s.g) {
+            *t -= eta * g;
+        }
+        self.pot.inv_grad_range(0, &self.theta, &mut self.s.w);
+        self.s.moved();
+        Ok(StepOutcome::Moved { eta, grad_evals: 1 })
+    }
+    fit_method_common!();
+    fn finish(mut self, _: &Problem) -> Result<Finish> {
+        let notes = self.s.finish();
+        Ok(Finish { w: self.s.w, reparam: None, notes })
+    }
+}
+
+/// Mirror descent with the hyperbolic entropy of scale `α` from 0 on `a.loss`.
+pub fn run_md(p: &Problem, a: &FitArgs) -> Result<RunResult> {
+    let pot = Hyperbolic::uniform(a.alpha, p.d())?;
+    let rule = a.scalar_rule("md")?;
+    let s = a.state(p, vec![0.0; p.d()])?;
+    let theta = vec![0.0; p.d()];
+    drive(p, FitMd { s, rule, pot, theta }, &a.cfg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dynamics::StopRule;
+    use crate::problem::generate::GenSpec;
+
+    /// On least squares the loss-generic GD is the tuned GD: the same iterates at the same fixed step.
+    #[test]
+    fn least_squares_through_the_datafit_is_gd() {
+        let p = GenSpec::ex2(0).generate().unwrap().problem;
+        let cfg = RunConfig::fixed(0.5 / p.smoothness()).stop(StopRule::steps(500));
+        let a = run_gd(&p, &FitArgs::new(LossKind::LeastSquares, cfg)).unwrap();
+        let b = crate::dynamics::run_gd(&p, &cfg).unwrap();
+        let d = crate::kernels::linalg::dist2(&a.w, &b.w);
+        assert!(d <= 1e-12 * b.l2_norm, "{d}");
+        assert_eq!(a.loss, LossKind::LeastSquares);
+        let r = run_reparam(&p, &FitArgs { alpha: 0.1, ..FitArgs::new(LossKind::LeastSquares, cfg) }).unwrap();
+        let z = crate::dynamics::run_reparam_alpha(&p, 0.1, &cfg).unwrap();
+        assert!(crate::kernels::linalg::dist2(&r.w, &z.w) <= 1e-12 * z.l2_norm);
+    }
+}

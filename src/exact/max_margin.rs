@@ -1,0 +1,626 @@
+//! Maximum-margin classifiers (SPEC §11), each with a certificate: for a norm `‖·‖` and labels `yᵢ ∈ {−1, +1}`,
+//!
+//! `min ‖w‖ s.t. yᵢ⟨xᵢ, w⟩ ≥ 1`  (primal)      `max 1ᵀλ s.t. λ ≥ 0, ‖Σλᵢyᵢxᵢ‖_* ≤ 1`  (dual),
+//!
+//! whose common value `P* = 1/γ*` gives the maximum margin `γ* = max_{‖w‖≤1} minᵢ yᵢ⟨xᵢ, w⟩`. Solved by clarabel —
+//! a QP for `ℓ2` (hard-margin SVM), LPs for `ℓ1` and `ℓ∞`, power cones for `ℓp`, `1 < p < ∞` — and then certified
+//! by ibias itself, not by the solver's status: the primal point is scaled to exact feasibility (`minᵢ mᵢ = 1`),
+//! giving `P ≥ P*`; the multipliers are clipped to `λ ≥ 0` and scaled to `‖Σλᵢyᵢxᵢ‖_* = 1`, giving `D = 1ᵀλ ≤ P*`.
+//! The relative gap `(P − D)/P` bounds the suboptimality of the returned direction's margin; above `1e-8` the
+//! solver re-solves with tighter settings, and fails rather than return an uncertified answer.
+//!
+//! Separability (Gordan's alternative): either some `w` has `yᵢ⟨xᵢ, w⟩ > 0` for all `i`, or a convex combination
+//! `Σλᵢyᵢxᵢ = 0` (`λ ≥ 0`, `1ᵀλ = 1`) exists. [`separability`] returns the certificate either way.
+//!
+//! ```
+//! use ibias::exact::max_margin::{MarginNorm, max_margin};
+//! use ibias::kernels::linalg::Dense;
+//! use ibias::problem::Problem;
+//! let x = Dense::from_fn(3, 2, |i, j| [[2.0, 1.0], [-2.0, 1.0], [1.0, -3.0]][i][j]);
+//! let p = Problem::new(x, vec![1.0, -1.0, 1.0]).unwrap();
+//! let m = max_margin(&p, MarginNorm::L2).unwrap();
+//! assert!(m.certificate.duality_gap_rel <= 1e-8);
+//! assert!((m.norm_of_w - 1.0).abs() < 1e-12); // a unit direction in the chosen norm
+//! ```
+
+use crate::datafit::separable_labels;
+use crate::kernels::linalg;
+use crate::problem::Problem;
+use crate::{Error, Result};
+use clarabel::algebra::CscMatrix;
+use clarabel::solver::{
+    DefaultSettings, DefaultSettingsBuilder, DefaultSolver, IPSolver, NonnegativeConeT, PowerConeT, SolverStatus,
+    SupportedConeT, ZeroConeT,
+};
+use serde::{Deserialize, Serialize};
+use std::time::Instant;
+
+/// Relative duality gap a max-margin solution must reach to be returned.
+pub const GAP_TOL: f64 = 1e-8;
+
+/// The norm of a max-margin problem.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MarginNorm {
+    /// `‖w‖₁` (an LP; the limit of coordinate descent, of mirror descent with the hyperbolic entropy, of deep
+    /// diagonal networks).
+    L1,
+    /// `‖w‖₂` (a QP: the hard-margin SVM; the limit of GD).
+    L2,
+    /// `‖w‖_∞` (an LP; the limit of sign gradient descent).
+    Linf,
+    /// `‖w‖_p`, `1 < p < ∞` (power cones).
+    Lp(f64),
+}
+
+impl MarginNorm {
+    /// From a name (`l1`, `l2`, `linf`, `lp`) and, for `lp`, the exponent `p` (errors name `norm` and `p`).
+    pub fn parse(name: &str, p: Option<f64>) -> Result<Self> {
+        let n = match name.trim() {
+            "l1" => MarginNorm::L1,
+            "l2" => MarginNorm::L2,
+            "linf" => MarginNorm::Linf,
+            "lp" => {
+                let p = p.ok_or_else(|| Error::param("p", "the lp norm needs its exponent p ∈ (1, ∞)"))?;
+                if !(p.is_finite() && p > 1.0) {
+                    return Err(Error::param("p", format!("p must be finite and > 1, got {}", crate::error::num(p))));
+                }
+                MarginNorm::Lp(p)
+            }
+            other => return Err(Error::param("norm", format!("unknown norm '{other}' (l1, l2, linf or lp)"))),
+        };
+        if p.is_some() && !matches!(n, MarginNorm::Lp(_)) {
+            return Err(Error::param("p", "an exponent p is for the lp norm"));
+        }
+        Ok(n)
+    }
+
+    /// The name (`l1`, `l2`, `linf`, `lp`).
+    pub fn name(&self) -> &'static str {
+        match self {
+            MarginNorm::L1 => "l1",
+            MarginNorm::L2 => "l2",
+            MarginNorm::Linf => "linf",
+            MarginNorm::Lp(_) => "lp",
+        }
+    }
+
+    /// `‖v‖` in this norm.
+    pub fn norm(&self, v: &[f64]) -> f64 {
+        match self {
+            MarginNorm::L1 => linalg::norm1(v),
+            MarginNorm::L2 => linalg::norm2(v),
+            MarginNorm::Linf => linalg::norm_inf(v),
+            MarginNorm::Lp(p) => lp_norm(v, *p),
+        }
+    }
+
+    /// `‖v‖_*`, the dual norm.
+    pub fn dual_norm(&self, v: &[f64]) -> f64 {
+        match self {
+            MarginNorm::L1 => linalg::norm_inf(v),
+            MarginNorm::L2 => linalg::norm2(v),
+            MarginNorm::Linf => linalg::norm1(v),
+            MarginNorm::Lp(p) => lp_norm(v, p / (p - 1.0)),
+        }
+    }
+
+    /// Whether the norm is strictly convex (then the max-margin direction is unique).
+    pub fn strictly_convex(&self) -> bool {
+        matches!(self, MarginNorm::L2 | MarginNorm::Lp(_))
+    }
+}
+
+/// `‖v‖_p`, scaled by `‖v‖_∞` against overflow.
+pub fn lp_norm(v: &[f64], p: f64) -> f64 {
+    let m = linalg::norm_inf(v);
+    if m == 0.0 {
+        return 0.0;
+    }
+    m * v.iter().map(|x| (x.abs() / m).powf(p)).sum::<f64>().powf(1.0 / p)
+}
+
+/// What certifies a max-margin solution.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MarginCertificate {
+    /// `P = ‖w‖` of the primal point scaled to `minᵢ yᵢ⟨xᵢ, w⟩ = 1` (an upper bound of `1/γ*`).
+    pub primal_norm: f64,
+    /// `D = 1ᵀλ` of the dual point scaled to `‖Σλᵢyᵢxᵢ‖_* = 1` (a lower bound of `1/γ*`).
+    pub dual_value: f64,
+    /// `P − D` (absolute).
+    pub duality_gap_abs: f64,
+    /// `(P − D)/P` (relative): the returned margin is within this fraction of the maximum.
+    pub duality_gap_rel: f64,
+    /// `1/D`: no direction of unit norm has a larger margin.
+    pub margin_upper_bound: f64,
+    /// `‖Σλᵢyᵢxᵢ‖_*` before scaling (1 at an exact dual optimum).
+    pub dual_norm_before_scaling: f64,
+    /// Interior-point iterations.
+    pub iterations: usize,
+}
+
+/// A maximum-margin classifier.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct MaxMargin {
+    /// The solver.
+    pub method: String,
+    /// The norm (`l1`, `l2`, `linf`, `lp`).
+    pub norm: String,
+    /// `p` of the `ℓp` norm (`None` for the others).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p: Option<f64>,
+    /// The direction `ŵ`, of unit norm.
+    pub w: Vec<f64>,
+    /// `‖ŵ‖` in the chosen norm (1 up to rounding).
+    pub norm_of_w: f64,
+    /// `γ = minᵢ yᵢ⟨xᵢ, ŵ⟩`, the margin of `ŵ` (absolute, in the data's units).
+    pub margin: f64,
+    /// Support vectors: rows with `λᵢ > 1e-8·maxⱼ λⱼ` (0-based).
+    pub support_vectors: Vec<usize>,
+    /// The dual multipliers `λ ≥ 0` (scaled: `‖Σλᵢyᵢxᵢ‖_* = 1`, `1ᵀλ = D`).
+    pub dual: Vec<f64>,
+    /// `true`: the direction is the only one (strictly convex norm); `None`: not decided (`ℓ1`, `ℓ∞`).
+    pub unique: Option<bool>,
+    /// The certificate.
+    pub certificate: MarginCertificate,
+    /// Wall-clock seconds.
+    pub wall_seconds: f64,
+}
+
+/// Whether the data is linearly separable through the origin, with the certificate either way.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Separability {
+    /// Whether some `w` has `yᵢ⟨xᵢ, w⟩ > 0` for every row.
+    pub separable: bool,
+    /// Separable: a `w` with `minᵢ yᵢ⟨xᵢ, w⟩ = 1` (checked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub witness_w: Option<Vec<f64>>,
+    /// Not separable: `λ ≥ 0`, `1ᵀλ = 1`, with `‖Σλᵢyᵢxᵢ‖_∞` below (checked).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub witness_lambda: Option<Vec<f64>>,
+    /// Not separable: `‖Σλᵢyᵢxᵢ‖_∞ / maxᵢ‖xᵢ‖_∞` (relative; ≤ 1e-9 to count).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub combination_residual_rel: Option<f64>,
+    /// Rows in the support of `λ` (not separable), 0-based.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conflicting_rows: Option<Vec<usize>>,
+}
+
+/// A conic program in clarabel's form `min ½xᵀPx + qᵀx`, `Ax + s = b`, `s ∈ K`, built column by column.
+struct Program {
+    cols: Vec<Vec<(usize, f64)>>,
+    rows: usize,
+    b: Vec<f64>,
+    q: Vec<f64>,
+    p_diag: Option<Vec<f64>>,
+    cones: Vec<SupportedConeT<f64>>,
+}
+
+impl Program {
+    fn solve(&self, settings: DefaultSettings<f64>) -> Result<(SolverStatus, Vec<f64>, Vec<f64>, usize)> {
+        let m = self.cols.len();
+        let mut colptr = vec![0];
+        let (mut rowval, mut nzval) = (Vec::new(), Vec::new());
+        for c in &self.cols {
+            let mut c = c.clone();
+            c.sort_by_key(|e| e.0);
+            for (r, v) in c {
+                if v != 0.0 {
+                    rowval.push(r);
+                    nzval.push(v);
+                }
+            }
+            colptr.push(rowval.len());
+        }
+        let a = CscMatrix::new(self.rows, m, colptr, rowval, nzval);
+        let pm = match &self.p_diag {
+            Some(d) => {
+                let idx: Vec<usize> = (0..m).filter(|&j| d[j] != 0.0).collect();
+                let mut cp = vec![0];
+                let (mut rv, mut nz) = (Vec::new(), Vec::new());
+                for j in 0..m {
+                    if d[j] != 0.0 {
+                        rv.push(j);
+                        nz.push(d[j]);
+                    }
+                    cp.push(rv.len());
+                }
+                let _ = idx;
+                CscMatrix::new(m, m, cp, rv, nz)
+            }
+            None => CscMatrix::<f64>::zeros((m, m)),
+        };
+        let mut solver = DefaultSolver::new(&pm, &self.q, &a, &self.b, &self.cones, settings)
+            .map_err(|e| Error::Numerical(format!("clarabel setup failed: {e:?}")))?;
+        solver.solve();
+        crate::control::check()?;
+        let s = &solver.solution;
+        Ok((s.status, s.x.clone(), s.z.clone(), s.iterations as usize))
+    }
+}
+
+fn settings(strict: bool) -> Result<DefaultSettings<f64>> {
+    let tol = if strict { 1e-13 } else { 1e-11 };
+    DefaultSettingsBuilder::default()
+        .verbose(false)
+        .tol_gap_abs(tol)
+        .tol_gap_rel(tol)
+        .tol_feas(tol)
+        .max_iter(if strict { 800 } else { 300 })
+        .build()
+        .map_err(|e| Error::Numerical(format!("clarabel settings: {e:?}")))
+}
+
+/// The margin rows `−yᵢxᵢᵀw + sᵢ = −1`, `s ≥ 0`, for the `w` columns `0..d` (scaled rows: `xᵢ/cᵢ`, `cᵢ = ‖xᵢ‖_∞`,
+/// keep the program well scaled; the multipliers are unscaled after solving).
+fn margin_rows(p: &Problem, scale: &[f64], cols: &mut [Vec<(usize, f64)>]) {
+    for i in 0..p.n() {
+        let (row, yi) = (p.x().row(i), p.y()[i]);
+        for j in 0..p.d() {
+            if row[j] != 0.0 {
+                cols[j].push((i, -yi * row[j] / scale[i]));
+            }
+        }
+    }
+}
+
+/// The program of `norm` (variables: `w` first).
+fn program(p: &Problem, norm: MarginNorm, scale: &[f64]) -> Program {
+    let (n, d) = (p.n(), p.d());
+    let b_margin: Vec<f64> = scale.iter().map(|c| -1.0 / c).collect();
+    match norm {
+        MarginNorm::L2 => {
+            let mut cols = vec![Vec::new(); d];
+            margin_rows(p, scale, &mut cols);
+            Program {
+                cols,
+                rows: n,
+                b: b_margin,
+                q: vec![0.0; d],
+                p_diag: Some(vec![1.0; d]),
+                cones: vec![NonnegativeConeT(n)],
+            }
+        }
+        MarginNorm::L1 => {
+            // Variables w (d), a (d) with |wⱼ| ≤ aⱼ: rows wⱼ − aⱼ ≤ 0, −wⱼ − aⱼ ≤ 0; minimise 1ᵀa.
+            let mut cols = vec![Vec::new(); 2 * d];
+            margin_rows(p, scale, &mut cols);
+            for j in 0..d {
+                cols[j].push((n + j, 1.0));
+                cols[j].push((n + d + j, -1.0));
+                cols[d + j].push((n + j, -1.0));
+                cols[d + j].push((n + d + j, -1.0));
+            }
+            let mut b = b_margin;
+            b.extend(std::iter::repeat_n(0.0, 2 * d));
+            let mut q = vec![0.0; d];
+            q.extend(std::iter::repeat_n(1.0, d));
+            Program { cols, rows: n + 2 * d, b, q, p_diag: None, cones: vec![NonnegativeConeT(n + 2 * d)] }
+        }
+        MarginNorm::Linf => {
+            // Variables w (d), t: rows wⱼ − t ≤ 0, −wⱼ − t ≤ 0; minimise t.
+            let mut cols = vec![Vec::new(); d + 1];
+            margin_rows(p, scale, &mut cols);
+            for j in 0..d {
+                cols[j].push((n + j, 1.0));
+                cols[j].push((n + d + j, -1.0));
+                cols[d].push((n + j, -1.0));
+                cols[d].push((n + d + j, -1.0));
+            }
+            let mut b = b_margin;
+            b.extend(std::iter::repeat_n(0.0, 2 * d));
+            let mut q = vec![0.0; d];
+            q.push(1.0);
+            Program { cols, rows: n + 2 * d, b, q, p_diag: None, cones: vec![NonnegativeConeT(n + 2 * d)] }
+        }
+        MarginNorm::Lp(pp) => {
+            // Variables w (d), r (d), t: Σr − t = 0 and (rⱼ, t, wⱼ) ∈ K_{1/p} (rⱼ^{1/p} t^{1−1/p} ≥ |wⱼ|), so
+            // ‖w‖_p ≤ t; minimise t.
+            let mut cols = vec![Vec::new(); 2 * d + 1];
+            margin_rows(p, scale, &mut cols);
+            let zero_row = n;
+            for j in 0..d {
+                cols[d + j].push((zero_row, 1.0));
+            }
+            cols[2 * d].push((zero_row, -1.0));
+            let mut cones = vec![NonnegativeConeT(n), ZeroConeT(1)];
+            for j in 0..d {
+                let r0 = n + 1 + 3 * j;
+                cols[d + j].push((r0, -1.0));
+                cols[2 * d].push((r0 + 1, -1.0));
+                cols[j].push((r0 + 2, -1.0));
+                cones.push(PowerConeT(1.0 / pp));
+            }
+            let mut b = b_margin;
+            b.extend(std::iter::repeat_n(0.0, 1 + 3 * d));
+            let mut q = vec![0.0; 2 * d];
+            q.push(1.0);
+            Program { cols, rows: n + 1 + 3 * d, b, q, p_diag: None, cones }
+        }
+    }
+}
+
+/// The maximum-margin direction for `norm`, certified (module notes). Errors: labels other than ±1; data that is
+/// not separable (with Gordan's certificate in the message); a certificate that fails after the re-solve.
+pub fn max_margin(p: &Problem, norm: MarginNorm) -> Result<MaxMargin> {
+    let t0 = Instant::now();
+    separable_labels(p, "a max-margin classifier")?;
+    let (n, d) = (p.n(), p.d());
+    let vars = match norm {
+        MarginNorm::L2 => d,
+        MarginNorm::Linf => d + 1,
+        MarginNorm::L1 => 2 * d,
+        MarginNorm::Lp(_) => 2 * d + 1,
+    };
+    crate::io::require_memory("the max-margin program", 8.0 * (3.0 * (n * d) as f64 + 60.0 * (n + vars) as f64))?;
+    if let Some(i) = (0..n).find(|&i| linalg::norm_inf(p.x().row(i)) == 0.0) {
+        return Err(Error::Infeasible(format!(
+            "the data is not separable: row {} is zero, so its margin yᵢ⟨xᵢ, w⟩ is 0 for every w",
+            i + 1
+        )));
+    }
+    let scale: Vec<f64> = (0..n).map(|i| linalg::norm_inf(p.x().row(i))).collect();
+    let prog = program(p, norm, &scale);
+    let mut last_err = String::new();
+    for strict in [false, true] {
+        let (status, x, z, iters) = prog.solve(settings(strict)?)?;
+        if matches!(status, SolverStatus::PrimalInfeasible | SolverStatus::AlmostPrimalInfeasible) {
+            let s = separability(p)?;
+            if !s.separable {
+                return Err(not_separable(&s));
+            }
+            last_err = format!("clarabel reported the program infeasible ({status:?}) but the data is separable");
+            continue;
+        }
+        let w: Vec<f64> = x[..d].to_vec();
+        // Multipliers of the scaled rows, unscaled: λᵢ = zᵢ/cᵢ.
+        let lam: Vec<f64> = (0..n).map(|i| (z[i] / scale[i]).max(0.0)).collect();
+        match certify(p, norm, &w, &lam, iters) {
+            Ok(mut m) => {
+                m.method = format!(
+                    "clarabel {} ({status:?}{})",
+                    match norm {
+                        MarginNorm::L2 => "QP (hard-margin SVM)",
+                        MarginNorm::L1 | MarginNorm::Linf => "LP",
+                        MarginNorm::Lp(_) => "power-cone program",
+                    },
+                    if strict { ", re-solved with tolerances 1e-13" } else { "" }
+                );
+                m.wall_seconds = t0.elapsed().as_secs_f64();
+                return Ok(m);
+            }
+            Err(e) => last_err = format!("{e} (clarabel status {status:?})"),
+        }
+    }
+    Err(Error::CertificateFailed { solver: format!("max-margin ({})", norm.name()), detail: last_err })
+}
+
+fn not_separable(s: &Separability) -> Error {
+    let rows = s.conflicting_rows.clone().unwrap_or_default();
+    let shown: Vec<String> = rows.iter().take(12).map(|i| (i + 1).to_string()).collect();
+    Error::Infeasible(format!(
+        "the data is not linearly separable (through the origin): a convex combination of the rows yᵢxᵢ is 0 \
+         (‖Σλᵢyᵢxᵢ‖∞ = {:.1e} relative; rows {}{} — 1-based), so no w has yᵢ⟨xᵢ, w⟩ > 0 for all i; a max-margin \
+         classifier needs separable data (`ibias solve separability` prints the certificate)",
+        s.combination_residual_rel.unwrap_or(f64::NAN),
+        shown.join(", "),
+        if rows.len() > 12 { ", …" } else { "" }
+    ))
+}
+
+/// ibias' own certificate of a primal point `w` and multipliers `λ` (module notes).
+fn certify(p: &Problem, norm: MarginNorm, w: &[f64], lam: &[f64], iterations: usize) -> Result<MaxMargin> {
+    let (n, d) = (p.n(), p.d());
+    let mut m = vec![0.0; n];
+    p.x().mul_vec(w, &mut m);
+    let mmin = m.iter().zip(p.y()).map(|(a, b)| a * b).fold(f64::INFINITY, f64::min);
+    if !(mmin > 0.0) || !linalg::all_finite(w) {
+        return Err(Error::Numerical(format!("the primal point does not separate the data (min margin {mmin:e})")));
+    }
+    let wf: Vec<f64> = w.iter().map(|v| v / mmin).collect();
+    let primal = norm.norm(&wf);
+    let mut v = vec![0.0; d];
+    let ly: Vec<f64> = lam.iter().zip(p.y()).map(|(l, y)| l * y).collect();
+    p.xt_mul(&ly, &mut v);
+    let dn = norm.dual_norm(&v);
+    if !(dn > 0.0) {
+        return Err(Error::Numerical("the dual point is zero".into()));
+    }
+    let lam_f: Vec<f64> = lam.iter().map(|l| l / dn).collect();
+    let dual: f64 = lam_f.iter().sum();
+    let gap = primal - dual;
+    let gap_rel = gap / primal;
+    if !(gap_rel <= GAP_TOL) || gap_rel < -1e-10 {
+        return Err(Error::Numerical(format!(
+            "relative duality gap (P − D)/P = {gap_rel:.3e} with P = {primal:.12e}, D = {dual:.12e} (tolerance {GAP_TOL:e})"
+        )));
+    }
+    let w_hat: Vec<f64> = wf.iter().map(|x| x / primal).collect();
+    let lmax = lam_f.iter().copied().fold(0.0, f64::max);
+    Ok(MaxMargin {
+        method: String::new(),
+        norm: norm.name().into(),
+        p: match norm {
+            MarginNorm::Lp(pp) => Some(pp),
+            _ => None,
+        },
+        norm_of_w: norm.norm(&w_hat),
+        margin: 1.0 / primal,
+        support_vectors: (0..n).filter(|&i| lam_f[i] > 1e-8 * lmax).collect(),
+        dual: lam_f,
+        unique: norm.strictly_convex().then_some(true),
+        certificate: MarginCertificate {
+            primal_norm: primal,
+            dual_value: dual,
+            duality_gap_abs: gap,
+            duality_gap_rel: gap_rel.max(0.0),
+            margin_upper_bound: 1.0 / dual,
+            dual_norm_before_scaling: dn,
+            iterations,
+        },
+        w: w_hat,
+        wall_seconds: 0.0,
+    })
+}
+
+/// Whether the data is separable through the origin (module notes), with a checked witness either way.
+pub fn separability(p: &Problem) -> Result<Separability> {
+    separable_labels(p, "the separability test")?;
+    let (n, d) = (p.n(), p.d());
+    let scale: Vec<f64> = (0..n).map(|i| linalg::norm_inf(p.x().row(i)).max(f64::MIN_POSITIVE)).collect();
+    // Feasibility of yᵢ⟨xᵢ, w⟩ ≥ 1 with ‖w‖∞ bounded: the ℓ∞ program.
+    if (0..n).all(|i| linalg::norm_inf(p.x().row(i)) > 0.0) {
+        let prog = program(p, MarginNorm::Linf, &scale);
+        let (status, x, _, _) = prog.solve(settings(false)?)?;
+        if matches!(status, SolverStatus::Solved | SolverStatus::AlmostSolved) {
+            let w = &x[..d];
+            let mut m = vec![0.0; n];
+            p.x().mul_vec(w, &mut m);
+            let mmin = m.iter().zip(p.y()).map(|(a, b)| a * b).fold(f64::INFINITY, f64::min);
+            if mmin > 0.0 {
+                return Ok(Separability {
+                    separable: true,
+                    witness_w: Some(w.iter().map(|v| v / mmin).collect()),
+                    witness_lambda: None,
+                    combination_residual_rel: None,
+                    conflicting_rows: None,
+                });
+            }
+        }
+    }
+    // Gordan: λ ≥ 0, 1ᵀλ = 1, Σλᵢyᵢxᵢ = 0 (rows scaled by ‖xᵢ‖∞).
+    let mut cols = vec![Vec::new(); n];
+    for i in 0..n {
+        let (row, yi) = (p.x().row(i), p.y()[i]);
+        for j in 0..d {
+            if row[j] != 0.0 {
+                cols[i].push((j, yi * row[j] / scale[i]));
+            }
+        }
+        cols[i].push((d, 1.0));
+        cols[i].push((d + 1 + i, -1.0));
+    }
+    let mut b = vec![0.0; d + 1 + n];
+    b[d] = 1.0;
+    let prog = Program {
+        cols,
+        rows: d + 1 + n,
+        b,
+        q: vec![0.0; n],
+        p_diag: None,
+        cones: vec![ZeroConeT(d + 1), NonnegativeConeT(n)],
+    };
+    let (status, x, _, _) = prog.solve(settings(true)?)?;
+    if matches!(status, SolverStatus::Solved | SolverStatus::AlmostSolved) {
+        let mut lam: Vec<f64> = (0..n).map(|i| x[i].max(0.0) / scale[i]).collect();
+        let s: f64 = lam.iter().sum();
+        if s > 0.0 {
+            lam.iter_mut().for_each(|l| *l /= s);
+            let ly: Vec<f64> = lam.iter().zip(p.y()).map(|(l, y)| l * y).collect();
+            let mut v = vec![0.0; d];
+            p.xt_mul(&ly, &mut v);
+            let xmax = linalg::norm_inf(&p.x().data).max(f64::MIN_POSITIVE);
+            let res = linalg::norm_inf(&v) / xmax;
+            if res <= 1e-9 {
+                let lmax = lam.iter().copied().fold(0.0, f64::max);
+                return Ok(Separability {
+                    separable: false,
+                    conflicting_rows: Some((0..n).filter(|&i| lam[i] > 1e-9 * lmax).collect()),
+                    witness_w: None,
+                    witness_lambda: Some(lam),
+                    combination_residual_rel: Some(res),
+                });
+            }
+        }
+    }
+    Err(Error::CertificateFailed {
+        solver: "separability test".into(),
+        detail: format!(
+            "neither a separating w nor a checked convex combination Σλᵢyᵢxᵢ = 0 was found (clarabel {status:?}); the data may be separable only with margin at rounding level"
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernels::linalg::Dense;
+
+    fn toy() -> Problem {
+        // Two points per class, symmetric: the ℓ2 max-margin direction is (1, 0) with margin 1.
+        let x = Dense::from_fn(4, 2, |i, j| [[1.0, 1.0], [1.0, -1.0], [-1.0, 1.0], [-1.0, -1.0]][i][j]);
+        Problem::new(x, vec![1.0, 1.0, -1.0, -1.0]).unwrap()
+    }
+
+    #[test]
+    fn closed_forms_for_a_symmetric_toy() {
+        let p = toy();
+        let m2 = max_margin(&p, MarginNorm::L2).unwrap();
+        assert!((m2.w[0] - 1.0).abs() < 1e-8 && m2.w[1].abs() < 1e-8, "{:?}", m2.w);
+        assert!((m2.margin - 1.0).abs() < 1e-8);
+        assert_eq!(m2.support_vectors, vec![0, 1, 2, 3]);
+        let m1 = max_margin(&p, MarginNorm::L1).unwrap();
+        assert!((m1.margin - 1.0).abs() < 1e-8);
+        // ℓ∞: w = (1, 0) has ‖w‖∞ = 1 and margin 1; no unit-ℓ∞ w does better (row pairs cancel x₂).
+        let mi = max_margin(&p, MarginNorm::Linf).unwrap();
+        assert!((mi.margin - 1.0).abs() < 1e-8);
+        let m3 = max_margin(&p, MarginNorm::Lp(3.0)).unwrap();
+        assert!((m3.margin - 1.0).abs() < 1e-7 && m3.certificate.duality_gap_rel <= GAP_TOL);
+    }
+
+    /// Each norm's margin is the best among many random unit directions (an independent check), and the
+    /// ℓ2 answer equals the two-point closed form: both margins tight, `w = λ₁x₊ − λ₂x₋` with `Gλ = 1`,
+    /// `G = [[x₊·x₊, −x₊·x₋], [−x₊·x₋, x₋·x₋]]` (here λ > 0).
+    #[test]
+    fn margins_beat_random_directions_and_match_two_points() {
+        let x = Dense::from_fn(2, 3, |i, j| [[2.0, 1.0, 0.5], [-1.0, 0.5, 1.5]][i][j]);
+        let p = Problem::new(x, vec![1.0, -1.0]).unwrap();
+        let m2 = max_margin(&p, MarginNorm::L2).unwrap();
+        let (a, b) = ([2.0, 1.0, 0.5], [-1.0, 0.5, 1.5]);
+        let (g11, g22, g12) = (linalg::dot(&a, &a), linalg::dot(&b, &b), -linalg::dot(&a, &b));
+        let det = g11 * g22 - g12 * g12;
+        let (l1, l2) = ((g22 - g12) / det, (g11 - g12) / det);
+        assert!(l1 > 0.0 && l2 > 0.0);
+        let w: Vec<f64> = (0..3).map(|j| l1 * a[j] - l2 * b[j]).collect();
+        let nw = linalg::norm2(&w);
+        for j in 0..3 {
+            assert!((m2.w[j] - w[j] / nw).abs() < 1e-8, "{:?} vs {w:?}", m2.w);
+        }
+        assert!((m2.margin - 1.0 / nw).abs() < 1e-9);
+        let mut s = 7u64;
+        let mut rnd = || {
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((s >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
+        };
+        for norm in [MarginNorm::L1, MarginNorm::L2, MarginNorm::Linf, MarginNorm::Lp(1.5), MarginNorm::Lp(4.0)] {
+            let m = max_margin(&p, norm).unwrap();
+            assert!(m.certificate.duality_gap_rel <= GAP_TOL);
+            assert!((m.norm_of_w - 1.0).abs() < 1e-12);
+            for _ in 0..2000 {
+                let v: Vec<f64> = (0..3).map(|_| rnd()).collect();
+                let nv = norm.norm(&v);
+                let margin =
+                    (0..2).map(|i| p.y()[i] * linalg::dot(p.x().row(i), &v) / nv).fold(f64::INFINITY, f64::min);
+                assert!(margin <= m.margin * (1.0 + 1e-9), "{norm:?}: {margin} > {}", m.margin);
+            }
+        }
+    }
+
+    #[test]
+    fn non_separable_data_is_refused_with_a_certificate() {
+        let x = Dense::from_fn(3, 2, |i, j| [[1.0, 0.0], [-1.0, 0.0], [0.0, 1.0]][i][j]);
+        let p = Problem::new(x, vec![1.0, 1.0, 1.0]).unwrap();
+        let s = separability(&p).unwrap();
+        assert!(!s.separable && s.combination_residual_rel.unwrap() <= 1e-9);
+        assert_eq!(s.conflicting_rows.as_deref(), Some(&[0usize, 1][..]));
+        match max_margin(&p, MarginNorm::L2) {
+            Err(Error::Infeasible(m)) => assert!(m.contains("not linearly separable"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(separability(&toy()).unwrap().separable);
+        let bad = Problem::new(Dense::from_fn(2, 1, |i, _| i as f64 + 1.0), vec![1.0, 0.5]).unwrap();
+        assert!(matches!(max_margin(&bad, MarginNorm::L2), Err(Error::Data(_))));
+        assert!(MarginNorm::parse("lp", Some(1.0)).is_err());
+        assert!(MarginNorm::parse("l2", Some(3.0)).is_err());
+    }
+}
