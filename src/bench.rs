@@ -101,10 +101,7 @@ pub const WORKLOADS: &[&str] = &[
 /// Runs the standard workloads on `p` with initialisation scale `alpha` (all of them, or those named in `only`).
 pub fn standard(p: &Problem, alpha: f64, quick: bool, only: &[String]) -> Result<Vec<Timing>> {
     if let Some(bad) = only.iter().find(|o| !WORKLOADS.contains(&o.as_str())) {
-        return Err(crate::Error::param(
-            "--only",
-            format!("unknown workload '{bad}' (known: {})", WORKLOADS.join(", ")),
-        ));
+        return Err(crate::Error::param("only", format!("unknown workload '{bad}' (known: {})", WORKLOADS.join(", "))));
     }
     let want = |name: &str| only.is_empty() || only.iter().any(|o| o == name);
     let d = p.d();

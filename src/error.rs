@@ -160,8 +160,8 @@ impl fmt::Display for Error {
             Error::Diverged { iteration, eta, safe_eta, rule, risk_start, risk } => write!(
                 f,
                 "diverged: the run diverged at iteration {iteration} with step size η = {eta:e} (rule {rule}): risk went \
-                 from {risk_start:e} to {risk:e}; a safe step for this problem is η ≤ {safe_eta:e}; use a smaller --eta \
-                 or --eta safe"
+                 from {risk_start:e} to {risk:e}; a safe step for this problem is η ≤ {safe_eta:e}; use a smaller eta \
+                 or eta = safe"
             ),
             Error::Numerical(m) => write!(f, "numerical failure: {m}"),
             Error::CertificateFailed { solver, detail } => {
@@ -171,7 +171,7 @@ impl fmt::Display for Error {
             Error::Io { path, source } => write!(f, "i/o error: {}: {source}", path.display()),
             Error::ResourceLimit { what, needed_bytes, limit_bytes } => write!(
                 f,
-                "refused: {what} would need about {:.1} MiB, above the limit of {:.1} MiB (raise it with --max-memory)",
+                "refused: {what} would need about {:.1} MiB, above the limit of {:.1} MiB (raise the limit max_memory)",
                 needed_bytes / 1048576.0,
                 limit_bytes / 1048576.0
             ),
@@ -201,8 +201,8 @@ mod tests {
         assert_eq!(num(1e-300), "1e-300");
         assert_eq!(num(0.1), "0.1");
         assert_eq!(num(f64::INFINITY), "inf");
-        let e = positive("--alpha", 1e-300 * 1e-300).unwrap_err();
-        assert_eq!(e.to_string(), "invalid parameter --alpha: must be finite and > 0, got 0.0");
+        let e = positive("alpha", 1e-300 * 1e-300).unwrap_err();
+        assert_eq!(e.to_string(), "invalid parameter alpha: must be finite and > 0, got 0.0");
         let e = Error::parse(3, Some(2), "'x' is not a number").in_file(std::path::Path::new("a.csv"));
         assert_eq!(e.to_string(), "data error: a.csv: line 3, column 2: 'x' is not a number");
         let e = Error::Diverged {

@@ -225,7 +225,7 @@ pub fn require_memory(what: &str, bytes: f64) -> Result<()> {
 /// Parses a memory size: `512M`, `2G`, `1.5GiB`, `1000000` (bytes).
 pub fn parse_memory(s: &str) -> Result<u64> {
     let t = s.trim();
-    let bad = || Error::param("--max-memory", format!("'{s}' is not a size (e.g. 512M, 4G, or bytes)"));
+    let bad = || Error::param("max_memory", format!("'{s}' is not a size (e.g. 512M, 4G, or bytes)"));
     let cut = t.find(|c: char| c.is_ascii_alphabetic()).unwrap_or(t.len());
     let (numtxt, unit) = t.split_at(cut);
     let v: f64 = numtxt.trim().parse().map_err(|_| bad())?;

@@ -43,7 +43,7 @@ __version__: str = _ibias.__version__
 
 __all__ = [
     "Problem", "Potential", "RunResult", "Solution", "Path", "Euclidean", "Hyperbolic", "NegEntropy", "Depth",
-    "gd", "md", "reparam", "azulay", "eg", "flow", "run", "methods", "min_l2", "min_l1", "bregman", "lasso_path", "ridge_path",
+    "gd", "md", "reparam", "azulay", "eg", "flow", "run", "methods", "min_l2", "min_l1", "max_margin", "separability", "bregman", "lasso_path", "ridge_path",
     "saddle_path", "accelerated_flow", "step_effect",
     "sweep", "sweep_plan", "sweep_run", "sweep_status", "sweep_merge", "generate", "load_csv", "report", "study", "set_max_memory",
     "IbiasError", "DivergenceError", "CertificateError", "InfeasibleError",
@@ -285,6 +285,25 @@ def accelerated_flow(X: Any, y: Optional[ArrayLike] = None, *, log10_alpha: floa
 def min_l2(X: Any, y: Optional[ArrayLike] = None) -> Solution:
     """The minimum-ℓ2 least-squares solution X⁺y (SVD), with its normal-equations certificate."""
     return _ibias.min_l2(_problem(X, y))
+
+
+def max_margin(X: Any, y: Optional[ArrayLike] = None, *, norm: str = "l2", p: Optional[float] = None) -> Dict[str, Any]:
+    """The maximum-margin classifier for labels ±1: ``norm`` ``"l2"`` (hard-margin SVM), ``"l1"``, ``"linf"`` or
+    ``"lp"`` (with ``p`` > 1). A dict: ``w`` (unit norm, NumPy), ``margin`` = minᵢ yᵢ⟨xᵢ, w⟩, ``support_vectors``
+    (0-based rows), ``dual`` λ (NumPy), ``unique`` and ``certificate`` (primal/dual values, relative duality gap ≤ 1e-8,
+    an upper bound of the margin). Raises :class:`InfeasibleError` for non-separable data, ``ValueError`` for labels
+    other than ±1."""
+    r = _ibias.max_margin(_problem(X, y), norm, None if p is None else float(p))
+    r["w"] = np.asarray(r["w"], dtype=np.float64)
+    r["dual"] = np.asarray(r["dual"], dtype=np.float64)
+    return r
+
+
+def separability(X: Any, y: Optional[ArrayLike] = None) -> Dict[str, Any]:
+    """Whether labels ±1 are linearly separable through the origin, with a checked certificate either way: a ``w``
+    with yᵢ⟨xᵢ, w⟩ ≥ 1 (``witness_w``), or λ ≥ 0, Σλ = 1 with Σλᵢyᵢxᵢ = 0 (``witness_lambda``, ``conflicting_rows``
+    0-based)."""
+    return _ibias.separability(_problem(X, y))
 
 
 def min_l1(X: Any, y: Optional[ArrayLike] = None, *, method: str = "auto") -> Solution:

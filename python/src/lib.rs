@@ -49,6 +49,8 @@ fn _ibias(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(step_effect, m)?)?;
     m.add_function(wrap_pyfunction!(accelerated_flow, m)?)?;
     m.add_function(wrap_pyfunction!(min_l1, m)?)?;
+    m.add_function(wrap_pyfunction!(max_margin, m)?)?;
+    m.add_function(wrap_pyfunction!(separability, m)?)?;
     m.add_function(wrap_pyfunction!(bregman, m)?)?;
     m.add_function(wrap_pyfunction!(lasso_path, m)?)?;
     m.add_function(wrap_pyfunction!(ridge_path, m)?)?;

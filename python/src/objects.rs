@@ -619,6 +619,24 @@ pub fn min_l2(py: Python<'_>, problem: &Problem) -> PyResult<Solution> {
     Ok(Solution { s: call::run(py, move || ibias::exact::min_l2(&p))? })
 }
 
+/// The maximum-margin classifier for `norm` (`l1`, `l2`, `linf`, `lp` with `p`), certified; a dict.
+#[pyfunction]
+#[pyo3(signature = (problem, norm="l2", p=None))]
+pub fn max_margin(py: Python<'_>, problem: &Problem, norm: &str, p: Option<f64>) -> PyResult<Py<PyAny>> {
+    let norm = ibias::exact::max_margin::MarginNorm::parse(norm, p).map_err(call::to_py)?;
+    let prob = problem.inner.clone();
+    let m = call::run(py, move || ibias::exact::max_margin::max_margin(&prob, norm))?;
+    json_obj(py, &serde_json::to_value(&m).map_err(|e| value_err(e.to_string()))?)
+}
+
+/// Whether labels ±1 are separable through the origin, with the certificate either way; a dict.
+#[pyfunction]
+pub fn separability(py: Python<'_>, problem: &Problem) -> PyResult<Py<PyAny>> {
+    let prob = problem.inner.clone();
+    let s = call::run(py, move || ibias::exact::max_margin::separability(&prob))?;
+    json_obj(py, &serde_json::to_value(&s).map_err(|e| value_err(e.to_string()))?)
+}
+
 /// Basis pursuit (`auto`, `lp` or `homotopy`) with its certificate and uniqueness verdict.
 #[pyfunction]
 #[pyo3(signature = (problem, method="auto"))]

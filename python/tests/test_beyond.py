@@ -98,8 +98,8 @@ def test_shape_and_explicit_initialisation_match_the_shifted_projection(ex2):
     v0 = np.full(d, a * np.sqrt((1 + s) / (1 - s)))
     w0 = u0 ** 2 - v0 ** 2
     exact = ibias.bregman(X, y, potential=ibias.Hyperbolic(scales=2 * u0 * v0), w0=w0)
-    runs = [ibias.reparam(X, y, alpha=a, eta=0.05 / ibias.Problem(X, y).smoothness, tol=1e-20, max_iter=5_000_000, **kw)
-            for kw in ({"shape": s}, {"u0": u0, "v0": v0})]
+    runs = [ibias.reparam(X, y, eta=0.05 / ibias.Problem(X, y).smoothness, tol=1e-20, max_iter=5_000_000, **kw)
+            for kw in ({"alpha": a, "shape": s}, {"u0": u0, "v0": v0})]
     for r in runs:
         assert r.converged and rel(r.w, exact.w) <= 2e-3
     assert rel(runs[0].w, runs[1].w) <= 1e-12  # the shape is exactly this (u0, v0)

@@ -35,9 +35,9 @@ pub struct PathArgs {
     /// Comma-separated λ values (each finite and ≥ 0).
     #[arg(long, value_delimiter = ',', value_parser = args::non_negative, num_args = 1..)]
     lambdas: Option<Vec<f64>>,
-    /// Number of λ values of the default grid.
-    #[arg(long, default_value_t = 100)]
-    n_lambdas: usize,
+    /// Number of λ values of the default grid (100; not with --lambdas).
+    #[arg(long, conflicts_with = "lambdas")]
+    n_lambdas: Option<usize>,
     /// Lasso: the exact homotopy path (every breakpoint, decreasing λ).
     #[arg(long, conflicts_with_all = ["lambdas", "positive"])]
     exact: bool,
@@ -65,15 +65,16 @@ pub fn run(a: PathArgs) -> Result<i32> {
             "are options of the Lasso path; the ridge path is computed exactly from one SVD",
         ));
     }
-    if a.n_lambdas == 0 || a.n_lambdas > 100_000 {
-        return Err(Error::param("--n-lambdas", format!("must be in [1, 100000], got {}", a.n_lambdas)));
+    let n_lambdas = a.n_lambdas.unwrap_or(100);
+    if n_lambdas == 0 || n_lambdas > 100_000 {
+        return Err(Error::param("--n-lambdas", format!("must be in [1, 100000], got {n_lambdas}")));
     }
     let p = load_csv(&a.data)?;
     let path: Path = match a.kind {
         PathKind::Ridge => {
             let grid = match a.lambdas {
                 Some(l) => l,
-                None => default_ridge_grid(&p, a.n_lambdas)?,
+                None => default_ridge_grid(&p, n_lambdas)?,
             };
             ridge_path(&p, &grid)?
         }
@@ -82,7 +83,7 @@ pub fn run(a: PathArgs) -> Result<i32> {
         PathKind::Lasso => {
             let grid = match a.lambdas {
                 Some(l) => l,
-                None => default_lasso_grid(&p, a.n_lambdas, a.positive),
+                None => default_lasso_grid(&p, n_lambdas, a.positive),
             };
             lasso_cd(&p, &grid, CdOptions { positive: a.positive, ..Default::default() })?
         }

@@ -170,6 +170,21 @@ pub fn run(a: RunArgs) -> Result<i32> {
     // Refuse meaningless combinations before reading the data.
     req.validate()?;
     let p = load_csv(&a.data)?;
+    // Without a criterion every iteration runs: say up front how long that may take (two mat-vecs a step at ~1
+    // Gflop/s, a deliberately slow machine) and how to cap it.
+    if a.tol == 0.0 && a.grad_tol == 0.0 && !a.flow && a.max_seconds.is_none() {
+        let secs = a.max_iter as f64 * (4.0 * (p.n() * p.d()) as f64 + 20.0 * p.d() as f64) / 1e9;
+        if secs > 60.0 {
+            eprintln!(
+                "note: --tol 0 runs all {} iterations, about {} on this problem (n = {}, d = {}); --max-seconds S caps \
+                 the wall time (the run then stops cleanly with its result)",
+                a.max_iter,
+                if secs < 7200.0 { format!("{:.0} min", secs / 60.0) } else { format!("{:.1} h", secs / 3600.0) },
+                p.n(),
+                p.d()
+            );
+        }
+    }
     let res = req.run(&p)?;
     let no_criterion = a.tol == 0.0 && a.grad_tol == 0.0;
     let code = if res.converged

@@ -175,7 +175,59 @@ fn shell_quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', "'\\''"))
 }
 
+/// Slurm's `--time` formats: `M`, `M:S`, `H:M:S`, `D-H`, `D-H:M`, `D-H:M:S` (digits), or `UNLIMITED`/`INFINITE`.
+fn slurm_time(t: &str) -> bool {
+    if matches!(t, "UNLIMITED" | "INFINITE" | "unlimited" | "infinite") {
+        return true;
+    }
+    let digits = |p: &str| !p.is_empty() && p.len() <= 6 && p.chars().all(|c| c.is_ascii_digit());
+    let (days, rest) = match t.split_once('-') {
+        Some((d, r)) => (Some(d), r),
+        None => (None, t),
+    };
+    if days.is_some_and(|d| !digits(d)) {
+        return false;
+    }
+    let parts: Vec<&str> = rest.split(':').collect();
+    parts.len() <= 3 && parts.iter().all(|p| digits(p))
+}
+
+/// Slurm's `--mem`: a whole number with an optional unit K, M, G or T.
+fn slurm_mem(m: &str) -> bool {
+    let num = m.strip_suffix(['K', 'M', 'G', 'T', 'k', 'm', 'g', 't']).unwrap_or(m);
+    !num.is_empty() && num.len() <= 12 && num.chars().all(|c| c.is_ascii_digit())
+}
+
+/// Slurm partition names (a comma-separated list): letters, digits, `_`, `-`, `.`.
+fn slurm_partition(p: &str) -> bool {
+    p.split(',').all(|q| !q.is_empty() && q.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
+}
+
 pub fn sbatch(a: SbatchArgs) -> Result<i32> {
+    if let Some(t) = &a.time
+        && !slurm_time(t)
+    {
+        return Err(Error::param(
+            "--time",
+            format!("'{t}' is not a Slurm time (MM, MM:SS, HH:MM:SS, D-HH, D-HH:MM, D-HH:MM:SS)"),
+        ));
+    }
+    if let Some(m) = &a.mem
+        && !slurm_mem(m)
+    {
+        return Err(Error::param(
+            "--mem",
+            format!("'{m}' is not a Slurm memory size (a whole number with K, M, G or T)"),
+        ));
+    }
+    if let Some(q) = &a.partition
+        && !slurm_partition(q)
+    {
+        return Err(Error::param(
+            "--partition",
+            format!("'{q}' is not a Slurm partition name (letters, digits, _ - . ; comma-separated)"),
+        ));
+    }
     if a.tasks == 0 || a.tasks > 100_000 {
         return Err(Error::param("--tasks", format!("must be in [1, 100000], got {}", a.tasks)));
     }

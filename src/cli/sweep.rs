@@ -38,9 +38,9 @@ pub struct GridArgs {
     /// CSV file; without it, the preset at each of --seeds.
     #[arg(long, conflicts_with = "seeds")]
     data: Option<PathBuf>,
-    /// Preset used with --seeds (ex2, woodworth).
-    #[arg(long, default_value = "ex2")]
-    preset: String,
+    /// Preset used with --seeds (ex2, woodworth; default ex2); not with --data.
+    #[arg(long, conflicts_with = "data")]
+    preset: Option<String>,
     /// Dataset seeds of the preset (without --data), comma-separated; default 0.
     #[arg(long, value_delimiter = ',')]
     seeds: Option<Vec<u64>>,
@@ -121,7 +121,7 @@ fn grid(method: SweepMethod, a: GridArgs) -> Result<i32> {
         record_w: a.record_w,
     };
     o.validate()?;
-    let problems = sweep::problems_from(a.data.as_deref(), &a.preset, &seeds)?;
+    let problems = sweep::problems_from(a.data.as_deref(), a.preset.as_deref().unwrap_or("ex2"), &seeds)?;
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(a.threads.unwrap_or(0))
         .build()

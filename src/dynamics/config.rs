@@ -159,12 +159,12 @@ impl StopRule {
 
     /// Checks every field (finite, in range).
     pub fn validate(&self) -> Result<()> {
-        non_negative("--tol (risk_tol)", self.risk_tol)?;
-        non_negative("--grad-tol (grad_tol)", self.grad_tol)?;
+        non_negative("tol", self.risk_tol)?;
+        non_negative("grad_tol", self.grad_tol)?;
         if let Some(s) = self.max_seconds {
-            positive("--max-seconds", s)?;
+            positive("max_seconds", s)?;
         }
-        positive("--t-max (max_time)", self.max_time)?;
+        positive("t_max", self.max_time)?;
         Ok(())
     }
 
@@ -332,13 +332,13 @@ impl RunConfig {
     pub fn validate(&self, d: usize) -> Result<()> {
         self.stop.validate()?;
         if let StepRule::Fixed(e) = self.step {
-            positive("--eta", e)?;
+            positive("eta", e)?;
         }
         let points = match self.record {
             Record::EndOnly => 1.0,
             Record::LogSpaced(k) => {
                 if k > MAX_CHECKPOINTS {
-                    return Err(Error::param("--checkpoints", format!("at most {MAX_CHECKPOINTS}, got {k}")));
+                    return Err(Error::param("checkpoints", format!("at most {MAX_CHECKPOINTS}, got {k}")));
                 }
                 k as f64 + 2.0
             }
@@ -389,6 +389,6 @@ mod tests {
         assert!(RunConfig::fixed(0.1).record_every().stop(StopRule::steps(usize::MAX / 4)).validate(100).is_err());
         assert!(RunConfig::fixed(0.1).stop(StopRule::steps(10)).validate(100).is_ok());
         let e = StopRule::default().risk_tol(-1.0).validate().unwrap_err().to_string();
-        assert!(e.contains("--tol") && e.contains("-1.0"), "{e}");
+        assert!(e.contains("tol") && e.contains("-1.0"), "{e}");
     }
 }

@@ -239,8 +239,8 @@ pub fn check_risk_stop_reachable(p: &Problem, cfg: &RunConfig) -> Result<()> {
     if best > tol * r0 {
         return Err(Error::Infeasible(format!(
             "the risk stop R(w) ≤ {tol:e}·R(0) cannot be met: Xw = y has no solution (rank X = {} < n = {}), the \
-             least-squares risk is R* = {best:.6e} = {:.3e}·R(0); stop on the gradient instead (--tol 0 --grad-tol …) \
-             or cap the iterations (--tol 0 --max-iter N)",
+             least-squares risk is R* = {best:.6e} = {:.3e}·R(0); stop on the gradient instead (tol = 0, grad_tol > 0) \
+             or cap the iterations (tol = 0, max_iter = N)",
             p.rank(),
             p.n(),
             best / r0
@@ -261,7 +261,7 @@ pub(crate) fn require_rule(algorithm: &str, rule: StepRule, allowed: &[&str]) ->
         return Ok(());
     }
     Err(Error::param(
-        "--eta",
+        "eta",
         format!(
             "{algorithm} takes {} (got '{}'): auto and lbfgs act on the dual of mirror descent",
             allowed.iter().map(|a| if *a == "fixed" { "a number" } else { a }).collect::<Vec<_>>().join(", "),

@@ -87,6 +87,23 @@ impl FitArgs {
     }
 }
 
+/// One registered method (its line in [`super::registry::REGISTRY`]).
+#[derive(Clone, Copy)]
+pub struct Entry {
+    /// Its name in every door (snake case; the command line also accepts hyphens).
+    pub name: &'static str,
+    /// One line for help texts.
+    pub summary: &'static str,
+    /// Runs it on a problem.
+    pub run: fn(&Problem, &FitArgs) -> Result<RunResult>,
+}
+
+impl std::fmt::Debug for Entry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Entry").field("name", &self.name).finish()
+    }
+}
+
 /// A fixed step or the safe rule, chosen per run.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Scalar {

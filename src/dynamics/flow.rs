@@ -170,7 +170,7 @@ pub fn run_flow(
     let start = Instant::now();
     stop.validate()?;
     if checkpoints > MAX_CHECKPOINTS {
-        return Err(Error::param("--checkpoints", format!("at most {MAX_CHECKPOINTS}, got {checkpoints}")));
+        return Err(Error::param("checkpoints", format!("at most {MAX_CHECKPOINTS}, got {checkpoints}")));
     }
     let count = checkpoints.max(200);
     crate::io::require_memory("the flow's trajectory", 8.0 * (count * 2 * p.d()) as f64 * 2.0)?;
@@ -273,7 +273,7 @@ pub fn run_flow(
     let mut notes = Vec::new();
     if reason == StopReason::FinalTime && stop.risk_tol > 0.0 {
         notes.push(format!(
-            "reached the final time t = {:e} before R ≤ {:e}·R(0): R/R(0) = {:.3e} (raise --t-max)",
+            "reached the final time t = {:e} before R ≤ {:e}·R(0): R/R(0) = {:.3e} (raise t_max)",
             stop.max_time,
             stop.risk_tol,
             risk / risk0

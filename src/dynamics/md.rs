@@ -93,7 +93,7 @@ fn run_mirror<P: Potential + ?Sized>(
     }
     if let Some(i) = (0..d).find(|&i| !pot.in_domain(i, w0[i])) {
         let hint =
-            if pot.kind() == PotentialKind::Entropy { " (the entropy needs w0 > 0: give --alpha > 0)" } else { "" };
+            if pot.kind() == PotentialKind::Entropy { " (the entropy needs w0 > 0: give alpha > 0)" } else { "" };
         return Err(Error::param(
             "w0",
             format!("w0[{i}] = {} is outside the domain of the {} potential{hint}", w0[i], pot.name()),
@@ -112,10 +112,10 @@ fn run_mirror<P: Potential + ?Sized>(
         StepRule::Lbfgs => {
             if p.rank() < p.n() {
                 return Err(Error::param(
-                    "--eta",
+                    "eta",
                     format!(
                         "the lbfgs rule works on the dual of mirror descent, which needs an interpolator (rank X = n); \
-                         here rank X = {} < n = {}: use --eta auto",
+                         here rank X = {} < n = {}: use the step rule auto",
                         p.rank(),
                         p.n()
                     ),

@@ -68,7 +68,7 @@ pub fn run_heavy_ball(p: &Problem, beta: f64, cfg: &RunConfig) -> Result<RunResu
     let d = p.d();
     cfg.validate(d)?;
     if !(beta.is_finite() && (0.0..1.0).contains(&beta)) {
-        return Err(Error::param("--momentum", format!("β must lie in [0, 1), got {}", num(beta))));
+        return Err(Error::param("momentum", format!("β must lie in [0, 1), got {}", num(beta))));
     }
     require_rule("heavy-ball GD", cfg.step, &["fixed", "safe"])?;
     check_risk_stop_reachable(p, cfg)?;

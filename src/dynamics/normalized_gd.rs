@@ -6,8 +6,7 @@
 //! `η·maxᵢ‖xᵢ‖₂ ≤ 1` (so on margin losses the step length settles at about the margin over the data's scale).
 
 use super::driver::{Finish, Method, StepOutcome, drive};
-use super::fit::{FitArgs, FitState, Scalar};
-use super::registry::Entry;
+use super::fit::{Entry, FitArgs, FitState, Scalar};
 use super::result::{Algorithm, RunResult};
 use super::step::ScalarRule;
 use crate::Result;

@@ -30,16 +30,16 @@ pub struct Init {
 impl Init {
     /// `u₀ = v₀ = α·1` (the sheet's initialisation; `w₀ = 0`, scale `c = 2α²`).
     pub fn uniform(alpha: f64, d: usize) -> Result<Self> {
-        crate::potential::check_alpha("--alpha", alpha)?;
+        crate::potential::check_alpha("alpha", alpha)?;
         Ok(Init { u0: vec![alpha; d], v0: vec![alpha; d], alpha: Some(alpha), track: false, depth: 2 })
     }
 
     /// The shape `s ∈ (−1, 1)` of Azulay et al. (2021): `u₀ = α√((1−s)/(1+s))`, `v₀ = α√((1+s)/(1−s))`, so
     /// `u₀v₀ = α²` and `w₀ = u₀² − v₀² = −4α²s/(1 − s²)`.
     pub fn shape(alpha: f64, s: f64, d: usize) -> Result<Self> {
-        crate::potential::check_alpha("--alpha", alpha)?;
+        crate::potential::check_alpha("alpha", alpha)?;
         if !(s.is_finite() && s.abs() < 1.0) {
-            return Err(Error::param("--shape", format!("s must lie in (−1, 1), got {}", num(s))));
+            return Err(Error::param("shape", format!("s must lie in (−1, 1), got {}", num(s))));
         }
         let (a, b) = (alpha * ((1.0 - s) / (1.0 + s)).sqrt(), alpha * ((1.0 + s) / (1.0 - s)).sqrt());
         Self::explicit(vec![a; d], vec![b; d]).map(|mut i| {
@@ -51,9 +51,9 @@ impl Init {
     /// Any `(u₀, v₀)` with positive, finite entries.
     pub fn explicit(u0: Vec<f64>, v0: Vec<f64>) -> Result<Self> {
         if u0.len() != v0.len() {
-            return Err(Error::param("--u0/--v0", format!("lengths differ ({} and {})", u0.len(), v0.len())));
+            return Err(Error::param("u0/v0", format!("lengths differ ({} and {})", u0.len(), v0.len())));
         }
-        for (name, v) in [("--u0", &u0), ("--v0", &v0)] {
+        for (name, v) in [("u0", &u0), ("v0", &v0)] {
             if let Some(i) = v.iter().position(|x| !(x.is_finite() && *x > 0.0)) {
                 return Err(Error::param(
                     name,
@@ -75,7 +75,7 @@ impl Init {
     /// SPEC §9).
     pub fn depth(mut self, depth: u32) -> Result<Self> {
         if !(2..=64).contains(&depth) {
-            return Err(Error::param("--depth", format!("depth must be in [2, 64], got {depth}")));
+            return Err(Error::param("depth", format!("depth must be in [2, 64], got {depth}")));
         }
         self.depth = depth;
         Ok(self)
@@ -340,11 +340,11 @@ pub fn run_reparam(p: &Problem, init: &Init, cfg: &RunConfig) -> Result<RunResul
     let d = p.d();
     cfg.validate(d)?;
     if init.u0.len() != d {
-        return Err(Error::param("--u0/--v0", format!("have length {} but d = {d}", init.u0.len())));
+        return Err(Error::param("u0/v0", format!("have length {} but d = {d}", init.u0.len())));
     }
     require_rule("GD on (u, v)", cfg.step, &["fixed", "safe"])?;
     if init.track && init.depth != 2 {
-        return Err(Error::param("--track-scale", "the finite-step identity w = 2a² sinh θ is for depth 2"));
+        return Err(Error::param("track_scale", "the finite-step identity w = 2a² sinh θ is for depth 2"));
     }
     check_risk_stop_reachable(p, cfg)?;
     let plan = GradPlan::new(p, cfg.parallelism);

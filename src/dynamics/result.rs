@@ -51,13 +51,23 @@ impl Algorithm {
         Algorithm::ReparamFlow,
     ];
 
-    /// The algorithm named `name` (built-in or in the registry).
-    pub fn from_name(name: &str) -> Option<Algorithm> {
-        Self::BUILT_IN
-            .into_iter()
-            .find(|a| a.name() == name)
-            .or_else(|| super::registry::find(name).map(|e| Algorithm::Registered(e.name)))
+    /// The algorithm named `name`: a built-in one, or else a registered one (the name interned once per process,
+    /// so that results read back from files keep `&'static` names without a dependency on the registry).
+    pub fn from_name(name: &str) -> Algorithm {
+        Self::BUILT_IN.into_iter().find(|a| a.name() == name).unwrap_or_else(|| Algorithm::Registered(intern(name)))
     }
+}
+
+/// A `&'static` copy of `name`, leaked once per distinct name.
+fn intern(name: &str) -> &'static str {
+    static NAMES: std::sync::Mutex<Vec<&'static str>> = std::sync::Mutex::new(Vec::new());
+    let mut names = NAMES.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(n) = names.iter().find(|n| **n == name) {
+        return n;
+    }
+    let n: &'static str = Box::leak(name.to_string().into_boxed_str());
+    names.push(n);
+    n
 }
 
 impl Serialize for Algorithm {
@@ -69,7 +79,7 @@ impl Serialize for Algorithm {
 impl<'de> Deserialize<'de> for Algorithm {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         let name = String::deserialize(d)?;
-        Algorithm::from_name(&name).ok_or_else(|| serde::de::Error::custom(format!("unknown algorithm '{name}'")))
+        Ok(Algorithm::from_name(&name))
     }
 }
 

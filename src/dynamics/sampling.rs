@@ -34,11 +34,11 @@ impl SgdOptions {
     /// Checks the options against a problem with `n` rows; errors name the option.
     pub fn validate(&self, n: usize) -> Result<()> {
         if self.batch == 0 || self.batch > n {
-            return Err(Error::param("--batch", format!("must be in [1, n = {n}], got {}", self.batch)));
+            return Err(Error::param("batch", format!("must be in [1, n = {n}], got {}", self.batch)));
         }
-        crate::error::non_negative("--label-noise", self.label_noise)?;
+        crate::error::non_negative("label_noise", self.label_noise)?;
         if self.check_every == 0 {
-            return Err(Error::param("--check-every", "must be ≥ 1"));
+            return Err(Error::param("check_every", "must be ≥ 1"));
         }
         Ok(())
     }

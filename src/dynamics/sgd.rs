@@ -94,7 +94,7 @@ impl<'a> Sgd<'a> {
             }
             SgdKind::Reparam(init) => {
                 if init.u0().len() != d {
-                    return Err(Error::param("--u0/--v0", format!("have length {} but d = {d}", init.u0().len())));
+                    return Err(Error::param("u0/v0", format!("have length {} but d = {d}", init.u0().len())));
                 }
                 u = init.u0().to_vec();
                 v = init.v0().to_vec();
@@ -115,7 +115,7 @@ impl<'a> Sgd<'a> {
             StepRule::Safe => safe0,
             other => {
                 return Err(Error::param(
-                    "--eta",
+                    "eta",
                     format!("stochastic runs take a number or safe, not {}", other.label()),
                 ));
             }
@@ -300,7 +300,7 @@ pub fn run_sgd(p: &Problem, kind: &SgdKind<'_>, opts: &SgdOptions, cfg: &RunConf
     opts.validate(p.n())?;
     if cfg.stop_rule().grad_tol > 0.0 {
         return Err(Error::param(
-            "--grad-tol",
+            "grad_tol",
             "stochastic runs stop on the full risk (checked every k steps), not on the gradient",
         ));
     }

@@ -6,8 +6,7 @@
 //! `η ≤ 1/C_∞` decreases `F`), inside the trust region `η‖g‖₁·maxᵢ‖xᵢ‖₁ ≤ 1`.
 
 use super::driver::{Finish, Method, StepOutcome, drive};
-use super::fit::{FitArgs, FitState, Scalar};
-use super::registry::Entry;
+use super::fit::{Entry, FitArgs, FitState, Scalar};
 use super::result::{Algorithm, RunResult};
 use super::step::ScalarRule;
 use crate::Result;

@@ -166,7 +166,7 @@ impl<P: Potential + ?Sized> DualRule<P> for BarzilaiBorwein {
             if tries > 200 || e == 0.0 {
                 return Err(Error::Numerical(format!(
                     "mirror descent line search found no decrease at iteration {} (risk {:e}); the problem may be \
-                     too ill-conditioned for --eta auto (try --eta safe)",
+                     too ill-conditioned for the step rule auto (try eta = safe)",
                     self.steps, s.risk
                 )));
             }

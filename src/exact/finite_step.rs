@@ -18,7 +18,7 @@ pub fn step_effect(p: &Problem, init: &Init, res: &RunResult, eta: f64) -> Resul
         .as_ref()
         .ok_or_else(|| Error::param("run", "the finite-step effect needs a run of GD on (u, v) (depth 2)"))?;
     if init.network_depth() != 2 {
-        return Err(Error::param("--depth", "the finite-step effect is computed for depth 2"));
+        return Err(Error::param("depth", "the finite-step effect is computed for depth 2"));
     }
     let (n, d) = (p.n(), p.d());
     let w = &res.w;

@@ -46,10 +46,10 @@ pub struct PathCertificate {
 /// Checks a λ grid: non-empty, finite, `≥ 0`.
 pub fn check_lambdas(l: &[f64]) -> Result<()> {
     if l.is_empty() {
-        return Err(Error::param("--lambdas", "the λ grid is empty"));
+        return Err(Error::param("lambdas", "the λ grid is empty"));
     }
     if let Some(v) = l.iter().find(|v| !(v.is_finite() && **v >= 0.0)) {
-        return Err(Error::param("--lambdas", format!("λ must be finite and ≥ 0, got {}", num(*v))));
+        return Err(Error::param("lambdas", format!("λ must be finite and ≥ 0, got {}", num(*v))));
     }
     Ok(())
 }

@@ -35,17 +35,15 @@ impl DepthD {
     pub fn new(depth: u32, alpha: f64) -> Result<Self> {
         if depth < 3 {
             return Err(Error::param(
-                "--depth",
-                format!(
-                    "depth {depth}: the depth-D potential is for D ≥ 3 (D = 2 is the hyperbolic entropy, --potential hyperbolic)"
-                ),
+                "depth",
+                format!("depth {depth}: the depth-D potential is for D ≥ 3 (D = 2 is the hyperbolic entropy)"),
             ));
         }
         if depth > 64 {
-            return Err(Error::param("--depth", format!("depth {depth}: at most 64")));
+            return Err(Error::param("depth", format!("depth {depth}: at most 64")));
         }
         if !(alpha.is_finite() && alpha > 0.0) {
-            return Err(Error::param("--alpha", format!("α must be finite and > 0, got {}", num(alpha))));
+            return Err(Error::param("alpha", format!("α must be finite and > 0, got {}", num(alpha))));
         }
         let dd = depth as f64;
         let a = alpha.powf(2.0 - dd);
@@ -53,7 +51,7 @@ impl DepthD {
         // ε of θ moves w by about ε·α^{2−D}, so α^{2−D} is capped.
         if !(a.is_finite() && a > 0.0 && a <= 1e10) {
             return Err(Error::param(
-                "--alpha",
+                "alpha",
                 format!(
                     "α^(2−D) = {:e} at α = {}, D = {depth}: above 1e10, the depth-D mirror map cannot be resolved in double \
                      precision (take α ≥ {:.3e})",

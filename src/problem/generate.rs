@@ -84,22 +84,20 @@ impl GenSpec {
             "ex2" => Ok(Self::ex2(seed)),
             "ex3" => Ok(Self::ex3(seed)),
             "woodworth" => Ok(Self::woodworth(seed)),
-            other => {
-                Err(Error::param("--preset", format!("unknown preset '{other}' (expected ex2, ex3 or woodworth)")))
-            }
+            other => Err(Error::param("preset", format!("unknown preset '{other}' (expected ex2, ex3 or woodworth)"))),
         }
     }
 
     /// Draws the dataset.
     pub fn generate(&self) -> Result<Generated> {
         if self.n == 0 || self.d == 0 {
-            return Err(Error::param("--n/--d", format!("must be positive, got n = {}, d = {}", self.n, self.d)));
+            return Err(Error::param("n/d", format!("must be positive, got n = {}, d = {}", self.n, self.d)));
         }
-        crate::error::non_negative("--noise", self.noise)?;
+        crate::error::non_negative("noise", self.noise)?;
         if let Some(k) = self.sparsity
             && k > self.d
         {
-            return Err(Error::param("--sparsity", format!("{k} exceeds d = {}", self.d)));
+            return Err(Error::param("sparsity", format!("{k} exceeds d = {}", self.d)));
         }
         crate::io::require_memory(
             &format!("a {} × {} dataset", self.n, self.d),

@@ -122,16 +122,16 @@ pub fn read(path: &Path) -> Result<Vec<MergedRow>> {
             .collect::<Result<_>>()?,
         _ => {
             return Err(Error::param(
-                "--from",
+                "from",
                 format!("{}: a merged sweep table ends in .csv or .jsonl", path.display()),
             ));
         }
     };
     if rows.is_empty() {
-        return Err(Error::param("--from", format!("{} holds no rows", path.display())));
+        return Err(Error::param("from", format!("{} holds no rows", path.display())));
     }
     if let Some(r) = rows.iter().find(|r| !(r.alpha.is_finite() && r.alpha > 0.0)) {
-        return Err(Error::param("--from", format!("{}: a row has α = {}", path.display(), r.alpha)));
+        return Err(Error::param("from", format!("{}: a row has α = {}", path.display(), r.alpha)));
     }
     Ok(rows)
 }
@@ -244,7 +244,7 @@ fn alpha_star(points: &[(f64, f64)], target: f64) -> f64 {
 
 /// The section for the rows of a merged table (`name`: the file, for the text).
 pub fn section(rows: &[MergedRow], name: &str, target: f64) -> Result<Section> {
-    crate::error::positive("--target", target)?;
+    crate::error::positive("target", target)?;
     let gs = groups(rows);
     let seeds = |v: &[&MergedRow]| {
         let mut s: Vec<Option<u64>> = v.iter().map(|r| r.key.seed).collect();

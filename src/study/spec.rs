@@ -435,7 +435,7 @@ pub fn slurm_shard() -> Result<Option<(usize, usize)>> {
             if n == 0 || k >= n {
                 return Err(Error::param(
                     "SLURM_ARRAY_TASK_ID",
-                    format!("task {id} of an array of {n}: need 0 ≤ K < N (K = {k}); pass --shard K/N"),
+                    format!("task {id} of an array of {n}: need 0 ≤ K < N (K = {k}); give the shard K/N"),
                 ));
             }
             Ok(Some((k, n)))
@@ -602,7 +602,7 @@ impl Plan {
     /// dealt one by one.
     pub fn shard(&self, k: usize, n: usize) -> Result<Vec<&PlannedRun>> {
         if n == 0 || k >= n {
-            return Err(Error::param("--shard", format!("K/N needs 0 ≤ K < N, got {k}/{n}")));
+            return Err(Error::param("shard", format!("K/N needs 0 ≤ K < N, got {k}/{n}")));
         }
         let mut units: Vec<(f64, &str, Vec<&PlannedRun>)> = if self.problems.len() >= 4 * n {
             let mut by: Vec<Vec<&PlannedRun>> = vec![Vec::new(); self.problems.len()];
@@ -688,7 +688,7 @@ pub fn read_folder(plan: &Plan, dir: &Path) -> Result<FolderRows> {
         for r in rows {
             if r.spec_hash != plan.spec_hash {
                 return Err(Error::param(
-                    "--out",
+                    "out",
                     format!(
                         "{} holds rows of another sweep spec (hash {}, this spec's is {}): use another folder",
                         j.display(),
@@ -699,7 +699,7 @@ pub fn read_folder(plan: &Plan, dir: &Path) -> Result<FolderRows> {
             }
             if !wanted.contains(&r.row.run_id) {
                 return Err(Error::param(
-                    "--out",
+                    "out",
                     format!("{} holds a run this spec does not plan ({})", j.display(), r.row.run_id),
                 ));
             }
@@ -791,10 +791,7 @@ pub fn prepare_folder(plan: &Plan, dir: &Path) -> Result<()> {
     let text = toml::to_string(&plan.spec).map_err(|e| Error::Numerical(format!("encoding the spec: {e}")))?;
     match std::fs::read_to_string(&spec_copy) {
         Ok(old) if SweepSpec::from_toml(&old).map(|s| s.hash()).ok() != Some(plan.spec_hash.clone()) => {
-            return Err(Error::param(
-                "--out",
-                format!("{} holds another sweep spec: use another folder", dir.display()),
-            ));
+            return Err(Error::param("out", format!("{} holds another sweep spec: use another folder", dir.display())));
         }
         Ok(_) => {}
         Err(_) => crate::io::write_atomic(&spec_copy, text.as_bytes())?,

@@ -180,26 +180,26 @@ impl SweepOptions {
     /// Checks every option.
     pub fn validate(&self) -> Result<()> {
         if self.alphas.is_empty() {
-            return Err(Error::param("--alphas", "is empty"));
+            return Err(Error::param("alphas", "is empty"));
         }
         for &a in &self.alphas {
-            crate::potential::check_alpha("--alphas", a)?;
+            crate::potential::check_alpha("alphas", a)?;
         }
         if self.method != SweepMethod::Bregman && self.etas.is_empty() {
-            return Err(Error::param("--etas", "is empty"));
+            return Err(Error::param("etas", "is empty"));
         }
         if self.method == SweepMethod::Reparam {
             for e in &self.etas {
                 if matches!(e, StepRule::Auto | StepRule::Lbfgs) {
-                    return Err(Error::param("--etas", format!("GD on (u, v) takes safe or a number, not '{e}'")));
+                    return Err(Error::param("etas", format!("GD on (u, v) takes safe or a number, not '{e}'")));
                 }
             }
         }
-        non_negative("--tol", self.risk_tol)?;
+        non_negative("tol", self.risk_tol)?;
         if self.max_iter == 0 {
-            return Err(Error::param("--max-iter", "must be ≥ 1"));
+            return Err(Error::param("max_iter", "must be ≥ 1"));
         }
-        positive("--max-seconds", self.max_seconds)?;
+        positive("max_seconds", self.max_seconds)?;
         Ok(())
     }
 
@@ -237,7 +237,7 @@ impl SweepOptions {
 /// Parses `LO:HI:K` into `K` log-spaced values (end points exactly `LO` and `HI`, as every door gives
 /// them: see [`crate::kernels::linalg::logspace`]), or a comma-separated list.
 pub fn parse_alphas(s: &str) -> Result<Vec<f64>> {
-    let bad = || Error::param("--alphas", format!("'{s}': expected LO:HI:K (log-spaced) or a comma-separated list"));
+    let bad = || Error::param("alphas", format!("'{s}': expected LO:HI:K (log-spaced) or a comma-separated list"));
     let v: Vec<f64> = if s.contains(':') {
         let parts: Vec<&str> = s.split(':').collect();
         if parts.len() != 3 {
@@ -247,14 +247,14 @@ pub fn parse_alphas(s: &str) -> Result<Vec<f64>> {
         let hi: f64 = parts[1].trim().parse().map_err(|_| bad())?;
         let k: usize = parts[2].trim().parse().map_err(|_| bad())?;
         if k == 0 || k > 100_000 || !(lo > 0.0 && hi >= lo && hi.is_finite()) {
-            return Err(Error::param("--alphas", format!("'{s}': need 0 < LO ≤ HI and 1 ≤ K ≤ 100000")));
+            return Err(Error::param("alphas", format!("'{s}': need 0 < LO ≤ HI and 1 ≤ K ≤ 100000")));
         }
         crate::kernels::linalg::logspace(lo, hi, k)
     } else {
         s.split(',').map(|x| x.trim().parse::<f64>().map_err(|_| bad())).collect::<Result<_>>()?
     };
     for &a in &v {
-        crate::potential::check_alpha("--alphas", a)?;
+        crate::potential::check_alpha("alphas", a)?;
     }
     Ok(v)
 }
@@ -438,7 +438,7 @@ pub fn problems_from(data: Option<&Path>, preset: &str, seeds: &[u64]) -> Result
         Some(f) => Ok(vec![(None, crate::problem::csv::load_csv(f)?)]),
         None => {
             if seeds.is_empty() {
-                return Err(Error::param("--seeds", "is empty"));
+                return Err(Error::param("seeds", "is empty"));
             }
             seeds.iter().map(|&s| Ok((Some(s), GenSpec::preset(preset, s)?.generate()?.problem))).collect()
         }

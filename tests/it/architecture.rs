@@ -159,6 +159,19 @@ fn the_library_knows_nothing_of_the_command_line() {
         }
         let text = code_only(&std::fs::read_to_string(&f).unwrap());
         assert!(!text.contains("clap") && !text.contains("indicatif"), "{rel} uses the CLI's crates");
+        // Parameters are named by the library's names (`eta`, `max_iter`); only the command line shows flags.
+        // The one exception: a shell command line the sweep engine writes into a batch script (`ibias sweep …`).
+        for (i, line) in text.lines().enumerate() {
+            if line.contains("\"ibias ") {
+                continue;
+            }
+            let flag = line.match_indices("--").any(|(k, _)| {
+                let next = line[k + 2..].chars().next();
+                let before = line[..k].chars().last();
+                next.is_some_and(|c| c.is_ascii_lowercase()) && before.is_none_or(|c| !c.is_alphanumeric())
+            });
+            assert!(!flag, "{rel}:{}: a command-line flag in the library: {}", i + 1, line.trim());
+        }
     }
     let toml = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml")).unwrap();
     assert!(toml.contains("clap = { version = \"4.5\", features = [\"derive\"], optional = true }"));

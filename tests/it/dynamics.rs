@@ -61,7 +61,7 @@ fn heavy_ball_reaches_min_l2_and_equals_a_hand_written_loop() {
     assert!(p.outside_row_space(&r.w).unwrap() < 1e-12);
     // Bad β and rules are refused by name.
     let e = run_heavy_ball(&p, 1.0, &RunConfig::fixed(eta)).unwrap_err().to_string();
-    assert!(e.contains("--momentum"), "{e}");
+    assert!(e.contains("parameter momentum"), "{e}");
     assert!(run_heavy_ball(&p, 0.5, &RunConfig::new(StepRule::Lbfgs)).is_err());
 }
 
@@ -308,9 +308,9 @@ fn reparam_refuses_dual_rules_and_bad_initialisations() {
     let p = ex2(0);
     for rule in [StepRule::Auto, StepRule::Lbfgs] {
         let e = run_reparam_alpha(&p, 0.1, &RunConfig::new(rule)).unwrap_err().to_string();
-        assert!(e.contains("--eta") && e.contains("dual of mirror descent"), "{e}");
+        assert!(e.contains("parameter eta") && e.contains("dual of mirror descent"), "{e}");
     }
-    assert!(Init::explicit(vec![1.0; 3], vec![1.0, -1.0, 1.0]).unwrap_err().to_string().contains("--v0"));
+    assert!(Init::explicit(vec![1.0; 3], vec![1.0, -1.0, 1.0]).unwrap_err().to_string().contains("v0"));
     assert!(Init::shape(0.1, 1.0, 3).is_err());
     assert!(Init::uniform(0.0, 3).is_err());
 }

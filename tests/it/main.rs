@@ -2,6 +2,7 @@
 
 mod architecture;
 mod beyond;
+mod classification;
 mod cli;
 mod degenerate;
 mod dynamics;

@@ -33,12 +33,12 @@ fn every_readme_command_runs_as_printed() {
     let cmds = readme_commands();
     assert!(cmds.len() >= 15, "the README shows its commands ({} found)", cmds.len());
     let dir = Tmp::new("readme");
-    // The sweep specifications the README runs (examples/*.toml), as a reader of a clone has them.
+    // The sweep specifications and data files the README runs (examples/*.toml, *.csv), as a clone has them.
     let ex = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples");
     std::fs::create_dir_all(dir.path("examples")).unwrap();
     for e in std::fs::read_dir(&ex).unwrap() {
         let p = e.unwrap().path();
-        if p.extension().is_some_and(|x| x == "toml") {
+        if p.extension().is_some_and(|x| x == "toml" || x == "csv") {
             std::fs::copy(&p, dir.path("examples").join(p.file_name().unwrap())).unwrap();
         }
     }

@@ -69,10 +69,10 @@ fn bad_stochastic_input_is_refused_with_its_name() {
     let n = p.n();
     let cfg = RunConfig::fixed(0.01).stop(StopRule::steps(10));
     for (o, word) in [
-        (SgdOptions { batch: 0, ..Default::default() }, "--batch"),
-        (SgdOptions { batch: n + 1, ..Default::default() }, "--batch"),
-        (SgdOptions { batch: 2, label_noise: -1.0, ..Default::default() }, "--label-noise"),
-        (SgdOptions { batch: 2, check_every: 0, ..Default::default() }, "--check-every"),
+        (SgdOptions { batch: 0, ..Default::default() }, "parameter batch"),
+        (SgdOptions { batch: n + 1, ..Default::default() }, "parameter batch"),
+        (SgdOptions { batch: 2, label_noise: -1.0, ..Default::default() }, "parameter label_noise"),
+        (SgdOptions { batch: 2, check_every: 0, ..Default::default() }, "parameter check_every"),
     ] {
         let e = run_sgd(&p, &SgdKind::Gd, &o, &cfg).unwrap_err().to_string();
         assert!(e.contains(word), "{e}");
