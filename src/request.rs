@@ -69,7 +69,7 @@ impl PotentialChoice {
 }
 
 /// Everything one run needs. Build with [`RunRequest::new`] and struct update; [`RunRequest::run`] validates and
-/// runs. `None` fields take the method's default (resolved in [`RunRequest::resolve`]).
+/// runs. `None` fields take the method's default (resolved in [`RunRequest::step_rule`] and [`RunRequest::run`]).
 #[derive(Debug, Clone)]
 pub struct RunRequest {
     /// The method: `gd`, `md`, `reparam`, `azulay`, `eg` or a registered one ([`method_names`]).
