@@ -219,6 +219,12 @@ impl<'a> FitState<'a> {
         (self.f.value_at_zero(), self.f.grad_zero_inf())
     }
 
+    /// The end of a run: the final iterate and the sampling note.
+    pub fn into_finish(mut self) -> Finish {
+        let notes = self.finish();
+        Finish { w: self.w, reparam: None, notes }
+    }
+
     /// The full `F(w)` (at the end of a sampled run) and a note on the sampling.
     pub fn finish(&mut self) -> Vec<String> {
         let mut notes = Vec::new();
@@ -290,9 +296,8 @@ impl Method for FitGd<'_> {
         Ok(StepOutcome::Moved { eta, grad_evals: 1 })
     }
     fit_method_common!();
-    fn finish(mut self, _: &Problem) -> Result<Finish> {
-        let notes = self.s.finish();
-        Ok(Finish { w: self.s.w, reparam: None, notes })
+    fn finish(self, _: &Problem) -> Result<Finish> {
+        Ok(self.s.into_finish())
     }
 }
 
@@ -435,9 +440,8 @@ impl Method for FitMd<'_> {
         Ok(StepOutcome::Moved { eta, grad_evals: 1 })
     }
     fit_method_common!();
-    fn finish(mut self, _: &Problem) -> Result<Finish> {
-        let notes = self.s.finish();
-        Ok(Finish { w: self.s.w, reparam: None, notes })
+    fn finish(self, _: &Problem) -> Result<Finish> {
+        Ok(self.s.into_finish())
     }
 }
 

@@ -67,9 +67,8 @@ impl Method for NormalizedGd<'_> {
         Ok(StepOutcome::Moved { eta, grad_evals: 1 })
     }
     fit_method_common!();
-    fn finish(mut self, _: &Problem) -> Result<Finish> {
-        let notes = self.s.finish();
-        Ok(Finish { w: self.s.w, reparam: None, notes })
+    fn finish(self, _: &Problem) -> Result<Finish> {
+        Ok(self.s.into_finish())
     }
 }
 
