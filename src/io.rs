@@ -200,15 +200,61 @@ pub fn physical_memory() -> u64 {
     })
 }
 
-/// The memory budget: `--max-memory` when set, else half of physical memory.
+/// The memory this process may use: physical memory, lowered by the cgroup's limit (`memory.max` of cgroup v2,
+/// `memory.limit_in_bytes` of v1: a container, a Slurm `--mem` job) and by the address-space limit (`ulimit -v`).
+/// Read once.
+pub fn memory_limit() -> u64 {
+    static LIMIT: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *LIMIT.get_or_init(|| {
+        let read = |p: &str| std::fs::read_to_string(p).ok();
+        let cgroup = read("/proc/self/cgroup").and_then(|t| cgroup_limit(&t, |p| read(p)));
+        let aslimit = read("/proc/self/limits").and_then(|t| address_space_limit(&t));
+        [Some(physical_memory()), cgroup, aslimit].into_iter().flatten().min().unwrap_or(8 << 30)
+    })
+}
+
+/// The memory limit of the cgroups listed in `proc_cgroup` (the text of `/proc/self/cgroup`), reading files with
+/// `read`; `None` when unlimited or unknown.
+pub fn cgroup_limit(proc_cgroup: &str, read: impl Fn(&str) -> Option<String>) -> Option<u64> {
+    let mut best: Option<u64> = None;
+    for line in proc_cgroup.lines() {
+        let mut parts = line.splitn(3, ':');
+        let (_, ctrl, path) = (parts.next()?, parts.next()?, parts.next()?);
+        let files = if ctrl.is_empty() {
+            vec![format!("/sys/fs/cgroup{path}/memory.max"), "/sys/fs/cgroup/memory.max".to_string()]
+        } else if ctrl.split(',').any(|c| c == "memory") {
+            vec![
+                format!("/sys/fs/cgroup/memory{path}/memory.limit_in_bytes"),
+                "/sys/fs/cgroup/memory/memory.limit_in_bytes".to_string(),
+            ]
+        } else {
+            continue;
+        };
+        // The first file that exists is this cgroup's ("max": no limit; v1 writes "no limit" as about 2⁶³).
+        if let Some(v) = files.iter().find_map(|f| read(f)).and_then(|t| t.trim().parse::<u64>().ok())
+            && v < (1 << 60)
+        {
+            best = Some(best.map_or(v, |b| b.min(v)));
+        }
+    }
+    best
+}
+
+/// The soft address-space limit in `proc_limits` (the text of `/proc/self/limits`), `None` when unlimited.
+pub fn address_space_limit(proc_limits: &str) -> Option<u64> {
+    let line = proc_limits.lines().find(|l| l.starts_with("Max address space"))?;
+    line["Max address space".len()..].split_whitespace().next()?.parse::<u64>().ok()
+}
+
+/// The memory budget: the value given to [`set_max_memory`] when set, else half of [`memory_limit`].
 pub fn max_memory() -> u64 {
     match MAX_MEMORY.load(Ordering::Relaxed) {
-        0 => physical_memory() / 2,
+        0 => memory_limit() / 2,
         v => v,
     }
 }
 
-/// Sets the memory budget in bytes (`0` restores the default, half of physical memory).
+/// Sets the memory budget in bytes (`0` restores the default, half of [`memory_limit`]).
 pub fn set_max_memory(bytes: u64) {
     MAX_MEMORY.store(bytes, Ordering::Relaxed);
 }
@@ -246,6 +292,30 @@ pub fn parse_memory(s: &str) -> Result<u64> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn memory_limits_are_read_from_cgroups_and_ulimit() {
+        let files = |p: &str| match p {
+            "/sys/fs/cgroup/job/memory.max" => Some("2147483648\n".to_string()),
+            "/sys/fs/cgroup/free/memory.max" => Some("max\n".to_string()),
+            "/sys/fs/cgroup/memory/slurm/memory.limit_in_bytes" => Some("1073741824\n".to_string()),
+            "/sys/fs/cgroup/memory/memory.limit_in_bytes" => Some("9223372036854771712\n".to_string()),
+            _ => None,
+        };
+        assert_eq!(cgroup_limit("0::/job\n", files), Some(2 << 30));
+        assert_eq!(cgroup_limit("0::/free\n", files), None);
+        assert_eq!(cgroup_limit("4:memory:/slurm\n1:cpu:/\n", files), Some(1 << 30));
+        assert_eq!(cgroup_limit("4:memory:/other\n", files), None);
+        let limits = "Limit                     Soft Limit           Hard Limit           Units\n\
+                      Max address space         4096000000           unlimited            bytes\n";
+        assert_eq!(address_space_limit(limits), Some(4_096_000_000));
+        assert_eq!(
+            address_space_limit("Max address space         unlimited            unlimited            bytes"),
+            None
+        );
+        assert!(memory_limit() <= physical_memory());
+    }
+
     use super::*;
 
     #[test]

@@ -85,6 +85,41 @@ pub fn memory_estimate(n: usize, d: usize) -> f64 {
     8.0 * (3.0 * n * d + n.min(d) * n.min(d) + 4.0 * (n + d))
 }
 
+/// The scales of data ibias computes with (SPEC §6): `max|xᵢⱼ|` and `max|yᵢ|` (when not 0) in
+/// `[1e-155, 1e155]`, and `max|y|/max|X|` in the same range. Beyond them the squares that risks, Gram matrices and
+/// rank decisions are made of leave double precision (a 2 × 2 X near 1e-310 has singular values that round to 0,
+/// so it would look like rank 0): such data is refused with what to do, never solved wrongly.
+pub const SCALE_RANGE: (f64, f64) = (1e-155, 1e155);
+
+fn check_scale(x: &[f64], y: &[f64]) -> Result<()> {
+    let (lo, hi) = SCALE_RANGE;
+    let xmax = linalg::norm_inf(x);
+    let ymax = linalg::norm_inf(y);
+    let fix = |what: &str, v: f64| {
+        let k = v.log10().round();
+        format!(
+            "{what} is {v:.3e}, outside [{lo:e}, {hi:e}]: in double precision its squares (risks, Gram matrices, rank \
+             decisions) over- or underflow, so results would be wrong; rescale the data first (for instance multiply \
+             it by 1e{}: a minimum-norm interpolator of (cX, y) is w/c, of (X, cy) it is c·w)",
+            -k
+        )
+    };
+    if xmax > 0.0 && !(lo..=hi).contains(&xmax) {
+        return Err(Error::Data(fix("the largest entry of X", xmax)));
+    }
+    if ymax > 0.0 && !(lo..=hi).contains(&ymax) {
+        return Err(Error::Data(fix("the largest entry of y", ymax)));
+    }
+    if xmax > 0.0 && ymax > 0.0 && !(lo..=hi).contains(&(ymax / xmax)) {
+        return Err(Error::Data(format!(
+            "max|y|/max|X| = {:.3e} is outside [{lo:e}, {hi:e}]: the solutions w (of order y/X) would have squares \
+             beyond double precision; rescale X or y",
+            ymax / xmax
+        )));
+    }
+    Ok(())
+}
+
 impl Problem {
     /// Builds a problem, checking shapes and finiteness (and the memory budget).
     pub fn new(x: Dense, y: Vec<f64>) -> Result<Self> {
@@ -107,6 +142,7 @@ impl Problem {
         if let Some(i) = y.iter().position(|v| !v.is_finite()) {
             return Err(Error::Data(format!("y has a non-finite entry at row {}", i + 1)));
         }
+        check_scale(&x.data, &y)?;
         crate::io::require_memory(&format!("a {} × {} problem", x.rows, x.cols), memory_estimate(x.rows, x.cols))?;
         let sigma = linalg::singular_values(&x)?;
         let xt = x.transpose();

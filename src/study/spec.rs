@@ -115,6 +115,19 @@ pub struct Axes {
 }
 
 impl Axes {
+    /// How many variants the extra axes make (depth × shape × batch × sgd_seed), counted without building them.
+    pub fn variant_count(&self) -> f64 {
+        [
+            self.depth.as_ref().map_or(1, Vec::len),
+            self.shape.as_ref().map_or(1, Vec::len),
+            self.batch.as_ref().map_or(1, Vec::len),
+            self.sgd_seed.as_ref().map_or(1, Vec::len),
+        ]
+        .iter()
+        .map(|&k| k as f64)
+        .product()
+    }
+
     /// Every variant of the extra axes (depth × shape × batch × sgd_seed), in spec order.
     pub fn variants(&self) -> Vec<Variant> {
         let depths = self.depth.clone().unwrap_or_else(|| vec![2]);
@@ -234,8 +247,33 @@ impl SweepSpec {
         if ax.sgd_seed.is_some() && ax.batch.is_none() {
             return Err(Error::param("[axes] sgd_seed", "goes with batch (full-batch runs draw nothing)"));
         }
-        for v in ax.variants() {
-            v.validate()?;
+        // Each axis value on its own, and the one rule across axes, without expanding the product (a few hundred
+        // values per axis make billions of variants): the count is checked first.
+        if ax.variant_count() > MAX_RUNS as f64 {
+            return Err(Error::param(
+                "[axes]",
+                format!(
+                    "depth × shape × batch × sgd_seed make {:.3e} variants, more than the {MAX_RUNS} runs one plan \
+                     holds: split the spec",
+                    ax.variant_count()
+                ),
+            ));
+        }
+        for &depth in ax.depth.as_deref().unwrap_or(&[2]) {
+            Variant { depth, ..Variant::default() }.validate()?;
+        }
+        for &shape in ax.shape.as_deref().unwrap_or(&[0.0]) {
+            Variant { shape, ..Variant::default() }.validate()?;
+        }
+        for &b in ax.batch.as_deref().unwrap_or(&[]) {
+            Variant { batch: Some(b), ..Variant::default() }.validate()?;
+        }
+        let (deep, shaped) = (
+            ax.depth.as_deref().unwrap_or(&[2]).iter().find(|&&d| d != 2),
+            ax.shape.as_deref().unwrap_or(&[0.0]).iter().any(|&s| s != 0.0),
+        );
+        if let (Some(_), true) = (deep, shaped) {
+            return Err(Error::param("[axes] shape", "a shape s ≠ 0 is defined for depth 2 only"));
         }
         if ax.batch.is_some()
             && let Some(e) = &ax.eta
@@ -406,7 +444,7 @@ fn check_size(spec: &SweepSpec) -> Result<()> {
         * spec.axes.method.len() as f64
         * spec.alphas()?.len() as f64
         * etas as f64
-        * spec.axes.variants().len() as f64;
+        * spec.axes.variant_count();
     if runs > MAX_RUNS as f64 {
         return Err(Error::param(
             "spec",

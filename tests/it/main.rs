@@ -1,6 +1,7 @@
 //! Integration tests: one executable, one module per area, shared helpers.
 
 mod architecture;
+mod audit;
 mod beyond;
 mod classification;
 mod cli;
