@@ -1,18 +1,7 @@
 //! The audit's defect classes, each with its regression: meaningless options refused by name, Slurm options
 //! validated, badly scaled data refused with what to do, a huge spec refused before it is expanded.
 
-use crate::helpers::{Tmp, ibias, write_csv};
-use serde_json::Value;
-
-fn json(args: &[&str]) -> Value {
-    let (c, out, err) = ibias(args);
-    assert_eq!(c, 0, "{args:?}: {err}");
-    serde_json::from_str(&out).unwrap()
-}
-
-fn vec_of(v: &Value) -> Vec<f64> {
-    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
-}
+use crate::helpers::{Tmp, ibias, json, vec_of, write_csv};
 
 /// The audit's conflicting or meaningless flags are refused, each naming the flag and what it applies to.
 #[test]

@@ -2,7 +2,7 @@
 //! `run … --loss logistic|exponential`), checked against independent loops written here, the registry's
 //! methods reaching the CLI without editing it, and the max-margin limits the methods approach.
 
-use crate::helpers::{Tmp, ibias, problem, write_csv};
+use crate::helpers::{Tmp, ibias, json, problem, vec_of, write_csv};
 use ibias::kernels::linalg::{dot, norm_inf, norm1, norm2};
 use ibias::problem::Problem;
 use serde_json::Value;
@@ -18,16 +18,6 @@ fn separable() -> Problem {
     let wt: Vec<f64> = (0..10).map(|j| (j as f64 - 4.5) / 3.0).collect();
     let y = (0..30).map(|i| if dot(&data[i * 10..(i + 1) * 10], &wt) >= 0.0 { 1.0 } else { -1.0 }).collect();
     problem(30, 10, |i, j| data[i * 10 + j], y)
-}
-
-fn json(args: &[&str]) -> Value {
-    let (c, out, err) = ibias(args);
-    assert_eq!(c, 0, "{args:?}: {err}");
-    serde_json::from_str(&out).unwrap()
-}
-
-fn vec_of(v: &Value) -> Vec<f64> {
-    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
 }
 
 /// `(1/n)Σ ℓ'(mᵢ) yᵢ xᵢ` for the logistic (`exp = false`) or exponential loss — written here, independently.

@@ -65,3 +65,15 @@ pub fn write_csv(dir: &Tmp, name: &str, p: &Problem) -> String {
 pub fn rel(a: &[f64], b: &[f64]) -> f64 {
     ibias::kernels::linalg::dist2(a, b) / ibias::kernels::linalg::norm2(b).max(f64::MIN_POSITIVE)
 }
+
+/// Runs `ibias ARGS` that must succeed and parses its JSON output.
+pub fn json(args: &[&str]) -> serde_json::Value {
+    let (c, out, err) = ibias(args);
+    assert_eq!(c, 0, "{args:?}: {err}");
+    serde_json::from_str(&out).unwrap()
+}
+
+/// A JSON array of numbers as a vector.
+pub fn vec_of(v: &serde_json::Value) -> Vec<f64> {
+    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
+}
