@@ -42,6 +42,22 @@ pub fn method_names() -> Vec<&'static str> {
     BUILT_IN.iter().map(|m| m.0).chain(registry::REGISTRY.iter().map(|e| e.name)).collect()
 }
 
+/// The method's name as every output spells it (`None`: no such method; registered names also with hyphens).
+pub fn canonical_name(method: &str) -> Option<&'static str> {
+    BUILT_IN.iter().map(|b| b.0).find(|&b| b == method).or_else(|| registry::find(method).map(|e| e.name))
+}
+
+/// The norm whose maximum-margin direction `method` reaches on separable data under a classification loss
+/// (SPEC §11: GD → `l2`, mirror descent with the hyperbolic entropy and GD on `(u, v)` → `l1`, registered methods
+/// their own), `None` where no theorem says.
+pub fn margin_norm(method: &str) -> Option<&'static str> {
+    match canonical_name(method)? {
+        "gd" => Some("l2"),
+        "md" | "reparam" => Some("l1"),
+        m => registry::find(m).and_then(|e| e.margin_norm),
+    }
+}
+
 /// `(name, one line)` of every method, for help texts.
 pub fn method_help() -> Vec<(&'static str, &'static str)> {
     BUILT_IN.iter().copied().chain(registry::REGISTRY.iter().map(|e| (e.name, e.summary))).collect()
@@ -164,7 +180,23 @@ impl RunRequest {
         self.method == m
     }
 
-    /// The step rule this request runs with (the one place defaults are decided).
+    /// The step rule this request runs with on `p` (the one place defaults are decided; every door runs
+    /// through it): the given `eta`; else [`Self::step_rule`]'s default, except that mirror descent on least
+    /// squares at full batch takes `lbfgs` where `X` has full row rank (SPEC §6: the dual then has one optimum and
+    /// dual L-BFGS reaches it in fewer steps than `auto`; the iterates keep `θ − θ₀ ∈ range(Xᵀ)`, hence the
+    /// same limit).
+    pub fn step_rule_on(&self, p: &Problem) -> StepRule {
+        let base = self.step_rule();
+        if self.eta.is_none() && base == StepRule::Auto && self.is("md") && !self.flow && p.rank() == p.n() {
+            StepRule::Lbfgs
+        } else {
+            base
+        }
+    }
+
+    /// The step rule this request runs with before its data are known: the given `eta`, else the default
+    /// (`safe` for reparam, azulay, momentum, mini-batches, margin losses and registered methods; `auto`
+    /// otherwise — [`Self::step_rule_on`] refines it for mirror descent on full-row-rank data).
     pub fn step_rule(&self) -> StepRule {
         self.eta.unwrap_or(
             if self.is("reparam")
@@ -191,14 +223,14 @@ impl RunRequest {
             .max_time(self.t_max)
     }
 
-    /// The run's configuration.
-    pub fn config(&self) -> RunConfig {
-        let cfg = RunConfig::new(self.step_rule()).checkpoints(self.checkpoints).stop(self.stop_rule());
+    /// The run's configuration on `p`.
+    pub fn config(&self, p: &Problem) -> RunConfig {
+        let cfg = RunConfig::new(self.step_rule_on(p)).checkpoints(self.checkpoints).stop(self.stop_rule());
         if self.record_every { cfg.record_every() } else { cfg }
     }
 
-    /// Whether the method reads `alpha`.
-    fn uses_alpha(&self) -> bool {
+    /// Whether the method reads `alpha` (an initialisation or potential scale).
+    pub fn takes_alpha(&self) -> bool {
         match self.method.as_str() {
             "reparam" | "azulay" => self.u0.is_none(),
             "eg" => self.w0.is_none(),
@@ -225,7 +257,7 @@ impl RunRequest {
             if !(a.is_finite() && a > 0.0) {
                 return bad("alpha", format!("α must be finite and > 0, got {}", crate::error::num(a)));
             }
-            if !self.uses_alpha() {
+            if !self.takes_alpha() {
                 let why = match m {
                     "gd" => "gd starts from 0 and has no initialisation scale".to_string(),
                     "md" => "this potential has no scale α (the hyperbolic and depth potentials have)".to_string(),
@@ -334,6 +366,15 @@ impl RunRequest {
                     return bad(name, format!("not available for {who} (least-squares runs only)"));
                 }
             }
+            if matches!(self.eta, Some(StepRule::Auto | StepRule::Lbfgs)) {
+                return bad(
+                    "eta",
+                    format!(
+                        "{who} takes a number or safe, not {} (auto and lbfgs act on the least-squares dual)",
+                        self.step_rule().label()
+                    ),
+                );
+            }
             if pot_kind.is_some_and(|k| k != PotentialKind::Hyperbolic) {
                 return bad("potential", format!("md on {who} uses the hyperbolic entropy"));
             }
@@ -353,7 +394,7 @@ impl RunRequest {
             }
         }
         let alpha = self.alpha.unwrap_or(1.0);
-        let cfg = self.config();
+        let cfg = self.config(p);
         let registered = registry::find(&self.method);
         let mut res = if self.loss.is_classification() || registered.is_some() {
             let args = FitArgs { loss: self.loss, cfg, sampling: self.sampling(), alpha };
@@ -368,8 +409,11 @@ impl RunRequest {
         } else {
             self.run_least_squares(p, alpha, &cfg)?
         };
-        if self.uses_alpha() {
+        if self.takes_alpha() {
             res.alpha = Some(alpha);
+        } else if let Some(PotentialChoice::Depth(pot)) = &self.potential {
+            // A depth-D potential given as an object carries its α: the result reports it as `--alpha` would.
+            res.alpha = Some(pot.alpha());
         }
         Ok(res)
     }

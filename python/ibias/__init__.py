@@ -382,7 +382,7 @@ class SweepResult(dict):  # type: ignore[type-arg]
 
 
 def sweep(X: Any = None, y: Optional[ArrayLike] = None, *, preset: str = "ex2", seeds: Sequence[int] = (0,), method: str = "md",
-          alphas: Union[str, Sequence[float]] = "1e-10:1e3:27", etas: Sequence[Eta] = ("lbfgs",), tol: float = 1e-24,
+          alphas: Union[str, Sequence[float]] = "1e-10:1e3:27", etas: Optional[Sequence[Eta]] = None, tol: float = 1e-24,
           max_iter: int = 10_000_000, max_seconds: float = 60.0, threads: Optional[int] = None,
           journal: Optional[str] = None, progress: Union[bool, ProgressCallback, None] = None,
           record_w: bool = False) -> SweepResult:
@@ -390,7 +390,8 @@ def sweep(X: Any = None, y: Optional[ArrayLike] = None, *, preset: str = "ex2", 
 
     Data: ``(X, y)`` or a Problem, or the ``preset`` at each of ``seeds``. ``alphas``: a list, or ``"LO:HI:K"``
     (log-spaced, end points exact: the same grid as the CLI's ``--alphas`` and specs' ``alpha``). ``method``:
-    ``md``, ``reparam`` or ``bregman``. ``journal``: a JSON-lines file to resume from. ``record_w``: also return
+    ``md``, ``reparam``, ``bregman`` or any method of ``ibias.methods()``. ``etas``: step rules (default: the
+    library's for the method — ``lbfgs`` for md, ``safe`` for reparam and registered methods). ``journal``: a JSON-lines file to resume from. ``record_w``: also return
     each run's final iterate (column ``w``, one array per row). Returns the columns (``alpha``, ``seed``,
     ``distance_to_exact_rel``, …); ``.to_pandas()`` for a DataFrame.
     """
@@ -402,9 +403,8 @@ def sweep(X: Any = None, y: Optional[ArrayLike] = None, *, preset: str = "ex2", 
         problems = [(int(s), Problem(*generate(preset, seed=int(s))[:2])) for s in seeds]
     else:
         problems = [(None, _problem(X, y))]
-    etas_s = ["lbfgs"] if method == "bregman" else [_eta(e) or "auto" for e in etas]
-    if method == "reparam" and tuple(etas) == ("lbfgs",):
-        etas_s = ["safe"]
+    # No etas: the library's default for the method, as `ibias sweep` and specs take it.
+    etas_s = None if etas is None else [_eta(e) or "auto" for e in etas]
     cols = _ibias.sweep(problems, method, grid, etas_s, tol=tol, max_iter=max_iter, max_seconds=max_seconds,
                         threads=threads, journal=journal, progress=_progress(progress), record_w=record_w)
     return SweepResult(cols)

@@ -146,3 +146,41 @@ pub fn quick<T>(f: impl FnOnce() -> ibias::Result<T>) -> PyResult<T> {
         Err(p) => Err(PyRuntimeError::new_err(format!("ibias panicked (a bug): {}", panic_text(&p)))),
     }
 }
+
+/// Runs `f` as [`run`] does, handing it the Python `progress` callback as a library progress function. An
+/// exception the callback raises (`KeyboardInterrupt` included) cancels the computation; once it has stopped,
+/// that exception is raised to the caller (not swallowed, not replaced by the computation's own result).
+pub fn run_with_progress<T: Send + 'static>(
+    py: Python<'_>,
+    progress: Option<Py<PyAny>>,
+    f: impl FnOnce(ibias::control::ProgressFn<'_>) -> ibias::Result<T> + Send + 'static,
+) -> PyResult<T> {
+    use ibias::control::Progress;
+    use std::sync::Arc;
+    let raised: Arc<Mutex<Option<PyErr>>> = Arc::new(Mutex::new(None));
+    let slot = Arc::clone(&raised);
+    let cb = move |p: Progress<'_>| {
+        let Some(cb) = &progress else { return };
+        if slot.lock().map(|g| g.is_some()).unwrap_or(true) {
+            return; // the callback raised once: the computation is stopping
+        }
+        Python::attach(|py| {
+            let r = match p {
+                Progress::Stage(s) => cb.call1(py, (s, 0usize, 0usize)),
+                Progress::Count { done, total } => cb.call1(py, ("", done, total)),
+            };
+            if let Err(e) = r {
+                if let Ok(mut g) = slot.lock() {
+                    *g = Some(e);
+                }
+                ibias::control::cancel();
+            }
+        });
+    };
+    let out = run(py, move || f(&cb));
+    if let Some(e) = raised.lock().ok().and_then(|mut g| g.take()) {
+        ibias::control::reset();
+        return Err(e);
+    }
+    out
+}

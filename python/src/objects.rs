@@ -3,7 +3,6 @@
 
 use crate::call;
 use crate::convert::{array1, array2, array2_t, dense, json_obj, vector};
-use ibias::control::Progress;
 use ibias::dynamics::ode::OdeOptions;
 use ibias::dynamics::{Init, StepRule};
 use numpy::{PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
@@ -14,20 +13,6 @@ use std::sync::Arc;
 
 fn value_err(m: impl Into<String>) -> PyErr {
     PyValueError::new_err(m.into())
-}
-
-/// A progress callback for the library that calls a Python function `f(stage, done, total)`.
-fn progress_fn(cb: Option<Py<PyAny>>) -> impl Fn(Progress<'_>) + Sync + Send {
-    move |p| {
-        if let Some(cb) = &cb {
-            Python::attach(|py| {
-                let _ = match p {
-                    Progress::Stage(s) => cb.call1(py, (s, 0usize, 0usize)),
-                    Progress::Count { done, total } => cb.call1(py, ("", done, total)),
-                };
-            });
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -259,7 +244,7 @@ impl RunResult {
     /// Why it stopped (`risk_tolerance`, `max_iterations`, …).
     #[getter]
     fn stop_reason(&self) -> String {
-        serde_json::to_value(self.r.stop_reason).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
+        self.r.stop_reason.name().to_string()
     }
     /// Iterations done (flows: accepted integrator steps).
     #[getter]
@@ -802,14 +787,14 @@ pub fn ridge_path(py: Python<'_>, problem: &Problem, lambdas: Option<Vec<f64>>, 
 
 /// A certified α × η × seed sweep on all cores; returns the rows as columns (dict of lists).
 #[pyfunction]
-#[pyo3(signature = (problems, method, alphas, etas, tol=1e-24, max_iter=10_000_000, max_seconds=60.0, threads=None, journal=None, progress=None, record_w=false))]
+#[pyo3(signature = (problems, method, alphas, etas=None, tol=1e-24, max_iter=10_000_000, max_seconds=60.0, threads=None, journal=None, progress=None, record_w=false))]
 #[allow(clippy::too_many_arguments)]
 pub fn sweep(
     py: Python<'_>,
     problems: Vec<(Option<u64>, PyRef<'_, Problem>)>,
     method: &str,
     alphas: Vec<f64>,
-    etas: Vec<String>,
+    etas: Option<Vec<String>>,
     tol: f64,
     max_iter: usize,
     max_seconds: f64,
@@ -819,18 +804,20 @@ pub fn sweep(
     record_w: bool,
 ) -> PyResult<Py<PyAny>> {
     let method: ibias::study::sweep::SweepMethod = method.parse().map_err(value_err)?;
-    let etas: Vec<StepRule> =
-        etas.iter().map(|s| s.parse::<StepRule>()).collect::<Result<_, _>>().map_err(value_err)?;
+    // No etas: the library's default for the method (the CLI's `ibias sweep` and specs take the same).
+    let etas: Vec<StepRule> = match etas {
+        Some(e) => e.iter().map(|s| s.parse::<StepRule>()).collect::<Result<_, _>>().map_err(value_err)?,
+        None => vec![ibias::study::sweep::default_rule(method, &ibias::study::sweep::Variant::default())],
+    };
     let probs: Vec<(Option<u64>, ibias::problem::Problem)> =
         problems.iter().map(|(s, p)| (*s, (*p.inner).clone())).collect();
     let o = ibias::study::sweep::SweepOptions { method, alphas, etas, risk_tol: tol, max_iter, max_seconds, record_w };
-    let cb = progress_fn(progress);
-    let rows = call::run(py, move || {
+    let rows = call::run_with_progress(py, progress, move |cb| {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads.unwrap_or(0))
             .build()
             .map_err(|e| ibias::Error::param("threads", e.to_string()))?;
-        pool.install(|| ibias::study::sweep::run(&probs, &o, journal.as_deref().map(std::path::Path::new), &cb))
+        pool.install(|| ibias::study::sweep::run(&probs, &o, journal.as_deref().map(std::path::Path::new), cb))
             .map(|r| r.0)
     })?;
     let v = serde_json::to_value(&rows).unwrap_or_default();
@@ -934,14 +921,12 @@ pub fn report(
     only: Option<Vec<String>>,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<String> {
-    let cb = progress_fn(progress);
-    call::run(py, move || {
+    call::run_with_progress(py, progress, move |cb| {
         let cfg = config(config_toml)?;
         let keys: Vec<String> =
             only.unwrap_or_else(|| ibias::study::registry().iter().map(|s| s.key().to_string()).collect());
         let keys: Vec<&str> = keys.iter().map(|s| s.as_str()).collect();
-        ibias::report::run_studies(&cfg, std::path::Path::new(&out), keys, &cb)
-            .map(|p| p.to_string_lossy().into_owned())
+        ibias::report::run_studies(&cfg, std::path::Path::new(&out), keys, cb).map(|p| p.to_string_lossy().into_owned())
     })
 }
 
@@ -954,12 +939,11 @@ pub fn run_study(
     config_toml: Option<String>,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<(Py<PyAny>, String, Vec<String>)> {
-    let cb = progress_fn(progress);
-    let (json, title, answers) = call::run(py, move || {
+    let (json, title, answers) = call::run_with_progress(py, progress, move |cb| {
         let cfg = config(config_toml)?;
         let study =
             ibias::study::find(&key).ok_or_else(|| ibias::Error::param("study", format!("unknown study '{key}'")))?;
-        let (j, s) = study.run(cfg.section(&key), &cb)?;
+        let (j, s) = study.run(cfg.section(&key), cb)?;
         Ok((j, s.title, s.answers))
     })?;
     Ok((json_obj(py, &json)?, title, answers))
@@ -1020,8 +1004,7 @@ pub fn spec_run(
     threads: Option<usize>,
     progress: Option<Py<PyAny>>,
 ) -> PyResult<Py<PyAny>> {
-    let cb = progress_fn(progress);
-    let rep = call::run(py, move || {
+    let rep = call::run_with_progress(py, progress, move |cb| {
         let (k, n) = match shard {
             Some(s) => s,
             None => ibias::study::spec::slurm_shard()?.unwrap_or((0, 1)),
@@ -1031,7 +1014,7 @@ pub fn spec_run(
             .num_threads(threads.unwrap_or(0))
             .build()
             .map_err(|e| ibias::Error::param("threads", e.to_string()))?;
-        pool.install(|| ibias::study::spec::run_shard(&p, k, n, std::path::Path::new(&out), &cb))
+        pool.install(|| ibias::study::spec::run_shard(&p, k, n, std::path::Path::new(&out), cb))
     })?;
     json_obj(py, &serde_json::to_value(&rep).unwrap_or_default())
 }

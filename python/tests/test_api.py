@@ -298,3 +298,26 @@ def test_tied_lasso_paths_agree_with_scikit_learn_lars():
                 assert np.allclose(X @ path.at(lam), X @ ref, atol=1e-9)
                 assert abs(np.abs(path.at(lam)).sum() - np.abs(ref).sum()) <= 1e-9
     assert compared >= 30, (compared, sk_invalid)
+
+
+def test_an_exception_in_a_progress_callback_stops_the_call_and_propagates(ex2):
+    X, y, _ = ex2
+    calls = []
+
+    def stop(stage, done, total):
+        calls.append(done)
+        if done >= 1:
+            raise KeyboardInterrupt
+
+    # 40 runs; the callback interrupts after the first: the sweep stops and the interrupt reaches the caller.
+    with pytest.raises(KeyboardInterrupt):
+        ibias.sweep(X, y, method="md", alphas="1e-3:1:40", progress=stop)
+    assert calls and max(calls) < 40
+
+    def broken(stage, done, total):
+        raise ZeroDivisionError("in the callback")
+
+    with pytest.raises(ZeroDivisionError, match="in the callback"):
+        ibias.sweep(X, y, method="md", alphas=[1.0, 0.1], progress=broken)
+    # The next call is not cancelled by the last one's interrupt.
+    assert len(ibias.sweep(X, y, method="md", alphas=[1.0])["alpha"]) == 1

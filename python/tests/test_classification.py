@@ -1,11 +1,14 @@
 """The front door and separable classification from Python: one library request behind the CLI and Python (the
 same results field by field), the registry's methods as functions, certified max-margin classifiers."""
 
+import json
+import subprocess
+
 import numpy as np
 import pytest
 
 import ibias
-from conftest import write_csv
+from conftest import cli_binary, write_csv
 
 
 def separable(n=30, d=10, seed=0):
@@ -15,17 +18,23 @@ def separable(n=30, d=10, seed=0):
     return X, y
 
 
-# (CLI method and flags, Python method and keywords): the same request through two doors.
+# (data, method, CLI flags, Python keywords): the same request through the doors. The sweep-spec door takes every
+# request whose parameters are axes of a spec (not momentum, flows, or the Euclidean and entropy potentials of md).
 REQUESTS = [
     ("ls", "gd", [], {}),
     ("ls", "md", [], {}),
     ("ls", "md", ["--alpha", "0.1"], {"alpha": 0.1}),
     ("ls", "md", ["--potential", "euclidean"], {"potential": ibias.Euclidean()}),
     ("ls", "md", ["--potential", "entropy", "--alpha", "0.5"], {"potential": ibias.NegEntropy(), "alpha": 0.5}),
+    ("ls", "md", ["--potential", "depth", "--depth", "3", "--alpha", "0.5", "--eta", "0.01"],
+     {"potential": ibias.Depth(3, 0.5), "eta": 0.01}),
     ("ls", "eg", ["--alpha", "0.5"], {"alpha": 0.5}),
+    ("ls", "eg", ["--alpha", "0.5", "--eta", "0.1"], {"alpha": 0.5, "eta": 0.1}),
     ("ls", "reparam", ["--alpha", "0.1"], {"alpha": 0.1}),
     ("ls", "reparam", ["--alpha", "0.1", "--shape", "0.5"], {"alpha": 0.1, "shape": 0.5}),
     ("ls", "reparam", ["--alpha", "0.5", "--depth", "3"], {"alpha": 0.5, "depth": 3}),
+    ("ls", "reparam", ["--alpha", "0.1", "--batch", "5", "--seed", "2", "--eta", "0.01"],
+     {"alpha": 0.1, "batch": 5, "seed": 2, "eta": 0.01}),
     ("ls", "azulay", ["--alpha", "0.3"], {"alpha": 0.3}),
     ("ls", "gd", ["--momentum", "0.5"], {"momentum": 0.5}),
     ("ls", "gd", ["--batch", "5", "--eta", "0.01", "--seed", "3"], {"batch": 5, "eta": 0.01, "seed": 3}),
@@ -33,29 +42,79 @@ REQUESTS = [
     ("ls", "eg", ["--flow", "--t-max", "10"], {"flow": True, "t_max": 10.0}),
     ("ls", "reparam", ["--flow", "--alpha", "0.3", "--t-max", "10"], {"flow": True, "alpha": 0.3, "t_max": 10.0}),
     ("ls", "sign_gd", [], {}),
+    ("ls", "sign_gd", ["--eta", "0.0005"], {"eta": 0.0005}),
+    ("ls", "normalized_gd", ["--eta", "0.05"], {"eta": 0.05}),
+    ("cls", "gd", ["--loss", "logistic"], {"loss": "logistic"}),
     ("cls", "gd", ["--loss", "logistic", "--eta", "0.5"], {"loss": "logistic", "eta": 0.5}),
     ("cls", "reparam", ["--loss", "logistic", "--alpha", "0.1"], {"loss": "logistic", "alpha": 0.1}),
+    ("cls", "reparam", ["--loss", "exponential", "--alpha", "1", "--eta", "0.05"],
+     {"loss": "exponential", "alpha": 1.0, "eta": 0.05}),
     ("cls", "md", ["--loss", "exponential", "--alpha", "0.1", "--eta", "0.1"], {"loss": "exponential", "alpha": 0.1, "eta": 0.1}),
     ("cls", "sign_gd", ["--loss", "logistic"], {"loss": "logistic"}),
     ("cls", "normalized_gd", ["--loss", "exponential", "--eta", "0.1"], {"loss": "exponential", "eta": 0.1}),
+    ("cls", "normalized_gd", ["--loss", "logistic", "--eta", "0.2"], {"loss": "logistic", "eta": 0.2}),
     ("cls", "gd", ["--loss", "exponential", "--batch", "4", "--eta", "0.1", "--seed", "2"],
      {"loss": "exponential", "batch": 4, "eta": 0.1, "seed": 2}),
 ]
 
 FIELDS = ("algorithm", "loss", "potential", "alpha", "step_rule", "iterations", "stop_reason", "eta_first", "risk", "w")
+# What a sweep row holds of a run (its `method` column is the run's `algorithm`).
+SWEEP_FIELDS = ("loss", "potential", "alpha", "step_rule", "iterations", "stop_reason", "risk", "w")
 
 
-def test_the_cli_and_python_doors_give_the_same_results_field_by_field(ex2, cli, tmp_path):
+def spec_axes(method, flags, kw, alpha):
+    """The [axes] of a one-run spec making the request `kw`, or None where a spec cannot express it."""
+    if {"momentum", "flow"} & set(kw):
+        return None
+    axes = {"method": [method], "alpha": [alpha if alpha is not None else 1.0]}
+    pot = kw.get("potential")
+    if pot is not None:
+        if pot.kind != "depth":
+            return None
+        axes["depth"] = [int(flags[flags.index("--depth") + 1])]
+    for key, axis in (("eta", "eta"), ("depth", "depth"), ("shape", "shape"), ("batch", "batch"),
+                      ("seed", "sgd_seed"), ("loss", "loss")):
+        if key in kw:
+            axes[axis] = [str(kw[key])] if key == "eta" else [kw[key]]
+    return axes
+
+
+def sweep_door(tmp_path, name, data, axes):
+    """Runs a one-run spec with the CLI (`sweep run`, `sweep merge`) and returns its row."""
+    toml = "[problem]\ndata = [%s]\n[axes]\n" % json.dumps(data)
+    for k, v in axes.items():
+        toml += f"{k} = {json.dumps(v)}\n"
+    toml += "[stop]\ntol = 0.0\nmax_iter = 200\n[record]\nw = true\n"
+    spec = tmp_path / f"{name}.toml"
+    spec.write_text(toml)
+    out, merged = tmp_path / f"{name}-out", tmp_path / f"{name}.jsonl"
+    subprocess.run([cli_binary(), "sweep", "run", str(spec), "--out", str(out)], check=True, capture_output=True)
+    subprocess.run([cli_binary(), "sweep", "merge", str(out), "-o", str(merged)], check=True, capture_output=True)
+    (row,) = [json.loads(line) for line in merged.read_text().splitlines()]
+    return row
+
+
+def test_the_cli_python_and_sweep_spec_doors_give_the_same_results_field_by_field(ex2, cli, tmp_path):
     X, y, _ = ex2
     Xc, yc = separable()
     files = {"ls": write_csv(tmp_path / "ls.csv", X, y), "cls": write_csv(tmp_path / "cls.csv", Xc, yc)}
     data = {"ls": (X, y), "cls": (Xc, yc)}
     assert len(REQUESTS) >= 20
-    for kind, method, flags, kw in REQUESTS:
+    through_specs = 0
+    for i, (kind, method, flags, kw) in enumerate(REQUESTS):
         c = cli("run", method, "--data", files[kind], "--max-iter", "200", "--tol", "0", *flags, "--json")
         p = ibias.run(*data[kind], method=method, max_iter=200, tol=0.0, **kw).to_dict()
         for f in FIELDS:
             assert c[f] == p[f], f"{method} {flags}: field {f}: CLI {c[f]!r} vs Python {p[f]!r}"
+        axes = spec_axes(method, flags, kw, c["alpha"])
+        if axes is None:
+            continue
+        through_specs += 1
+        s = sweep_door(tmp_path, f"r{i}", files[kind], axes)
+        assert s["method"] == c["algorithm"], f"{method} {flags}: method {s['method']!r} vs {c['algorithm']!r}"
+        for f in SWEEP_FIELDS:
+            assert s[f] == c[f], f"{method} {flags}: field {f}: sweep spec {s[f]!r} vs CLI {c[f]!r}"
+    assert through_specs >= 20
 
 
 def test_registered_methods_are_python_functions_with_the_library_defaults():
@@ -110,3 +169,37 @@ def test_max_margin_is_certified_and_equals_the_cli(cli, tmp_path):
     assert ibias.separability(X, y)["separable"] is True
     with pytest.raises(ValueError, match="p"):
         ibias.max_margin(X, y, norm="lp")
+
+
+def test_sweeps_take_registered_methods_and_losses_from_python(tmp_path):
+    X, y = separable()
+    f = write_csv(tmp_path / "cls.csv", X, y)
+    spec = tmp_path / "cls.toml"
+    spec.write_text(
+        f'[problem]\ndata = ["{f}"]\n[axes]\nmethod = ["gd", "normalized_gd", "reparam"]\nalpha = [0.1]\n'
+        'eta = ["0.1"]\nloss = ["exponential"]\n[stop]\ntol = 0.0\nmax_iter = 2000\n'
+    )
+    assert len(ibias.sweep_plan(str(spec))["runs"]) == 3
+    ibias.sweep_run(str(spec), str(tmp_path / "out"))
+    rows = ibias.sweep_merge(str(tmp_path / "out")).to_pandas()
+    assert list(rows["method"]) == ["gd", "normalized_gd", "reparam"]
+    assert rows["alpha"].isna().tolist() == [True, True, False]
+    assert (rows["loss"] == "exponential").all() and rows["margin_gap_rel"].notna().all()
+    # Each row's loss is the front door's: the same run from Python gives the same final loss, bit for bit.
+    for m, a in (("gd", None), ("normalized_gd", None), ("reparam", 0.1)):
+        kw = {} if a is None else {"alpha": a}
+        r = ibias.run(X, y, method=m, loss="exponential", eta=0.1, max_iter=2000, tol=0.0, **kw)
+        assert rows.loc[rows["method"] == m, "risk"].item() == r.risk
+    # The grid sweep takes them too, with the library's default step rule when none is given.
+    g = ibias.sweep(method="sign_gd", alphas=[1.0], max_iter=100, tol=0.0)
+    assert g["step_rule"] == ["safe"] and g["method"] == ["sign_gd"]
+    assert ibias.sweep(method="md", alphas=[1.0], max_iter=10)["step_rule"] == ["lbfgs"]
+
+
+def test_badly_scaled_data_raise_value_error_with_what_to_do():
+    X = np.array([[1e-310, 2e-310], [3e-310, 1e-310]])
+    y = np.array([1e-310, 2e-310])
+    with pytest.raises(ValueError, match="rescale"):
+        ibias.min_l2(X, y)
+    with pytest.raises(ValueError, match="rescale"):
+        ibias.gd(X * 1e300 * 1e300 * 1e10, y)

@@ -2,7 +2,7 @@
 
 use super::{NOT_CONVERGED, args, out};
 use ibias::dynamics::{RunResult, StepRule, StopReason};
-use ibias::potential::{DepthD, Euclidean, Hyperbolic, NegEntropy, Potential, PotentialKind};
+use ibias::potential::PotentialKind;
 use ibias::problem::csv::{load_csv, load_vector};
 use ibias::request::{PotentialChoice, RunRequest};
 use ibias::{Error, Result};
@@ -104,23 +104,6 @@ pub struct RunArgs {
     /// Print one JSON object.
     #[arg(long)]
     json: bool,
-}
-
-/// The potential named on the command line (`--potential`, with `--alpha` and `--depth`), for `solve`.
-pub fn potential(name: &str, alpha: f64, depth: Option<u32>, d: usize) -> Result<Box<dyn Potential>> {
-    let kind = name.parse::<PotentialKind>().map_err(|m| Error::param("--potential", m))?;
-    if depth.is_some() && kind != PotentialKind::Depth {
-        return Err(Error::param("--depth", "takes --potential depth (or run reparam --depth D)"));
-    }
-    Ok(match kind {
-        PotentialKind::Euclidean => Box::new(Euclidean),
-        PotentialKind::Hyperbolic => Box::new(Hyperbolic::uniform(alpha, d)?),
-        PotentialKind::Entropy => Box::new(NegEntropy),
-        PotentialKind::Depth => Box::new(DepthD::new(
-            depth.ok_or_else(|| Error::param("--depth", "--potential depth needs --depth D (D ≥ 3)"))?,
-            alpha,
-        )?),
-    })
 }
 
 /// The library request these arguments describe (files read; nothing validated here but what the files hold).

@@ -5,7 +5,7 @@ use super::{args, out, timed_out, watchdog};
 use ibias::exact::bregman::{BregmanOptions, bregman_projection};
 use ibias::exact::min_l2::require_interpolator;
 use ibias::exact::{BpMethod, Solution, basis_pursuit_with, min_l2};
-use ibias::potential::{NegEntropy, Potential, PotentialKind};
+use ibias::potential::{DepthD, Euclidean, Hyperbolic, NegEntropy, Potential, PotentialKind};
 use ibias::problem::csv::load_csv;
 use ibias::{Error, Result};
 use std::path::PathBuf;
@@ -80,6 +80,23 @@ pub fn explicit_init(u0: &std::path::Path, v0: &std::path::Path, d: usize) -> Re
         }
     }
     ibias::dynamics::Init::explicit(u, v)
+}
+
+/// The potential named on the command line (`--potential`, with `--alpha` and `--depth`).
+fn named_potential(name: &str, alpha: f64, depth: Option<u32>, d: usize) -> Result<Box<dyn Potential>> {
+    let kind = name.parse::<PotentialKind>().map_err(|m| Error::param("--potential", m))?;
+    if depth.is_some() && kind != PotentialKind::Depth {
+        return Err(Error::param("--depth", "takes --potential depth (or run reparam --depth D)"));
+    }
+    Ok(match kind {
+        PotentialKind::Euclidean => Box::new(Euclidean),
+        PotentialKind::Hyperbolic => Box::new(Hyperbolic::uniform(alpha, d)?),
+        PotentialKind::Entropy => Box::new(NegEntropy),
+        PotentialKind::Depth => Box::new(DepthD::new(
+            depth.ok_or_else(|| Error::param("--depth", "--potential depth needs --depth D (D ≥ 3)"))?,
+            alpha,
+        )?),
+    })
 }
 
 /// Refuses options the chosen solver would ignore, naming what they apply to.
@@ -158,7 +175,7 @@ pub fn run(a: SolveArgs) -> Result<i32> {
                     let init = explicit_init(u, v, d)?;
                     (Box::new(init.potential()), init.w0())
                 }
-                _ => (super::run::potential(&potential, alpha, a.depth, d)?, vec![0.0; d]),
+                _ => (named_potential(&potential, alpha, a.depth, d)?, vec![0.0; d]),
             };
             require_interpolator(&p, "the Bregman projection")?;
             bregman_projection(&p, pot.as_ref(), &w0, BregmanOptions::default())

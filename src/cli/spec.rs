@@ -65,20 +65,21 @@ pub fn plan(a: PlanArgs) -> Result<i32> {
     ))?;
     if !a.summary {
         out::line(format!(
-            "{:<18} {:>8} {:>6} {:>6} {:>8} {:>11} {:>8} {:>3} {:>6} {:>6} {:>5} {:>10}",
-            "run_id", "source", "n", "d", "method", "alpha", "eta", "D", "shape", "batch", "seed", "est_s"
+            "{:<18} {:>8} {:>6} {:>6} {:>13} {:>11} {:>8} {:>13} {:>3} {:>6} {:>6} {:>5} {:>10}",
+            "run_id", "source", "n", "d", "method", "alpha", "eta", "loss", "D", "shape", "batch", "seed", "est_s"
         ))?;
         for r in &p.runs {
             let k = &p.problems[r.problem].0;
             out::line(format!(
-                "{:<18} {:>8} {:>6} {:>6} {:>8} {:>11.4e} {:>8} {:>3} {:>6} {:>6} {:>5} {:>10.3e}",
+                "{:<18} {:>8} {:>6} {:>6} {:>13} {:>11} {:>8} {:>13} {:>3} {:>6} {:>6} {:>5} {:>10.3e}",
                 r.run_id,
                 k.source,
                 k.n,
                 k.d,
                 r.method,
-                r.alpha,
+                if r.alpha.is_nan() { "-".to_string() } else { format!("{:.4e}", r.alpha) },
                 r.eta.label(),
+                r.variant.loss.name(),
                 r.variant.depth,
                 r.variant.shape,
                 r.variant.batch.map_or("full".into(), |b| b.to_string()),

@@ -103,10 +103,7 @@ pub fn run(a: SweepArgs) -> Result<i32> {
 fn grid(method: SweepMethod, a: GridArgs) -> Result<i32> {
     let t = std::time::Instant::now();
     let alphas = sweep::parse_alphas(&a.alphas)?;
-    let etas = a
-        .etas
-        .clone()
-        .unwrap_or_else(|| vec![if method == SweepMethod::Reparam { StepRule::Safe } else { StepRule::Lbfgs }]);
+    let etas = a.etas.clone().unwrap_or_else(|| vec![sweep::default_rule(method, &sweep::Variant::default())]);
     if method == SweepMethod::Bregman && a.etas.is_some() {
         return Err(Error::param("--etas", "the exact limits (bregman) take no step rule"));
     }

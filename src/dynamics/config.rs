@@ -236,6 +236,21 @@ impl StopReason {
     }
 }
 
+impl StopReason {
+    /// The snake-case name every output uses (`--json`, Python, sweep tables): `max_iterations`, ….
+    pub fn name(&self) -> &'static str {
+        match self {
+            StopReason::RiskTolerance => "risk_tolerance",
+            StopReason::GradientTolerance => "gradient_tolerance",
+            StopReason::DualStationary => "dual_stationary",
+            StopReason::MaxIterations => "max_iterations",
+            StopReason::TimeLimit => "time_limit",
+            StopReason::FinalTime => "final_time",
+            StopReason::Interrupted => "interrupted",
+        }
+    }
+}
+
 impl std::fmt::Display for StopReason {
     /// In words, for printed results (`--json` keeps the snake-case names).
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

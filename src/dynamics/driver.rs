@@ -181,8 +181,19 @@ pub fn drive_with<M: Method, O: Observer>(p: &Problem, mut m: M, cfg: &RunConfig
     let risk = m.risk();
     obs.observe(k, time, m.w(), risk, m.uv());
     let (algorithm, potential, loss) = (m.algorithm(), m.potential(), m.loss());
+    // A bounded oscillation (a fixed-length step, e.g. normalised GD with a large η) never explodes, but a run that
+    // ends above where it started did not descend: say so beside the result.
+    let rose = m.watches_rising_risk() && risk > risk_start * (1.0 + 1e-9);
+    let safe_eta = m.safe_eta();
     let fin = m.finish(p)?;
     let mut notes = fin.notes;
+    if rose {
+        notes.push(format!(
+            "the loss ended above its start ({risk:e} > {risk_start:e}): the step ({}) is too large for descent; \
+             a safe step for this problem is η ≤ {safe_eta:e}",
+            cfg.step.label()
+        ));
+    }
     let criterion = stop.risk_tol > 0.0 || stop.grad_tol > 0.0;
     if reason == StopReason::MaxIterations && !criterion {
         notes.push(format!("ran the requested {} iterations (no convergence criterion was set)", stop.max_iter));

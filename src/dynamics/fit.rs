@@ -94,6 +94,9 @@ pub struct Entry {
     pub name: &'static str,
     /// One line for help texts.
     pub summary: &'static str,
+    /// The norm whose maximum-margin direction the method reaches on separable data (its theorem; `l1`, `l2`,
+    /// `linf`; `None`: no such theorem). Sweeps measure each run's margin gap against it.
+    pub margin_norm: Option<&'static str>,
     /// Runs it on a problem.
     pub run: fn(&Problem, &FitArgs) -> Result<RunResult>,
 }

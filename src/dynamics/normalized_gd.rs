@@ -20,6 +20,7 @@ use crate::problem::Problem;
 pub const ENTRY: Entry = Entry {
     name: "normalized_gd",
     summary: "normalised GD from 0: steps of length η along −∇F/‖∇F‖₂ (→ the ℓ2 max-margin direction, fast)",
+    margin_norm: Some("l2"),
     run,
 };
 
@@ -75,5 +76,8 @@ impl Method for NormalizedGd<'_> {
 fn run(p: &Problem, a: &FitArgs) -> Result<RunResult> {
     let rule = a.scalar_rule(ENTRY.name)?;
     let s = a.state(p, vec![0.0; p.d()])?;
-    drive(p, NormalizedGd { s, rule }, &a.cfg)
+    let mut m = NormalizedGd { s, rule };
+    // Divergence messages suggest this method's own safe step at the start, not GD's.
+    m.s.safe0 = m.safe();
+    drive(p, m, &a.cfg)
 }

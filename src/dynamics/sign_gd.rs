@@ -20,6 +20,7 @@ use crate::problem::Problem;
 pub const ENTRY: Entry = Entry {
     name: "sign_gd",
     summary: "sign gradient descent from 0: steepest descent for ‖·‖∞ (→ the ℓ∞ max-margin direction)",
+    margin_norm: Some("linf"),
     run,
 };
 
@@ -74,5 +75,8 @@ impl Method for SignGd<'_> {
 fn run(p: &Problem, a: &FitArgs) -> Result<RunResult> {
     let rule = a.scalar_rule(ENTRY.name)?;
     let s = a.state(p, vec![0.0; p.d()])?;
-    drive(p, SignGd { s, rule }, &a.cfg)
+    let mut m = SignGd { s, rule };
+    // Divergence messages suggest this method's own safe step at the start, not GD's.
+    m.s.safe0 = m.safe();
+    drive(p, m, &a.cfg)
 }

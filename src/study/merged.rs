@@ -20,7 +20,7 @@ use std::path::Path;
 pub struct MergedRow {
     /// The dataset: source, seed, n, d, sparsity, noise.
     pub key: ProblemKey,
-    /// Method (`md`, `reparam`, `bregman`).
+    /// Method (`md`, `reparam`, `bregman`, or another with an α).
     pub method: String,
     /// α.
     pub alpha: f64,
@@ -30,11 +30,11 @@ pub struct MergedRow {
     pub variant: Variant,
     /// Whether the run met its stop rule.
     pub converged: bool,
-    /// `‖w‖₁ − ‖w₁*‖₁` (absolute).
+    /// `‖w‖₁ − ‖w₁*‖₁` (absolute; NaN when missing).
     pub l1_gap_abs: f64,
-    /// `‖w‖₂ − ‖w₂*‖₂` (absolute).
+    /// `‖w‖₂ − ‖w₂*‖₂` (absolute; NaN when missing).
     pub l2_gap_abs: f64,
-    /// `‖w − w∞(α)‖/‖w∞(α)‖` (relative).
+    /// `‖w − w∞(α)‖/‖w∞(α)‖` (relative; NaN when missing).
     pub distance_to_exact_rel: f64,
     /// `‖w − w*‖²` when `w*` is known (absolute).
     pub recovery_error_sq_abs: Option<f64>,
@@ -50,8 +50,10 @@ struct CsvRow {
     sparsity: Option<usize>,
     noise: Option<f64>,
     method: String,
-    alpha: f64,
+    alpha: Option<f64>,
     step_rule: String,
+    #[serde(default)]
+    loss: Option<String>,
     #[serde(default)]
     depth: Option<u32>,
     #[serde(default)]
@@ -61,9 +63,9 @@ struct CsvRow {
     #[serde(default)]
     sgd_seed: Option<u64>,
     converged: bool,
-    l1_gap_abs: f64,
-    l2_gap_abs: f64,
-    distance_to_exact_rel: f64,
+    l1_gap_abs: Option<f64>,
+    l2_gap_abs: Option<f64>,
+    distance_to_exact_rel: Option<f64>,
     recovery_error_sq_abs: Option<f64>,
 }
 
@@ -72,18 +74,19 @@ impl From<CsvRow> for MergedRow {
         MergedRow {
             key: ProblemKey { source: r.source, seed: r.seed, n: r.n, d: r.d, sparsity: r.sparsity, noise: r.noise },
             method: r.method,
-            alpha: r.alpha,
+            alpha: r.alpha.unwrap_or(f64::NAN),
             step_rule: r.step_rule,
             variant: Variant {
                 depth: r.depth.unwrap_or(2),
                 shape: r.shape.unwrap_or(0.0),
                 batch: r.batch,
                 sgd_seed: r.sgd_seed.unwrap_or(0),
+                loss: r.loss.and_then(|l| l.parse().ok()).unwrap_or_default(),
             },
             converged: r.converged,
-            l1_gap_abs: r.l1_gap_abs,
-            l2_gap_abs: r.l2_gap_abs,
-            distance_to_exact_rel: r.distance_to_exact_rel,
+            l1_gap_abs: r.l1_gap_abs.unwrap_or(f64::NAN),
+            l2_gap_abs: r.l2_gap_abs.unwrap_or(f64::NAN),
+            distance_to_exact_rel: r.distance_to_exact_rel.unwrap_or(f64::NAN),
             recovery_error_sq_abs: r.recovery_error_sq_abs,
         }
     }
@@ -127,8 +130,10 @@ pub fn read(path: &Path) -> Result<Vec<MergedRow>> {
             ));
         }
     };
+    // Runs without an initialisation scale (gd, sign-GD: α missing) have no place on an α axis.
+    let rows: Vec<MergedRow> = rows.into_iter().filter(|r| !r.alpha.is_nan()).collect();
     if rows.is_empty() {
-        return Err(Error::param("from", format!("{} holds no rows", path.display())));
+        return Err(Error::param("from", format!("{} holds no rows with an α", path.display())));
     }
     if let Some(r) = rows.iter().find(|r| !(r.alpha.is_finite() && r.alpha > 0.0)) {
         return Err(Error::param("from", format!("{}: a row has α = {}", path.display(), r.alpha)));
@@ -160,7 +165,12 @@ struct Group {
 impl Group {
     fn of(r: &MergedRow) -> Self {
         Group {
-            method: r.method.clone(),
+            // A classification loss is part of what ran.
+            method: if r.variant.loss.is_classification() {
+                format!("{} on the {} loss", r.method, r.variant.loss)
+            } else {
+                r.method.clone()
+            },
             step_rule: r.step_rule.clone(),
             depth: r.variant.depth,
             shape: r.variant.shape,
@@ -275,9 +285,9 @@ pub fn section(rows: &[MergedRow], name: &str, target: f64) -> Result<Section> {
         ],
     );
     for (g, v) in &gs {
-        let l1 = per_alpha(v, |r| Some(r.l1_gap_abs));
-        let l2 = per_alpha(v, |r| Some(r.l2_gap_abs));
-        let de = per_alpha(v, |r| Some(r.distance_to_exact_rel));
+        let l1 = per_alpha(v, |r| Some(r.l1_gap_abs).filter(|v| !v.is_nan()));
+        let l2 = per_alpha(v, |r| Some(r.l2_gap_abs).filter(|v| !v.is_nan()));
+        let de = per_alpha(v, |r| Some(r.distance_to_exact_rel).filter(|v| !v.is_nan()));
         let re = per_alpha(v, |r| r.recovery_error_sq_abs);
         let at_alpha = |v: &[(f64, f64, f64, f64, usize)], a: f64| v.iter().find(|x| x.0 == a).map(|x| x.1);
         for &(a, m1, ..) in &l1 {
@@ -319,7 +329,9 @@ pub fn section(rows: &[MergedRow], name: &str, target: f64) -> Result<Section> {
     let (metric, y_label, f): (&str, &str, Metric) = if has_rec {
         ("recovery_error", "population error ‖w − w*‖² (absolute)", |r| r.recovery_error_sq_abs)
     } else {
-        ("l1_gap", "ℓ1 gap ‖w‖₁ − ‖w₁*‖₁ (absolute, floor 1e-12)", |r| Some(r.l1_gap_abs.max(1e-12)))
+        ("l1_gap", "ℓ1 gap ‖w‖₁ − ‖w₁*‖₁ (absolute, floor 1e-12)", |r| {
+            Some(r.l1_gap_abs).filter(|v| !v.is_nan()).map(|v| v.max(1e-12))
+        })
     };
     let mut series = Vec::new();
     for (c, &k) in pick.iter().enumerate() {

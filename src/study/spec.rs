@@ -12,6 +12,7 @@ use super::journal;
 use super::sweep::{self, SweepMethod, SweepOptions, Variant};
 use super::{Column, Fmt, Table};
 use crate::control::{Progress, ProgressFn};
+use crate::datafit::LossKind;
 use crate::dynamics::StepRule;
 use crate::problem::Problem;
 use crate::problem::generate::{Entries, GenSpec};
@@ -91,7 +92,8 @@ fn default_entries() -> Entries {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct Axes {
-    /// Methods: `md` (mirror descent, hyperbolic entropy), `reparam` (GD on (u, v)), `bregman` (exact limits).
+    /// Methods: `md` (mirror descent, hyperbolic entropy), `reparam` (GD on (u, v)), `bregman` (exact limits), or
+    /// any other method of `ibias run` (`gd`, `eg`, `azulay`, `sign_gd`, `normalized_gd`, …).
     pub method: Vec<String>,
     /// α: `"LO:HI:K"` (log-spaced) or a list.
     pub alpha: AlphaAxis,
@@ -112,12 +114,18 @@ pub struct Axes {
     /// Seeds of the mini-batch stream (default `[0]`; only with `batch`).
     #[serde(default)]
     pub sgd_seed: Option<Vec<u64>>,
+    /// Losses (`least_squares`, `logistic`, `exponential`; default `["least_squares"]`). A classification loss
+    /// needs labels ±1 and measures each run's margin against the maximum margin of its method's norm.
+    #[serde(default)]
+    pub loss: Option<Vec<String>>,
 }
 
 impl Axes {
-    /// How many variants the extra axes make (depth × shape × batch × sgd_seed), counted without building them.
+    /// How many variants the extra axes make (depth × shape × batch × sgd_seed × loss), counted without building
+    /// them.
     pub fn variant_count(&self) -> f64 {
         [
+            self.loss.as_ref().map_or(1, Vec::len),
             self.depth.as_ref().map_or(1, Vec::len),
             self.shape.as_ref().map_or(1, Vec::len),
             self.batch.as_ref().map_or(1, Vec::len),
@@ -128,7 +136,15 @@ impl Axes {
         .product()
     }
 
-    /// Every variant of the extra axes (depth × shape × batch × sgd_seed), in spec order.
+    /// The losses of the loss axis (names checked).
+    pub fn losses(&self) -> Result<Vec<LossKind>> {
+        match &self.loss {
+            None => Ok(vec![LossKind::LeastSquares]),
+            Some(v) => v.iter().map(|l| l.parse::<LossKind>().map_err(|e| Error::param("[axes] loss", e))).collect(),
+        }
+    }
+
+    /// Every variant of the extra axes (loss × depth × shape × batch × sgd_seed), in spec order.
     pub fn variants(&self) -> Vec<Variant> {
         let depths = self.depth.clone().unwrap_or_else(|| vec![2]);
         let shapes = self.shape.clone().unwrap_or_else(|| vec![0.0]);
@@ -138,11 +154,13 @@ impl Axes {
         };
         let seeds = self.sgd_seed.clone().unwrap_or_else(|| vec![0]);
         let mut out = Vec::new();
-        for &depth in &depths {
-            for &shape in &shapes {
-                for &batch in &batches {
-                    for &sgd_seed in &seeds {
-                        out.push(Variant { depth, shape, batch, sgd_seed });
+        for loss in self.losses().unwrap_or_default() {
+            for &depth in &depths {
+                for &shape in &shapes {
+                    for &batch in &batches {
+                        for &sgd_seed in &seeds {
+                            out.push(Variant { depth, shape, batch, sgd_seed, loss });
+                        }
                     }
                 }
             }
@@ -239,6 +257,7 @@ impl SweepSpec {
             ("[axes] shape", ax.shape.as_ref().map(Vec::len)),
             ("[axes] batch", ax.batch.as_ref().map(Vec::len)),
             ("[axes] sgd_seed", ax.sgd_seed.as_ref().map(Vec::len)),
+            ("[axes] loss", ax.loss.as_ref().map(Vec::len)),
         ] {
             if let Some(l) = len {
                 empty(name, l)?;
@@ -267,6 +286,52 @@ impl SweepSpec {
         }
         for &b in ax.batch.as_deref().unwrap_or(&[]) {
             Variant { batch: Some(b), ..Variant::default() }.validate()?;
+        }
+        let losses = ax.losses()?;
+        if losses.iter().any(LossKind::is_classification)
+            && (ax.depth.as_deref().unwrap_or(&[2]).iter().any(|&d| d != 2)
+                || ax.shape.as_deref().unwrap_or(&[0.0]).iter().any(|&s| s != 0.0))
+        {
+            return Err(Error::param(
+                "[axes] loss",
+                "a classification loss runs the sheet's setting only (depth 2, shape 0): give it its own spec",
+            ));
+        }
+        // Each method against each loss and run-shaping axis, as the front door would take it (errors name the
+        // spec's keys), without the data.
+        let o = SweepOptions {
+            method: SweepMethod::Md,
+            alphas: vec![1.0],
+            etas: vec![],
+            risk_tol: self.stop.tol,
+            max_iter: self.stop.max_iter.max(1),
+            max_seconds: self.stop.max_seconds,
+            record_w: false,
+        };
+        let etas: Vec<StepRule> = match &ax.eta {
+            Some(e) => e.iter().filter_map(|x| x.parse().ok()).collect(),
+            None => vec![],
+        };
+        for m in &self.axes.method {
+            let m: SweepMethod = m.parse().map_err(|e| Error::param("[axes] method", e))?;
+            if m == SweepMethod::Bregman {
+                if losses.iter().any(LossKind::is_classification) {
+                    return Err(Error::param(
+                        "[axes] method",
+                        "bregman is the least-squares limit: sweep a classification loss with the methods themselves",
+                    ));
+                }
+                continue;
+            }
+            for &loss in &losses {
+                for batch in [None, ax.batch.as_ref().and_then(|b| b.first().copied())] {
+                    let v = Variant { loss, batch, ..Variant::default() };
+                    let default_eta = sweep::default_rule(m, &v);
+                    for &e in etas.iter().chain(ax.eta.is_none().then_some(&default_eta)) {
+                        o.request(m, 1.0, e, &v, 1)?;
+                    }
+                }
+            }
         }
         let (deep, shaped) = (
             ax.depth.as_deref().unwrap_or(&[2]).iter().find(|&&d| d != 2),
@@ -382,7 +447,7 @@ fn options(spec: &SweepSpec, method: SweepMethod, alphas: &[f64]) -> Result<Swee
         Some(e) if method != SweepMethod::Bregman => {
             e.iter().map(|x| x.parse::<StepRule>().map_err(|m| Error::param("[axes] eta", m))).collect::<Result<_>>()?
         }
-        _ => vec![if method == SweepMethod::Reparam { StepRule::Safe } else { StepRule::Lbfgs }],
+        _ => vec![sweep::default_rule(method, &Variant::default())],
     };
     let o = SweepOptions {
         method,
@@ -409,6 +474,8 @@ fn est_seconds(method: SweepMethod, n: usize, d: usize, alpha: f64, stop: &StopS
         SweepMethod::Bregman => (n * nd / 3e10 + nd / 5e8) * (3.0 + (1.0 / alpha).ln().max(0.0)),
         SweepMethod::Md => 5.6e-8 * nd * alpha.min(1.0).powf(-0.55),
         SweepMethod::Reparam => 8.3e-8 * nd * alpha.min(1.0).powf(-1.3),
+        // Other methods (and classification losses, which run to their caps): the iteration cap's cost.
+        SweepMethod::Run(_) => cap,
     };
     1e-4 + t.min(cap)
 }
@@ -596,8 +663,10 @@ impl Plan {
         for m in &spec.axes.method {
             let method = m.parse::<SweepMethod>().map_err(|e| Error::param("[axes] method", e))?;
             let o = options(spec, method, &alphas)?;
+            // A method without α runs once (α missing in its rows).
+            let alphas_m = if method.takes_alpha() { alphas.clone() } else { vec![f64::NAN] };
             for (pi, (key, pr, _)) in problems.iter().enumerate() {
-                for &a in &alphas {
+                for &a in &alphas_m {
                     for v in &variants {
                         let v = v.normalized(method);
                         if let Some(b) = v.batch
@@ -608,9 +677,10 @@ impl Plan {
                                 format!("batch {b} exceeds the n = {} samples of a dataset ({})", key.n, key.source),
                             ));
                         }
-                        // Mini-batch runs default to the safe step (dual L-BFGS is a full-batch rule).
-                        let etas = if v.batch.is_some() && spec.axes.eta.is_none() {
-                            vec![StepRule::Safe]
+                        // Without an eta axis each run takes its default (dual L-BFGS is a full-batch,
+                        // least-squares rule).
+                        let etas = if spec.axes.eta.is_none() {
+                            vec![sweep::default_rule(method, &v)]
                         } else {
                             o.etas.clone()
                         };
@@ -778,7 +848,8 @@ pub struct FailedRun {
     pub key: ProblemKey,
     /// Method.
     pub method: SweepMethod,
-    /// α.
+    /// α (NaN, `null` in JSON, for a method without one).
+    #[serde(with = "sweep::nan_as_null")]
     pub alpha: f64,
     /// Step rule.
     pub step_rule: String,
@@ -851,7 +922,8 @@ pub fn run_shard(plan: &Plan, k: usize, n: usize, dir: &Path, progress: Progress
     let total = todo.len();
     let count = std::sync::atomic::AtomicUsize::new(0);
     // Reference norms per problem, computed once for the problems this shard touches.
-    let need: HashSet<usize> = todo.iter().map(|r| r.problem).collect();
+    // (Least-squares runs only: a classification dataset need not have an interpolator.)
+    let need: HashSet<usize> = todo.iter().filter(|r| !r.variant.loss.is_classification()).map(|r| r.problem).collect();
     let refs: HashMap<usize, sweep::Refs> =
         need.into_par_iter().map(|pi| Ok((pi, sweep::Refs::of(&plan.problems[pi].1)?))).collect::<Result<_>>()?;
     // Each method's options, resolved once for the shard.
@@ -867,7 +939,7 @@ pub fn run_shard(plan: &Plan, k: usize, n: usize, dir: &Path, progress: Progress
         crate::control::check()?;
         let (key, p, w_star) = &plan.problems[r.problem];
         let o = &opts[&r.method];
-        let (row, w) = match sweep::one_variant(p, &refs[&r.problem], key.seed, r.alpha, r.eta, o, &r.variant) {
+        let (row, w) = match sweep::one_variant(p, refs.get(&r.problem), key.seed, r.alpha, r.eta, o, &r.variant) {
             Ok(x) => x,
             Err(Error::Interrupted) => return Err(Error::Interrupted),
             // A failed run is recorded with its error and the shard goes on; the next run of the shard retries it.
@@ -1007,6 +1079,11 @@ pub fn merge_counted(plan: &Plan, dir: &Path) -> Result<(Vec<SpecRow>, usize)> {
     Ok((rows, done.duplicates))
 }
 
+/// A value a row may lack (NaN: missing).
+fn known(v: f64) -> Option<f64> {
+    (!v.is_nan()).then_some(v)
+}
+
 /// The merged rows as a table: one column per parameter and metric (ASCII names; `Missing` where a row has no
 /// value, e.g. no seed for a data file or no `w*`).
 pub fn to_table(rows: &[SpecRow]) -> Table {
@@ -1025,6 +1102,8 @@ pub fn to_table(rows: &[SpecRow]) -> Table {
             col("method", Fmt::Plain),
             col("alpha", Fmt::Sci(3)),
             col("step_rule", Fmt::Plain),
+            col("loss", Fmt::Plain),
+            col("potential", Fmt::Plain),
             col("depth", Fmt::Plain),
             col("shape", Fmt::Plain),
             col("batch", Fmt::Plain),
@@ -1033,11 +1112,13 @@ pub fn to_table(rows: &[SpecRow]) -> Table {
             col("wall_seconds", Fmt::Sci(3)),
             col("converged", Fmt::Plain),
             col("stop_reason", Fmt::Plain),
+            col("risk", Fmt::Sci(6)),
             col("l1_norm", Fmt::Sci(6)),
             col("l2_norm", Fmt::Sci(6)),
             col("l1_gap_abs", Fmt::Sci(3)),
             col("l2_gap_abs", Fmt::Sci(3)),
             col("distance_to_exact_rel", Fmt::Sci(3)),
+            col("margin_gap_rel", Fmt::Sci(3)),
             col("recovery_error_sq_abs", Fmt::Sci(4)),
         ],
     );
@@ -1052,8 +1133,10 @@ pub fn to_table(rows: &[SpecRow]) -> Table {
             r.key.sparsity.into(),
             r.key.noise.into(),
             x.method.to_string().into(),
-            x.alpha.into(),
+            known(x.alpha).into(),
             x.step_rule.clone().into(),
+            r.variant.loss.name().to_string().into(),
+            x.potential.map(|k| k.name().to_string()).into(),
             (r.variant.depth as usize).into(),
             r.variant.shape.into(),
             r.variant.batch.into(),
@@ -1061,12 +1144,14 @@ pub fn to_table(rows: &[SpecRow]) -> Table {
             x.iterations.into(),
             x.wall_seconds.into(),
             x.converged.into(),
-            x.stop_reason.map(|s| format!("{s:?}")).into(),
+            x.stop_reason.map(|s| s.name().to_string()).into(),
+            known(x.risk).into(),
             x.l1_norm.into(),
             x.l2_norm.into(),
-            x.l1_gap_abs.into(),
-            x.l2_gap_abs.into(),
-            x.distance_to_exact_rel.into(),
+            known(x.l1_gap_abs).into(),
+            known(x.l2_gap_abs).into(),
+            known(x.distance_to_exact_rel).into(),
+            known(x.margin_gap_rel).into(),
             r.recovery_error_sq_abs.into(),
         ]);
     }

@@ -4,24 +4,26 @@
 
 use super::journal;
 use crate::control::{Progress, ProgressFn};
-use crate::dynamics::sgd::{SgdKind, SgdOptions, run_sgd};
-use crate::dynamics::{Init, RunConfig, StepRule, StopReason, StopRule, run_md, run_reparam};
+use crate::datafit::LossKind;
+use crate::dynamics::{Init, StepRule, StopReason};
 use crate::error::{non_negative, num, positive};
 use crate::exact::bregman::{BregmanOptions, bregman_projection};
+use crate::exact::max_margin::{MarginNorm, max_margin};
 use crate::exact::{basis_pursuit, min_l2};
 use crate::kernels::linalg::{dist2, norm1, norm2};
-use crate::potential::{DepthD, Hyperbolic, Potential};
+use crate::potential::{DepthD, Hyperbolic, NegEntropy, Potential, PotentialKind};
 use crate::problem::generate::GenSpec;
 use crate::problem::{Problem, text_hash};
+use crate::request::{PotentialChoice, RunRequest};
 use crate::{Error, Result};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::path::Path;
 
-/// What a sweep runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// What a sweep runs: the three certified least-squares workhorses, or any other method of the front door
+/// ([`crate::request::method_names`], registered ones included), run through [`RunRequest`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum SweepMethod {
     /// Mirror descent with the hyperbolic entropy, from 0.
     Md,
@@ -29,6 +31,29 @@ pub enum SweepMethod {
     Reparam,
     /// The exact Bregman projection.
     Bregman,
+    /// Another method of the front door, by its canonical name (`gd`, `eg`, `azulay`, `sign_gd`, …).
+    Run(&'static str),
+}
+
+impl SweepMethod {
+    /// Whether the method has an initialisation scale α (gd, sign-GD and normalised GD start from 0 and have
+    /// none: a sweep runs them once, with α recorded as missing).
+    pub fn takes_alpha(&self) -> bool {
+        match self {
+            SweepMethod::Run(m) => RunRequest::new(m).takes_alpha(),
+            _ => true,
+        }
+    }
+
+    /// The name every output uses.
+    pub fn name(&self) -> &'static str {
+        match self {
+            SweepMethod::Md => "md",
+            SweepMethod::Reparam => "reparam",
+            SweepMethod::Bregman => "bregman",
+            SweepMethod::Run(m) => m,
+        }
+    }
 }
 
 impl std::str::FromStr for SweepMethod {
@@ -38,24 +63,56 @@ impl std::str::FromStr for SweepMethod {
             "md" => Ok(SweepMethod::Md),
             "reparam" => Ok(SweepMethod::Reparam),
             "bregman" => Ok(SweepMethod::Bregman),
-            _ => Err(format!("unknown sweep method '{s}' (md, reparam or bregman)")),
+            other => crate::request::canonical_name(other).map(SweepMethod::Run).ok_or_else(|| {
+                format!(
+                    "unknown sweep method '{s}' (bregman or a method: {})",
+                    crate::request::method_names().join(", ")
+                )
+            }),
         }
     }
 }
 
 impl std::fmt::Display for SweepMethod {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(match self {
-            SweepMethod::Md => "md",
-            SweepMethod::Reparam => "reparam",
-            SweepMethod::Bregman => "bregman",
-        })
+        f.write_str(self.name())
     }
+}
+
+impl Serialize for SweepMethod {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> Deserialize<'de> for SweepMethod {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        String::deserialize(d)?.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Values that a run may lack (no known limit, no reference, no α) (no known limit, no reference) are NaN in memory, `null` in JSON journals and an
+/// empty cell in tables.
+pub(crate) mod nan_as_null {
+    use serde::{Deserialize, Deserializer, Serializer};
+    /// NaN as `null`.
+    pub fn serialize<S: Serializer>(v: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if v.is_nan() { s.serialize_none() } else { s.serialize_f64(*v) }
+    }
+    /// `null` as NaN.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        Ok(Option::<f64>::deserialize(d)?.unwrap_or(f64::NAN))
+    }
+}
+
+fn nan() -> f64 {
+    f64::NAN
 }
 
 /// What a run varies besides method, α and step rule (sweep specifications' extra axes; SPEC §10): the
 /// network depth `D` (`w = u^D − v^D`; mirror descent on the depth-D potential), the initialisation shape `s`
-/// (depth 2 only), a mini-batch size (stochastic runs; `None`: full batch) and the seed of its sampling stream.
+/// (depth 2 only), a mini-batch size (stochastic runs; `None`: full batch), the seed of its sampling stream and
+/// the loss.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Variant {
     /// Depth `D ≥ 2`.
@@ -66,11 +123,14 @@ pub struct Variant {
     pub batch: Option<usize>,
     /// Seed of the mini-batch stream (0 without a batch).
     pub sgd_seed: u64,
+    /// The datafit (least squares unless the spec sweeps `loss`).
+    #[serde(default)]
+    pub loss: LossKind,
 }
 
 impl Default for Variant {
     fn default() -> Self {
-        Variant { depth: 2, shape: 0.0, batch: None, sgd_seed: 0 }
+        Variant { depth: 2, shape: 0.0, batch: None, sgd_seed: 0, loss: LossKind::LeastSquares }
     }
 }
 
@@ -105,12 +165,20 @@ impl Variant {
         if self.batch == Some(0) {
             return Err(Error::param("[axes] batch", "a batch size must be ≥ 1"));
         }
+        if self.loss.is_classification() && (self.depth != 2 || self.shape != 0.0) {
+            return Err(Error::param(
+                "[axes] loss",
+                format!("the {} loss runs the sheet's setting only (depth 2, shape 0)", self.loss),
+            ));
+        }
         Ok(())
     }
 
     fn id_part(&self) -> String {
+        // The loss joins the id only when it is not least squares (earlier journals keep their ids).
+        let loss = if self.loss.is_classification() { format!("|{}", self.loss) } else { String::new() };
         format!(
-            "|D{}|s{:016x}|b{}|r{}",
+            "|D{}|s{:016x}|b{}|r{}{loss}",
             self.depth,
             self.shape.to_bits(),
             self.batch.map_or("full".into(), |b| b.to_string()),
@@ -130,10 +198,18 @@ pub struct Row {
     pub seed: Option<u64>,
     /// What ran.
     pub method: SweepMethod,
-    /// α.
+    /// α (NaN, `null` in JSON, for a method without one).
+    #[serde(with = "nan_as_null")]
     pub alpha: f64,
     /// Step rule (`dual_newton` for the exact limit).
     pub step_rule: String,
+    /// The potential of the run's geometry (as `ibias run` reports it; the exact limit's: `hyperbolic`, or
+    /// `depth` for D ≥ 3). Missing in journals written before it was recorded.
+    #[serde(default)]
+    pub potential: Option<PotentialKind>,
+    /// The final training loss of the run's datafit (absolute; least squares: `(1/n)‖Xw − y‖²`).
+    #[serde(with = "nan_as_null", default = "nan")]
+    pub risk: f64,
     /// Iterations.
     pub iterations: usize,
     /// Wall-clock seconds.
@@ -146,15 +222,36 @@ pub struct Row {
     pub l1_norm: f64,
     /// `‖w‖₂`.
     pub l2_norm: f64,
-    /// `‖w‖₁ − ‖w₁*‖₁` (absolute).
+    /// `‖w‖₁ − ‖w₁*‖₁` (absolute; least squares; NaN for a classification loss).
+    #[serde(with = "nan_as_null")]
     pub l1_gap_abs: f64,
-    /// `‖w‖₂ − ‖w₂*‖₂` (absolute).
+    /// `‖w‖₂ − ‖w₂*‖₂` (absolute; least squares; NaN for a classification loss).
+    #[serde(with = "nan_as_null")]
     pub l2_gap_abs: f64,
-    /// `‖w − w_exact(α)‖₂/‖w_exact(α)‖₂` (relative).
+    /// `‖w − w_exact(α)‖₂/‖w_exact(α)‖₂` (relative) against the method's exact limit on least squares (md,
+    /// reparam, bregman: the Bregman projection; gd: the minimum-ℓ2 interpolator; eg: the entropy's projection
+    /// from `α·1`); NaN where ibias knows no limit (a classification loss, sign-GD, …).
+    #[serde(with = "nan_as_null")]
     pub distance_to_exact_rel: f64,
+    /// `(γ* − γ(w))/γ*` (relative) on a classification loss: the margin `γ(w) = minᵢ yᵢ⟨xᵢ, w⟩/‖w‖` against the
+    /// maximum margin `γ*` in the norm of the method's theorem ([`crate::request::margin_norm`]); NaN otherwise.
+    #[serde(with = "nan_as_null", default = "nan")]
+    pub margin_gap_rel: f64,
     /// The run's final iterate, when the sweep records it ([`SweepOptions::record_w`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub w: Option<Vec<f64>>,
+}
+
+/// A sweep's step rule for `m` in variant `v` when none is given (the CLI's `ibias sweep`, Python's
+/// `ibias.sweep`, a spec without `[axes] eta` all take it): the front door's default ([`RunRequest::step_rule`])
+/// — `safe` for reparam, mini-batches, classification losses and registered methods — except that full-batch
+/// md on least squares takes `lbfgs`, which the front door picks on data with full row rank
+/// ([`RunRequest::step_rule_on`]; sweeps decide rules before the data are read).
+pub fn default_rule(m: SweepMethod, v: &Variant) -> StepRule {
+    match m {
+        SweepMethod::Md | SweepMethod::Bregman if v.batch.is_none() && !v.loss.is_classification() => StepRule::Lbfgs,
+        _ => RunRequest { loss: v.loss, batch: v.batch, ..RunRequest::new(m.name()) }.step_rule(),
+    }
 }
 
 /// Options of a sweep.
@@ -203,6 +300,52 @@ impl SweepOptions {
         Ok(())
     }
 
+    /// The run that `m` makes at `alpha` and step rule `eta` in variant `v` on `d` features: the front door's
+    /// request ([`RunRequest`]), so that a sweep row and `ibias run` / `ibias.run` agree field by field. Errors
+    /// name the spec's keys.
+    pub fn request(&self, m: SweepMethod, alpha: f64, eta: StepRule, v: &Variant, d: usize) -> Result<RunRequest> {
+        let mut r = RunRequest {
+            loss: v.loss,
+            eta: Some(eta),
+            tol: self.risk_tol,
+            max_iter: self.max_iter,
+            max_seconds: Some(self.max_seconds),
+            checkpoints: 0,
+            batch: v.batch,
+            seed: v.sgd_seed,
+            ..RunRequest::new(m.name())
+        };
+        match m {
+            SweepMethod::Bregman => {
+                return Err(Error::param("[axes] method", "bregman is an exact limit, not a run"));
+            }
+            SweepMethod::Md if v.depth != 2 => {
+                r.potential = Some(PotentialChoice::Kind(PotentialKind::Depth));
+                r.depth = Some(v.depth);
+                r.alpha = Some(alpha);
+            }
+            SweepMethod::Md if v.shape != 0.0 => {
+                let init = Init::shape(alpha, v.shape, d)?;
+                r.potential = Some(PotentialChoice::Hyperbolic(init.potential()));
+                r.w0 = Some(init.w0());
+            }
+            SweepMethod::Reparam => {
+                r.alpha = Some(alpha);
+                r.depth = (v.depth != 2).then_some(v.depth);
+                r.shape = (v.shape != 0.0).then_some(v.shape);
+            }
+            _ if v.depth != 2 || v.shape != 0.0 => {
+                return Err(Error::param(
+                    "[axes] depth",
+                    format!("depth and shape are swept for md and reparam, not {m}"),
+                ));
+            }
+            _ => r.alpha = r.takes_alpha().then_some(alpha),
+        }
+        r.validate().map_err(spec_key)?;
+        Ok(r)
+    }
+
     pub(crate) fn rule_label(&self, e: StepRule) -> String {
         if self.method == SweepMethod::Bregman { "dual_newton".into() } else { e.label() }
     }
@@ -231,6 +374,24 @@ impl SweepOptions {
             ),
         };
         text_hash(&what)
+    }
+}
+
+/// A request's error with the parameter named as a sweep spec's key (`eta` → `[axes] eta`).
+pub fn spec_key(e: Error) -> Error {
+    match e {
+        Error::Param { name, message } => {
+            let key = match name.as_str() {
+                "alpha" | "eta" | "depth" | "batch" | "loss" | "method" => format!("[axes] {name}"),
+                "shape/u0/v0" => "[axes] shape".into(),
+                "seed" => "[axes] sgd_seed".into(),
+                "tol" | "max_iter" | "max_seconds" => format!("[stop] {name}"),
+                "potential" | "flow" | "w0" => "[axes] method".into(),
+                _ => name,
+            };
+            Error::Param { name: key, message }
+        }
+        other => other,
     }
 }
 
@@ -274,19 +435,65 @@ impl Refs {
 }
 
 fn one(p: &Problem, refs: &Refs, seed: Option<u64>, alpha: f64, eta: StepRule, o: &SweepOptions) -> Result<Row> {
-    let (mut row, w) = one_variant(p, refs, seed, alpha, eta, o, &Variant::default())?;
+    let (mut row, w) = one_variant(p, Some(refs), seed, alpha, eta, o, &Variant::default())?;
     if o.record_w {
         row.w = Some(w);
     }
     Ok(row)
 }
 
-/// One run of a sweep in a variant (depth, shape, mini-batches; [`Variant::default`] is the sheet's setting):
-/// its row and final `w`. The exact limit is the Bregman projection of the variant's potential from its `w₀`
-/// (depth D: SPEC §9's depth-D potential; shape: the hyperbolic entropy with `c = 2u₀v₀` from `w₀`).
+/// The exact limit of the variant's least-squares run, where ibias knows it (SPEC §4, §9): the Bregman projection
+/// of the variant's potential from its `w₀` for md, reparam and bregman (depth D: the depth-D potential; shape:
+/// the hyperbolic entropy with `c = 2u₀v₀`), the minimum-ℓ2 interpolator for gd, the entropy's projection from
+/// `α·1` for eg.
+/// Returns the limit, its solver's iterations and seconds.
+fn least_squares_limit(p: &Problem, m: SweepMethod, alpha: f64, v: &Variant) -> Result<Option<(Vec<f64>, usize, f64)>> {
+    let d = p.d();
+    let project = |pot: &dyn Potential, w0: &[f64]| -> Result<Option<(Vec<f64>, usize, f64)>> {
+        let s = bregman_projection(p, pot, w0, BregmanOptions::default())?;
+        Ok(Some((s.w, s.certificate.iterations.unwrap_or(0), s.wall_seconds)))
+    };
+    match m {
+        SweepMethod::Md | SweepMethod::Reparam | SweepMethod::Bregman => {
+            if v.depth != 2 {
+                project(&DepthD::new(v.depth, alpha)?, &vec![0.0; d])
+            } else if v.shape != 0.0 {
+                let init = Init::shape(alpha, v.shape, d)?;
+                project(&init.potential(), &init.w0())
+            } else {
+                // The sheet's setting keeps the uniform potential (the same bits as a plain `ibias sweep`).
+                project(&Hyperbolic::uniform(alpha, d)?, &vec![0.0; d])
+            }
+        }
+        SweepMethod::Run("gd") => {
+            let s = min_l2(p)?;
+            Ok(Some((s.w, 0, s.wall_seconds)))
+        }
+        SweepMethod::Run("eg") => project(&NegEntropy, &vec![alpha; d]),
+        SweepMethod::Run(_) => Ok(None),
+    }
+}
+
+/// `(γ* − γ(w))/γ*` in the norm of the method's theorem (NaN where no theorem names a norm).
+fn margin_gap(p: &Problem, m: SweepMethod, w: &[f64]) -> Result<f64> {
+    let Some(norm) = crate::request::margin_norm(m.name()) else { return Ok(f64::NAN) };
+    let norm = MarginNorm::parse(norm, None)?;
+    let best = max_margin(p, norm)?.margin;
+    let mut xw = vec![0.0; p.n()];
+    p.x().mul_vec(w, &mut xw);
+    let nw = norm.norm(w);
+    let gamma =
+        if nw > 0.0 { xw.iter().zip(p.y()).map(|(a, y)| a * y).fold(f64::INFINITY, f64::min) / nw } else { 0.0 };
+    Ok((best - gamma) / best)
+}
+
+/// One run of a sweep in a variant (depth, shape, mini-batches, loss; [`Variant::default`] is the sheet's
+/// setting): its row and final `w`. Every run but the exact limit goes through the front door
+/// ([`SweepOptions::request`]); `refs` (the least-squares reference norms) may be `None` for a classification
+/// loss.
 pub(crate) fn one_variant(
     p: &Problem,
-    refs: &Refs,
+    refs: Option<&Refs>,
     seed: Option<u64>,
     alpha: f64,
     eta: StepRule,
@@ -295,41 +502,28 @@ pub(crate) fn one_variant(
 ) -> Result<(Row, Vec<f64>)> {
     let v = v.normalized(o.method);
     v.validate()?;
-    let d = p.d();
-    let init =
-        if v.shape != 0.0 { Init::shape(alpha, v.shape, d)? } else { Init::uniform(alpha, d)? }.depth(v.depth)?;
-    // The sheet's setting keeps the uniform potential (the same bits as a plain `ibias sweep`).
-    let (pot, w0): (Box<dyn Potential>, Vec<f64>) = if v.depth != 2 {
-        (Box::new(DepthD::new(v.depth, alpha)?), vec![0.0; d])
-    } else if v.shape != 0.0 {
-        (Box::new(init.potential()), init.w0())
-    } else {
-        (Box::new(Hyperbolic::uniform(alpha, d)?), vec![0.0; d])
-    };
-    let exact = bregman_projection(p, pot.as_ref(), &w0, BregmanOptions::default())?;
-    let (w, it, secs, reason) = match o.method {
-        SweepMethod::Bregman => (exact.w.clone(), exact.certificate.iterations.unwrap_or(0), exact.wall_seconds, None),
-        SweepMethod::Md | SweepMethod::Reparam => {
-            let cfg = RunConfig::new(eta)
-                .checkpoints(0)
-                .stop(StopRule::default().risk_tol(o.risk_tol).max_iter(o.max_iter).max_seconds(Some(o.max_seconds)));
-            let r = match (o.method, v.batch) {
-                (SweepMethod::Md, None) => run_md(p, pot.as_ref(), &w0, &cfg)?,
-                (_, None) => run_reparam(p, &init, &cfg)?,
-                (m, Some(b)) => {
-                    let opts = SgdOptions { batch: b, seed: v.sgd_seed, ..SgdOptions::default() };
-                    let kind = if m == SweepMethod::Md {
-                        SgdKind::Md(pot.as_ref(), w0.clone())
-                    } else {
-                        SgdKind::Reparam(&init)
-                    };
-                    run_sgd(p, &kind, &opts, &cfg)?
-                }
-            };
-            (r.w, r.iterations, r.wall_seconds, Some(r.stop_reason))
+    let classification = v.loss.is_classification();
+    let exact = if classification { None } else { least_squares_limit(p, o.method, alpha, &v)? };
+    let (w, it, secs, reason, potential, risk) = match (o.method, &exact) {
+        (SweepMethod::Bregman, Some((e, it, secs))) => {
+            let pot = if v.depth != 2 { PotentialKind::Depth } else { PotentialKind::Hyperbolic };
+            (e.clone(), *it, *secs, None, Some(pot), p.risk(e))
+        }
+        (SweepMethod::Bregman, None) => {
+            return Err(Error::param("[axes] method", "bregman is the least-squares limit (no classification loss)"));
+        }
+        (m, _) => {
+            let r = o.request(m, alpha, eta, &v, p.d())?.run(p)?;
+            (r.w, r.iterations, r.wall_seconds, Some(r.stop_reason), Some(r.potential), r.risk)
         }
     };
     let (l1, l2) = (norm1(&w), norm2(&w));
+    let (l1_gap, l2_gap) = match refs {
+        Some(r) if !classification => (l1 - r.l1, l2 - r.l2),
+        _ => (f64::NAN, f64::NAN),
+    };
+    let distance = exact.as_ref().map_or(f64::NAN, |(e, ..)| dist2(&w, e) / norm2(e).max(f64::MIN_POSITIVE));
+    let margin_gap_rel = if classification { margin_gap(p, o.method, &w)? } else { f64::NAN };
     let row = Row {
         run_id: o.variant_run_id(p.data_hash(), alpha, eta, &v),
         data_hash: p.data_hash().to_string(),
@@ -337,15 +531,18 @@ pub(crate) fn one_variant(
         method: o.method,
         alpha,
         step_rule: o.rule_label(eta),
+        potential,
+        risk,
         iterations: it,
         wall_seconds: secs,
         converged: reason.is_none_or(|r| r.converged()),
         stop_reason: reason,
         l1_norm: l1,
         l2_norm: l2,
-        l1_gap_abs: l1 - refs.l1,
-        l2_gap_abs: l2 - refs.l2,
-        distance_to_exact_rel: dist2(&w, &exact.w) / exact.l2_norm.max(f64::MIN_POSITIVE),
+        l1_gap_abs: l1_gap,
+        l2_gap_abs: l2_gap,
+        distance_to_exact_rel: distance,
+        margin_gap_rel,
         w: None,
     };
     Ok((row, w))

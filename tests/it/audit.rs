@@ -122,3 +122,61 @@ fn the_memory_budget_honours_ulimit() {
     assert!(err.contains("refused") && err.contains("976.6 MiB"), "{err}");
     assert!(!dir.path("x.csv").exists());
 }
+
+/// A diverging step names a safe one for the method that ran: sign-GD's (in `‖·‖∞`) and normalised GD's, not
+/// GD's; rerun with the suggested step, the run does not diverge.
+#[test]
+fn a_divergence_suggests_the_methods_own_safe_step() {
+    use ibias::request::RunRequest;
+    let p = crate::helpers::ex2(0);
+    {
+        let (method, eta) = ("sign_gd", 0.01);
+        let req = |e: f64| RunRequest {
+            eta: Some(ibias::dynamics::StepRule::Fixed(e)),
+            tol: 0.0,
+            max_iter: 300,
+            ..RunRequest::new(method)
+        };
+        let err = req(eta).run(&p).unwrap_err().to_string();
+        let Some(safe) =
+            err.split("η ≤ ").nth(1).and_then(|s| s.split(';').next()).and_then(|s| s.trim().parse::<f64>().ok())
+        else {
+            panic!("{method}: no safe step in {err}")
+        };
+        assert!(safe < eta, "{method}: suggested η ≤ {safe} is not below the diverging {eta}");
+        let r = req(safe).run(&p).unwrap_or_else(|e| panic!("{method} at the suggested η = {safe}: {e}"));
+        assert!(r.risk <= r.risk_at_zero, "{method}: risk rose from {} to {}", r.risk_at_zero, r.risk);
+    }
+    // Normalised GD's step has a fixed length: a large η oscillates without exploding. The run says that it
+    // ended above its start and names the method's own safe step, which then descends.
+    let req = |e: f64| RunRequest {
+        eta: Some(ibias::dynamics::StepRule::Fixed(e)),
+        tol: 0.0,
+        max_iter: 300,
+        ..RunRequest::new("normalized_gd")
+    };
+    let r = req(50.0).run(&p).unwrap();
+    let note = r.notes.iter().find(|n| n.contains("ended above its start")).expect("a note on the rising loss");
+    let safe: f64 = note.split("η ≤ ").nth(1).unwrap().trim().parse().unwrap();
+    assert!(safe < 50.0, "{note}");
+    let r = req(safe).run(&p).unwrap();
+    assert!(r.risk < r.risk_at_zero && !r.notes.iter().any(|n| n.contains("ended above")), "{:?}", r.notes);
+}
+
+/// Mirror descent's default step rule is decided once, with the data: `lbfgs` where X has full row rank, `auto`
+/// where it does not (the rule needs rank X = n), whichever door builds the request.
+#[test]
+fn the_default_step_rule_of_md_is_decided_with_the_data() {
+    use ibias::dynamics::StepRule;
+    use ibias::request::RunRequest;
+    let full = crate::helpers::ex2(0);
+    let r = RunRequest { max_iter: 50, ..RunRequest::new("md") }.run(&full).unwrap();
+    assert_eq!(r.step_rule, Some(StepRule::Lbfgs));
+    // Two equal rows: rank 1 < n = 2.
+    let deficient = crate::helpers::problem(2, 3, |_, j| (j + 1) as f64, vec![1.0, 1.0]);
+    let r = RunRequest { max_iter: 50, ..RunRequest::new("md") }.run(&deficient).unwrap();
+    assert_eq!(r.step_rule, Some(StepRule::Auto));
+    // An explicit rule is kept as given.
+    let r = RunRequest { eta: Some(StepRule::Auto), max_iter: 50, ..RunRequest::new("md") }.run(&full).unwrap();
+    assert_eq!(r.step_rule, Some(StepRule::Auto));
+}

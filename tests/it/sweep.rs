@@ -451,3 +451,71 @@ fn depth_shape_and_batch_axes_reach_their_own_limits() {
         .to_string();
     assert!(e.contains("exceeds the n = 40"), "{e}");
 }
+
+/// The sweep-spec door takes any method of `ibias run` and a loss axis, and builds each run through the front
+/// door: a row equals `RunRequest::run` bit for bit, methods without α have none (`null`), and a classification
+/// row measures its margin against the maximum margin in its method's norm.
+#[test]
+fn specs_sweep_registered_methods_and_losses_through_the_front_door() {
+    use ibias::datafit::LossKind;
+    use ibias::exact::max_margin::{MarginNorm, max_margin};
+    use ibias::request::RunRequest;
+    use ibias::study::spec::{Plan, SweepSpec, merge, run_shard, to_jsonl};
+    let tmp = Tmp::new("spec-door");
+    let csv = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/separable.csv");
+    let text = format!(
+        "[problem]\ndata = [\"{csv}\"]\n\n[axes]\nmethod = [\"gd\", \"sign_gd\", \"normalized_gd\", \"reparam\"]\n\
+         alpha = [0.1, 1.0]\neta = [\"0.1\"]\nloss = [\"logistic\", \"exponential\"]\n\n[stop]\ntol = 0.0\n\
+         max_iter = 3000\n\n[record]\nw = true\n"
+    );
+    let plan = Plan::new(&SweepSpec::from_toml(&text).unwrap(), tmp.path("").as_path()).unwrap();
+    // Methods without α are planned once per loss; reparam at both α.
+    assert_eq!(plan.runs.len(), 2 * (3 + 2));
+    run_shard(&plan, 0, 1, &tmp.path("out"), &quiet).unwrap();
+    let rows = merge(&plan, &tmp.path("out")).unwrap();
+    let p = ibias::problem::csv::load_csv(std::path::Path::new(csv)).unwrap();
+    for r in &rows {
+        let m = r.row.method.name();
+        let req = RunRequest {
+            loss: r.variant.loss,
+            alpha: (m == "reparam").then_some(r.row.alpha),
+            eta: Some(StepRule::Fixed(0.1)),
+            tol: 0.0,
+            max_iter: 3000,
+            checkpoints: 0,
+            ..RunRequest::new(m)
+        };
+        let direct = req.run(&p).unwrap();
+        assert_eq!(r.w.as_ref().unwrap(), &direct.w, "{m} {}: the row and the front door differ", r.variant.loss);
+        assert_eq!(r.row.step_rule, "0.1");
+        assert_eq!(r.row.risk, direct.risk);
+        assert_eq!(r.row.alpha.is_nan(), m != "reparam", "{m}");
+        // The margin gap in the method's norm, recomputed here.
+        let norm = ibias::request::margin_norm(m).unwrap();
+        let best = max_margin(&p, MarginNorm::parse(norm, None).unwrap()).unwrap().margin;
+        let nw = MarginNorm::parse(norm, None).unwrap().norm(&direct.w);
+        let gamma = (0..p.n())
+            .map(|i| p.y()[i] * (0..p.d()).map(|j| p.x().get(i, j) * direct.w[j]).sum::<f64>())
+            .fold(f64::INFINITY, f64::min)
+            / nw;
+        assert!(((best - gamma) / best - r.row.margin_gap_rel).abs() <= 1e-9, "{m}: {r:?}");
+        assert!(r.row.l1_gap_abs.is_nan() && r.row.distance_to_exact_rel.is_nan());
+    }
+    // Normalised GD reaches the ℓ2 max-margin direction far sooner than GD at the same step and iterations.
+    let gap = |m: &str| {
+        rows.iter()
+            .find(|r| r.row.method.name() == m && r.variant.loss == LossKind::Exponential)
+            .unwrap()
+            .row
+            .margin_gap_rel
+    };
+    assert!(gap("normalized_gd") < gap("gd"), "{} vs {}", gap("normalized_gd"), gap("gd"));
+    // α is `null` in JSON for a method without one; a classification loss with bregman is refused by key.
+    assert!(to_jsonl(&rows).lines().any(|l| l.contains("\"alpha\":null") && l.contains("\"method\":\"sign_gd\"")));
+    let bad = text.replace("\"reparam\"]", "\"bregman\"]");
+    let e = match SweepSpec::from_toml(&bad).and_then(|s| Plan::new(&s, tmp.path("").as_path())) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("bregman with a classification loss was planned"),
+    };
+    assert!(e.contains("[axes] method") && e.contains("bregman"), "{e}");
+}
