@@ -91,8 +91,8 @@ impl<'de> Deserialize<'de> for SweepMethod {
     }
 }
 
-/// Values that a run may lack (no known limit, no reference, no α) (no known limit, no reference) are NaN in memory, `null` in JSON journals and an
-/// empty cell in tables.
+/// Values that a run may lack (no known limit, no reference, no α) are NaN in memory, `null` in JSON journals
+/// and an empty cell in tables.
 pub(crate) mod nan_as_null {
     use serde::{Deserialize, Deserializer, Serializer};
     /// NaN as `null`.
