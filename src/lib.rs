@@ -47,5 +47,6 @@ pub mod problem;
 pub mod report;
 pub mod request;
 pub mod study;
+pub mod sweep;
 
 pub use error::{Error, Result};

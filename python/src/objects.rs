@@ -803,22 +803,21 @@ pub fn sweep(
     progress: Option<Py<PyAny>>,
     record_w: bool,
 ) -> PyResult<Py<PyAny>> {
-    let method: ibias::study::sweep::SweepMethod = method.parse().map_err(value_err)?;
+    let method: ibias::sweep::SweepMethod = method.parse().map_err(value_err)?;
     // No etas: the library's default for the method (the CLI's `ibias sweep` and specs take the same).
     let etas: Vec<StepRule> = match etas {
         Some(e) => e.iter().map(|s| s.parse::<StepRule>()).collect::<Result<_, _>>().map_err(value_err)?,
-        None => vec![ibias::study::sweep::default_rule(method, &ibias::study::sweep::Variant::default())],
+        None => vec![ibias::sweep::default_rule(method, &ibias::sweep::Variant::default())],
     };
     let probs: Vec<(Option<u64>, ibias::problem::Problem)> =
         problems.iter().map(|(s, p)| (*s, (*p.inner).clone())).collect();
-    let o = ibias::study::sweep::SweepOptions { method, alphas, etas, risk_tol: tol, max_iter, max_seconds, record_w };
+    let o = ibias::sweep::SweepOptions { method, alphas, etas, risk_tol: tol, max_iter, max_seconds, record_w };
     let rows = call::run_with_progress(py, progress, move |cb| {
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads.unwrap_or(0))
             .build()
             .map_err(|e| ibias::Error::param("threads", e.to_string()))?;
-        pool.install(|| ibias::study::sweep::run(&probs, &o, journal.as_deref().map(std::path::Path::new), cb))
-            .map(|r| r.0)
+        pool.install(|| ibias::sweep::run(&probs, &o, journal.as_deref().map(std::path::Path::new), cb)).map(|r| r.0)
     })?;
     let v = serde_json::to_value(&rows).unwrap_or_default();
     let cols = PyDict::new(py);
@@ -855,7 +854,7 @@ pub fn sweep(
 /// `LO:HI:K` (log-spaced, end points exact) or a comma-separated list, parsed as every door parses it.
 #[pyfunction]
 pub fn parse_alphas(s: &str) -> PyResult<Vec<f64>> {
-    ibias::study::sweep::parse_alphas(s).map_err(call::to_py)
+    ibias::sweep::parse_alphas(s).map_err(call::to_py)
 }
 
 /// A seeded dataset: a preset (`ex2`, `ex3`, `woodworth`) or n, d, sparsity, entries, noise. Returns (X, y, w*).
@@ -971,8 +970,8 @@ pub fn set_max_memory(bytes: u64) {
 // ---------------------------------------------------------------------------------------------------------
 // Sweep specifications (Slurm-style shards)
 
-fn plan(path: &str) -> ibias::Result<ibias::study::spec::Plan> {
-    ibias::study::spec::Plan::from_file(std::path::Path::new(path))
+fn plan(path: &str) -> ibias::Result<ibias::sweep::Plan> {
+    ibias::sweep::Plan::from_file(std::path::Path::new(path))
 }
 
 /// A spec file's plan: hash, datasets, runs (id, problem, method, α, step rule, estimated seconds), estimates.
@@ -1007,14 +1006,14 @@ pub fn spec_run(
     let rep = call::run_with_progress(py, progress, move |cb| {
         let (k, n) = match shard {
             Some(s) => s,
-            None => ibias::study::spec::slurm_shard()?.unwrap_or((0, 1)),
+            None => ibias::sweep::slurm_shard()?.unwrap_or((0, 1)),
         };
         let p = plan(&path)?;
         let pool = rayon::ThreadPoolBuilder::new()
             .num_threads(threads.unwrap_or(0))
             .build()
             .map_err(|e| ibias::Error::param("threads", e.to_string()))?;
-        pool.install(|| ibias::study::spec::run_shard(&p, k, n, std::path::Path::new(&out), cb))
+        pool.install(|| ibias::sweep::run_shard(&p, k, n, std::path::Path::new(&out), cb))
     })?;
     json_obj(py, &serde_json::to_value(&rep).unwrap_or_default())
 }
@@ -1028,9 +1027,9 @@ pub fn spec_status(py: Python<'_>, out: String, tasks: Option<usize>) -> PyResul
         let p = plan(&dir.join("spec.toml").to_string_lossy())?;
         let n = match tasks {
             Some(n) => n,
-            None => ibias::study::spec::shard_count(dir)?.unwrap_or(1),
+            None => ibias::sweep::shard_count(dir)?.unwrap_or(1),
         };
-        ibias::study::spec::status(&p, dir, n)
+        ibias::sweep::status(&p, dir, n)
     })?;
     json_obj(py, &serde_json::to_value(&st).unwrap_or_default())
 }
@@ -1041,9 +1040,9 @@ pub fn spec_merge(py: Python<'_>, out: String) -> PyResult<Py<PyAny>> {
     let (t, ws) = call::run(py, move || {
         let dir = std::path::Path::new(&out);
         let p = plan(&dir.join("spec.toml").to_string_lossy())?;
-        let rows = ibias::study::spec::merge(&p, dir)?;
+        let rows = ibias::sweep::merge(&p, dir)?;
         let ws: Vec<Option<Vec<f64>>> = rows.iter().map(|r| r.w.clone()).collect();
-        Ok((ibias::study::spec::to_table(&rows), ws))
+        Ok((ibias::sweep::to_table(&rows), ws))
     })?;
     let cols = PyDict::new(py);
     for (j, c) in t.columns.iter().enumerate() {

@@ -1,7 +1,7 @@
 //! `ibias sweep plan|run|sbatch|status|merge`: sweeps from a specification file, sharded for Slurm job arrays.
 
 use super::{args, out};
-use ibias::study::spec::{self, Plan};
+use ibias::sweep::{self, Plan};
 use ibias::{Error, Result};
 use std::path::{Path, PathBuf};
 
@@ -41,7 +41,7 @@ pub fn plan(a: PlanArgs) -> Result<i32> {
         struct Out<'a> {
             spec_hash: &'a str,
             problems: usize,
-            runs: &'a [spec::PlannedRun],
+            runs: &'a [sweep::PlannedRun],
             estimated_seconds_total: f64,
             estimated_memory_bytes: f64,
         }
@@ -112,10 +112,10 @@ pub struct RunArgs {
 pub fn run(a: RunArgs) -> Result<i32> {
     let (k, n) = match a.shard {
         Some(s) => s,
-        None => spec::slurm_shard()?.unwrap_or((0, 1)),
+        None => sweep::slurm_shard()?.unwrap_or((0, 1)),
     };
     let p = load(&a.spec)?;
-    let threads = a.threads.or(spec::env_usize("SLURM_CPUS_PER_TASK")?).unwrap_or(0);
+    let threads = a.threads.or(sweep::env_usize("SLURM_CPUS_PER_TASK")?).unwrap_or(0);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
@@ -123,7 +123,7 @@ pub fn run(a: RunArgs) -> Result<i32> {
     let bar = out::Bar::new(a.quiet);
     let cb = bar.callback();
     let t = std::time::Instant::now();
-    let rep = pool.install(|| spec::run_shard(&p, k, n, &a.out, &cb));
+    let rep = pool.install(|| sweep::run_shard(&p, k, n, &a.out, &cb));
     bar.finish();
     let rep = rep?;
     out::line(format!(
@@ -141,7 +141,7 @@ pub fn run(a: RunArgs) -> Result<i32> {
             "{} of the shard's runs failed (their errors are in {}; `ibias sweep status {}` lists them); the \
              others are in the journal, and rerunning the shard retries only the failed ones",
             rep.failed,
-            spec::failures_path(&a.out, k, n).display(),
+            sweep::failures_path(&a.out, k, n).display(),
             a.out.display()
         )));
     }
@@ -236,7 +236,7 @@ pub fn sbatch(a: SbatchArgs) -> Result<i32> {
         return Err(Error::param("--cpus-per-task", "must be ≥ 1"));
     }
     let p = load(&a.spec)?; // validates the spec and resolves its data now, not on the cluster
-    spec::prepare_folder(&p, &a.out)?; // the spec copied in: `ibias sweep status DIR` works before any task ran
+    sweep::prepare_folder(&p, &a.out)?; // the spec copied in: `ibias sweep status DIR` works before any task ran
     std::fs::create_dir_all(a.out.join("logs")).map_err(|e| Error::io(&a.out, e))?;
     let out_dir = std::fs::canonicalize(&a.out).map_err(|e| Error::io(&a.out, e))?;
     let spec_abs = std::fs::canonicalize(&a.spec).map_err(|e| Error::io(&a.spec, e))?;
@@ -289,8 +289,8 @@ pub struct StatusArgs {
 
 pub fn status(a: StatusArgs) -> Result<i32> {
     let p = load(&a.dir.join("spec.toml"))?;
-    let n = a.tasks.or(spec::shard_count(&a.dir)?).unwrap_or(1);
-    let st = spec::status(&p, &a.dir, n)?;
+    let n = a.tasks.or(sweep::shard_count(&a.dir)?).unwrap_or(1);
+    let st = sweep::status(&p, &a.dir, n)?;
     out::line(format!(
         "{:>6} {:>8} {:>8} {:>8} {:>8}  {}",
         "shard", "planned", "done", "failing", "missing", "last error"
@@ -336,10 +336,10 @@ pub struct MergeArgs {
 
 pub fn merge(a: MergeArgs) -> Result<i32> {
     let p = load(&a.dir.join("spec.toml"))?;
-    let (rows, dups) = spec::merge_counted(&p, &a.dir)?;
+    let (rows, dups) = sweep::merge_counted(&p, &a.dir)?;
     let text = match a.output.extension().and_then(|e| e.to_str()) {
-        Some("csv") => spec::to_csv(&rows),
-        Some("jsonl") => spec::to_jsonl(&rows),
+        Some("csv") => sweep::to_csv(&rows),
+        Some("jsonl") => sweep::to_jsonl(&rows),
         _ => return Err(Error::param("-o", format!("{}: the output must end in .csv or .jsonl", a.output.display()))),
     };
     ibias::io::write_atomic(&a.output, text.as_bytes())?;

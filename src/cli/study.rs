@@ -99,9 +99,9 @@ pub fn report(a: &ReportArgs) -> Result<i32> {
     let t = std::time::Instant::now();
     if let Some(from) = &a.from {
         ibias::io::check_output_dir(&a.out)?;
-        let rows = ibias::study::merged::read(from)?;
+        let rows = ibias::sweep::section::read(from)?;
         let name = from.file_name().map_or_else(|| from.display().to_string(), |s| s.to_string_lossy().into_owned());
-        let section = ibias::study::merged::section(&rows, &name, a.target)?;
+        let section = ibias::sweep::section::section(&rows, &name, a.target)?;
         let source = ibias::report::Source::Merged { file: from, rows: rows.len() };
         let page = ibias::report::write(&a.out, &Config::default(), &[section], &source)?;
         out::line(format!(

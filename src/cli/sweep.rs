@@ -3,7 +3,7 @@
 
 use super::{NOT_CONVERGED, args, out};
 use ibias::dynamics::StepRule;
-use ibias::study::sweep::{self, SweepMethod, SweepOptions};
+use ibias::sweep::{self, SweepMethod, SweepOptions};
 use ibias::{Error, Result};
 use std::path::PathBuf;
 

@@ -5,3 +5,4 @@
 pub mod fastmath;
 pub mod linalg;
 pub mod par;
+pub mod stats;

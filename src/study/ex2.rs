@@ -1,7 +1,7 @@
 //! Exercise 2: (2.1) discrete GD on `z = (u, v)` vs discrete mirror descent (3) at several η, and (2.2)
 //! the α sweep from 1e-10 to 1e3 against the exact Bregman projections, `w₁*` and `w₂*`.
 
-use super::{Column, Figure, Fmt, Section, Series, Study, Table, Validate, count_in, in_range, loglog_slope};
+use super::{Column, Figure, Fmt, Section, Series, Study, Table, Validate, count_in, in_range};
 use crate::control::{Progress, ProgressFn};
 use crate::dynamics::flow::md_flow;
 use crate::dynamics::ode::OdeOptions;
@@ -9,6 +9,7 @@ use crate::dynamics::{Checkpoint, RunConfig, StepRule, StopRule, run_md, run_rep
 use crate::exact::bregman::{BregmanOptions, bregman_projection};
 use crate::exact::{Solution, basis_pursuit, min_l2};
 use crate::kernels::linalg::{dist2, logspace, norm1, norm2};
+use crate::kernels::stats::loglog_slope;
 use crate::potential::Hyperbolic;
 use crate::problem::Problem;
 use crate::problem::generate::GenSpec;

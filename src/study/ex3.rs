@@ -6,13 +6,14 @@
 //! of its segments; on the ridge path the minimum over λ refined by golden-section search; on the
 //! optimisation paths every iterate counts.
 
-use super::{Cell, Column, Figure, Fmt, Section, Series, Study, Table, Validate, count_in, in_range, median};
+use super::{Cell, Column, Figure, Fmt, Section, Series, Study, Table, Validate, count_in, in_range};
 use crate::Result;
 use crate::control::{Progress, ProgressFn};
 use crate::dynamics::{RunConfig, StopRule, run_eg, run_gd, run_md};
 use crate::exact::lasso::lasso_path;
 use crate::exact::min_l2;
 use crate::exact::ridge::{RidgeSvd, default_ridge_grid};
+use crate::kernels::stats::median;
 use crate::potential::Hyperbolic;
 use crate::problem::Problem;
 use crate::problem::generate::GenSpec;

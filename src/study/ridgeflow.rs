@@ -4,11 +4,12 @@
 //! (spectral filters through one SVD, no iteration); the study measures the worst ratio on random problems and
 //! on a constructed one where the bound is attained.
 
-use super::{Column, Figure, Fmt, Section, Series, Study, Table, Validate, count_in, in_range, median, quantile};
+use super::{Column, Figure, Fmt, Section, Series, Study, Table, Validate, count_in, in_range};
 use crate::Result;
 use crate::control::{Progress, ProgressFn};
 use crate::exact::spectral_risk::{SpectralRisk, ali_constant};
 use crate::kernels::linalg::{Dense, logspace};
+use crate::kernels::stats::{median, quantile};
 use crate::problem::Problem;
 use crate::problem::generate::{Entries, GenSpec};
 use rayon::prelude::*;

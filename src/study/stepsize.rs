@@ -5,9 +5,7 @@
 //! recovery error, and the smallest effective scale `a_∞/α`; and, at one large η, the effective scale per
 //! coordinate for GD and SGD against the coordinate's curvature `(XᵀX)ᵢᵢ/n`.
 
-use super::{
-    Column, Figure, Fmt, Section, Series, Study, Table, Validate, count_in, in_range, median, non_empty, quantile,
-};
+use super::{Column, Figure, Fmt, Section, Series, Study, Table, Validate, count_in, in_range, non_empty};
 use crate::Result;
 use crate::control::{Progress, ProgressFn};
 use crate::dynamics::sgd::{SgdKind, SgdOptions, run_sgd};
@@ -15,6 +13,7 @@ use crate::dynamics::{Init, RunConfig, RunResult, StopRule, run_reparam};
 use crate::exact::basis_pursuit;
 use crate::exact::finite_step::step_effect;
 use crate::kernels::linalg::{dist2, norm1, norm2};
+use crate::kernels::stats::{median, quantile};
 use crate::problem::Problem;
 use crate::problem::generate::GenSpec;
 use rayon::prelude::*;

@@ -195,7 +195,7 @@ fn render(cfg: &TimeAvgConfig, rows: &[AvgRow]) -> Section {
             r.identity_rel.into(),
         ]);
     }
-    let med = |f: fn(&AvgRow) -> f64| super::median(&rows.iter().map(f).collect::<Vec<_>>());
+    let med = |f: fn(&AvgRow) -> f64| crate::kernels::stats::median(&rows.iter().map(f).collect::<Vec<_>>());
     let max_id = rows.iter().map(|r| r.identity_rel).fold(0.0, f64::max);
     let better = rows.iter().filter(|r| r.avg_distance_rel < r.iterate_distance_rel).count();
     let answers = vec![

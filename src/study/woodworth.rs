@@ -5,14 +5,13 @@
 //! interpolator reaches it. Every point over several seeds: median and 10–90% band. The limits are exact
 //! Bregman projections (dual Newton, warm-started along α), never unconverged runs.
 
-use super::{
-    Cell, Column, Figure, Fmt, Section, Series, Study, Table, Validate, count_in, in_range, median, non_empty, quantile,
-};
+use super::{Cell, Column, Figure, Fmt, Section, Series, Study, Table, Validate, count_in, in_range, non_empty};
 use crate::Result;
 use crate::control::{Progress, ProgressFn};
 use crate::exact::bregman::{BregmanOptions, bregman_dual_newton};
 use crate::exact::{basis_pursuit, min_l2};
 use crate::kernels::linalg::{Dense, dist2, logspace, norm1, norm2};
+use crate::kernels::stats::{median, quantile};
 use crate::potential::Hyperbolic;
 use crate::problem::Problem;
 use crate::problem::generate::{Entries, GenSpec};

@@ -146,7 +146,7 @@ fn discrete_reparam_and_md_agree_to_first_order_in_eta() {
     let base = 0.2 / p.smoothness();
     let etas: Vec<f64> = (0..5).map(|k| base / 2f64.powi(k)).collect();
     let gaps: Vec<f64> = etas.iter().map(|&e| discrete_gap(&p, 0.3, e, 40.0 * base)).collect();
-    let slope = ibias::study::loglog_slope(&etas, &gaps);
+    let slope = ibias::kernels::stats::loglog_slope(&etas, &gaps);
     assert!((0.8..=1.2).contains(&slope), "log-log slope {slope} (gaps {gaps:?})");
 }
 

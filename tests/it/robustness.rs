@@ -15,7 +15,7 @@ use ibias::potential::Hyperbolic;
 use ibias::problem::Problem;
 use ibias::problem::csv::parse_csv;
 use ibias::study::Config;
-use ibias::study::sweep::{SweepMethod, SweepOptions, run as sweep};
+use ibias::sweep::{SweepMethod, SweepOptions, run as sweep};
 use proptest::prelude::*;
 
 fn csv_like() -> impl Strategy<Value = String> {
@@ -81,7 +81,7 @@ proptest! {
         std::fs::create_dir_all(&dir).unwrap();
         let j = dir.join("j.jsonl");
         std::fs::write(&j, &bytes).unwrap();
-        let _ = ibias::study::journal::read::<ibias::study::sweep::Row>(&j, None, |r| &r.run_id);
+        let _ = ibias::sweep::journal::read::<ibias::sweep::Row>(&j, None, |r| &r.run_id);
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! The TOML schema of sweep specifications, `docs/sweep-spec.md`, is generated from the types themselves
-//! (`src/study/spec.rs`: each section's struct, its fields, their types, defaults and doc comments). This test
+//! (`src/sweep/spec.rs`: each section's struct, its fields, their types, defaults and doc comments). This test
 //! regenerates it and fails if the committed file differs; `IBIAS_BLESS=1 cargo test --release schema` writes
 //! it. Every documented key is also checked to be accepted by the parser, and an unknown key refused.
 
@@ -85,11 +85,11 @@ fn toml_type(ty: &str) -> String {
 
 fn generate() -> String {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let src = std::fs::read_to_string(root.join("src/study/spec.rs")).unwrap();
-    let stop = ibias::study::spec::StopSpec::default();
+    let src = std::fs::read_to_string(root.join("src/sweep/spec.rs")).unwrap();
+    let stop = ibias::sweep::StopSpec::default();
     let mut md = String::from(
         "# Sweep specifications: the TOML schema\n\n\
-         <!-- Generated from the types in src/study/spec.rs by tests/it/schema.rs; do not edit by hand:\n     \
+         <!-- Generated from the types in src/sweep/spec.rs by tests/it/schema.rs; do not edit by hand:\n     \
          IBIAS_BLESS=1 cargo test --release schema -->\n\n\
          A sweep specification is a TOML file read by `ibias sweep plan|run|sbatch SPEC` and by Python's\n\
          `ibias.sweep_plan/sweep_run`. Unknown keys and empty axes are errors that name the key; relative paths\n\
@@ -130,14 +130,14 @@ fn the_spec_schema_is_generated_from_the_types() {
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
     assert!(
         committed == now,
-        "docs/sweep-spec.md is out of date with src/study/spec.rs: IBIAS_BLESS=1 cargo test --release schema"
+        "docs/sweep-spec.md is out of date with src/sweep/spec.rs: IBIAS_BLESS=1 cargo test --release schema"
     );
     // The types hold what the parser takes: each section's keys are accepted, an unknown one refused.
     let base = "[problem]\npreset = \"ex2\"\nseeds = [0]\n[axes]\nmethod = [\"bregman\"]\nalpha = [1.0]\n";
-    ibias::study::spec::SweepSpec::from_toml(base).unwrap();
+    ibias::sweep::SweepSpec::from_toml(base).unwrap();
     for (table, extra) in [("[stop]", "tol = 1e-20\nmax_iter = 5\nmax_seconds = 9.0\n"), ("[record]", "w = true\n")] {
-        ibias::study::spec::SweepSpec::from_toml(&format!("{base}{table}\n{extra}")).unwrap();
-        let e = ibias::study::spec::SweepSpec::from_toml(&format!("{base}{table}\nnot_a_key = 1\n")).unwrap_err();
+        ibias::sweep::SweepSpec::from_toml(&format!("{base}{table}\n{extra}")).unwrap();
+        let e = ibias::sweep::SweepSpec::from_toml(&format!("{base}{table}\nnot_a_key = 1\n")).unwrap_err();
         assert!(e.to_string().contains("not_a_key"), "{e}");
     }
     let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();

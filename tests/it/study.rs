@@ -216,7 +216,7 @@ fn stepsize_study_thresholds_and_rows() {
     let med = |f: f64| {
         let v: Vec<f64> =
             r.rows.iter().filter(|x| x.batch == 1 && x.fraction == f).filter_map(|x| x.l1_gap_rel).collect();
-        ibias::study::median(&v)
+        ibias::kernels::stats::median(&v)
     };
     assert!(med(0.9) < med(0.05), "{} vs {}", med(0.9), med(0.05));
     // The effective-scale prediction's regime, with numbers: close at a small step, worse at a large one.
@@ -241,7 +241,7 @@ fn time_average_tracks_the_lasso_path_better_as_alpha_shrinks() {
         |alpha: f64| TimeAvg::run(&TimeAvgConfig { alpha, n_lambdas: 20, ..Default::default() }, &quiet).unwrap().0;
     let (a, b) = (run(1e-3), run(1e-12));
     let med = |r: &ibias::study::timeavg::TimeAvgResult| {
-        ibias::study::median(&r.rows.iter().map(|x| x.avg_distance_rel).collect::<Vec<_>>())
+        ibias::kernels::stats::median(&r.rows.iter().map(|x| x.avg_distance_rel).collect::<Vec<_>>())
     };
     for r in [&a, &b] {
         assert!(r.rows.iter().all(|x| x.identity_rel <= 1e-8), "identity");

@@ -3,7 +3,7 @@
 use crate::helpers::Tmp;
 use ibias::control::quiet;
 use ibias::dynamics::StepRule;
-use ibias::study::sweep::{SweepMethod, SweepOptions, parse_alphas, problems_from, run};
+use ibias::sweep::{SweepMethod, SweepOptions, parse_alphas, problems_from, run};
 
 fn opts(method: SweepMethod, alphas: &str) -> SweepOptions {
     SweepOptions {
@@ -83,7 +83,7 @@ fn a_journal_never_mixes_requests() {
     assert_eq!(rows.len(), 2);
     assert!(rep.duplicate_rows >= 2);
     // A second writer while the first holds the journal is refused, naming the file.
-    let w = ibias::study::journal::Writer::open(&j).unwrap();
+    let w = ibias::sweep::journal::Writer::open(&j).unwrap();
     let e = run(&p0, &o, Some(&j), &quiet).unwrap_err().to_string();
     assert!(e.contains("journal.jsonl") && e.contains("another process"), "{e}");
     drop(w);
@@ -110,9 +110,9 @@ const SPEC: &str =
     "[problem]\npreset = \"ex2\"\nseeds = [0, 1]\n\n[axes]\nmethod = [\"md\", \"bregman\"]\nalpha = \"1e-4:1:5\"\n";
 
 /// The merged rows without the timing column: what must agree bit for bit across shardings and resumptions.
-fn merged(plan: &ibias::study::spec::Plan, dir: &std::path::Path) -> Vec<String> {
-    let rows = ibias::study::spec::merge(plan, dir).unwrap();
-    let csv = ibias::study::spec::to_csv(&rows);
+fn merged(plan: &ibias::sweep::Plan, dir: &std::path::Path) -> Vec<String> {
+    let rows = ibias::sweep::merge(plan, dir).unwrap();
+    let csv = ibias::sweep::to_csv(&rows);
     let wall = csv.lines().next().unwrap().split(',').position(|c| c == "wall_seconds").unwrap();
     csv.lines()
         .map(|l| {
@@ -126,7 +126,7 @@ fn merged(plan: &ibias::study::spec::Plan, dir: &std::path::Path) -> Vec<String>
 /// SPEC §10: any sharding, a single process and an interrupted-then-resumed run merge to the same rows.
 #[test]
 fn sharded_single_and_resumed_sweeps_merge_to_the_same_rows() {
-    use ibias::study::spec::{Plan, SweepSpec, journal_path, run_shard, status};
+    use ibias::sweep::{Plan, SweepSpec, journal_path, run_shard, status};
     let tmp = Tmp::new("spec-sweep");
     let spec = SweepSpec::from_toml(SPEC).unwrap();
     let plan = Plan::new(&spec, tmp.path("").as_path()).unwrap();
@@ -154,7 +154,7 @@ fn sharded_single_and_resumed_sweeps_merge_to_the_same_rows() {
     let lines: Vec<&str> = text.lines().collect();
     let keep = lines[..lines.len() / 2].join("\n") + "\n" + &lines[lines.len() / 2][..40];
     std::fs::write(&j, keep).unwrap();
-    let e = ibias::study::spec::merge(&plan, &dir).unwrap_err().to_string();
+    let e = ibias::sweep::merge(&plan, &dir).unwrap_err().to_string();
     assert!(e.contains("missing") && e.contains("--shard 0/2") && e.contains("--shard 1/2"), "{e}");
     let rep = run_shard(&plan, 0, 2, &dir, &quiet).unwrap();
     assert!(rep.truncated_last_line && rep.skipped == lines.len() / 2, "{rep:?}");
@@ -166,7 +166,7 @@ fn sharded_single_and_resumed_sweeps_merge_to_the_same_rows() {
 
 #[test]
 fn bad_sweep_specs_and_folders_get_clear_messages() {
-    use ibias::study::spec::{Plan, SweepSpec, run_shard};
+    use ibias::sweep::{Plan, SweepSpec, run_shard};
     for (text, word) in [
         (SPEC.replace("method", "methods"), "unknown field"),
         (SPEC.replace("seeds = [0, 1]", "seeds = []"), "empty axis"),
@@ -195,7 +195,7 @@ fn bad_sweep_specs_and_folders_get_clear_messages() {
 /// shard goes on, status counts it as failing, merge names it, and a rerun retries only the failed runs.
 #[test]
 fn failed_runs_are_recorded_reported_and_retried() {
-    use ibias::study::spec::{Plan, SweepSpec, failures_path, merge, run_shard, status};
+    use ibias::sweep::{Plan, SweepSpec, failures_path, merge, run_shard, status};
     let tmp = Tmp::new("spec-failed");
     let text = "[problem]\npreset = \"ex2\"\nseeds = [0]\n\n[axes]\nmethod = [\"reparam\"]\nalpha = [0.1, 1.0]\neta = [\"safe\", \"1e3\"]\n";
     let plan = Plan::new(&SweepSpec::from_toml(text).unwrap(), tmp.path("").as_path()).unwrap();
@@ -223,8 +223,8 @@ fn failed_runs_are_recorded_reported_and_retried() {
 #[test]
 fn a_merged_sample_complexity_sweep_matches_the_woodworth_study() {
     use ibias::study::Study;
-    use ibias::study::spec::{Plan, SweepSpec, merge, run_shard, to_csv};
     use ibias::study::woodworth::{Woodworth, WoodworthConfig};
+    use ibias::sweep::{Plan, SweepSpec, merge, run_shard, to_csv};
     let cfg = WoodworthConfig {
         d: 200,
         sparsity: 3,
@@ -275,16 +275,16 @@ fn a_merged_sample_complexity_sweep_matches_the_woodworth_study() {
     // The section drawn from the merged CSV.
     let csv = tmp.path("merged.csv");
     std::fs::write(&csv, to_csv(&rows)).unwrap();
-    let back = ibias::study::merged::read(&csv).unwrap();
+    let back = ibias::sweep::section::read(&csv).unwrap();
     assert_eq!(back.len(), rows.len());
-    let sec = ibias::study::merged::section(&back, "merged.csv", cfg.target_error).unwrap();
+    let sec = ibias::sweep::section::section(&back, "merged.csv", cfg.target_error).unwrap();
     let t = sec.tables.iter().find(|t| t.name == "sweep_sample_complexity").unwrap();
     assert_eq!(t.rows.len(), 2);
     assert_eq!(sec.figures.len(), 2);
     for bad in ["", "method,alpha\nmd,1\n"] {
         let f = tmp.path("bad.csv");
         std::fs::write(&f, bad).unwrap();
-        assert!(ibias::study::merged::read(&f).is_err());
+        assert!(ibias::sweep::section::read(&f).is_err());
     }
 }
 
@@ -377,7 +377,7 @@ fn depth_shape_and_batch_axes_reach_their_own_limits() {
     use ibias::exact::bregman::{BregmanOptions, bregman_projection};
     use ibias::kernels::linalg::norm1;
     use ibias::potential::DepthD;
-    use ibias::study::spec::{Plan, SweepSpec, merge, run_shard};
+    use ibias::sweep::{Plan, SweepSpec, merge, run_shard};
     let text = "[problem]\npreset = \"ex2\"\nseeds = [0]\n\n[axes]\nmethod = [\"md\", \"reparam\", \"bregman\"]\nalpha = [0.3]\neta = [\"0.01\"]\ndepth = [3]\n\n[stop]\ntol = 1e-20\n\n[record]\nw = true\n";
     let tmp = Tmp::new("spec-variants");
     let plan = Plan::new(&SweepSpec::from_toml(text).unwrap(), tmp.path("").as_path()).unwrap();
@@ -401,10 +401,10 @@ fn depth_shape_and_batch_axes_reach_their_own_limits() {
             assert!(crate::helpers::rel(w, &exact.w) <= 1e-12);
         }
     }
-    let jl = ibias::study::spec::to_jsonl(&rows);
+    let jl = ibias::sweep::to_jsonl(&rows);
     let first: serde_json::Value = serde_json::from_str(jl.lines().next().unwrap()).unwrap();
     assert_eq!(first["w"].as_array().unwrap().len(), p.d());
-    assert!(!ibias::study::spec::to_csv(&rows).contains('[')); // the CSV stays scalar
+    assert!(!ibias::sweep::to_csv(&rows).contains('[')); // the CSV stays scalar
     // Shape and mini-batches (depth 2): 2 shapes × (full + b = 10 × 2 seeds) for reparam, 2 exact limits.
     let text = "[problem]\npreset = \"ex2\"\nseeds = [0]\n\n[axes]\nmethod = [\"reparam\", \"bregman\"]\nalpha = [0.2]\nshape = [0.0, 0.5]\nbatch = [10, 40]\nsgd_seed = [0, 1]\neta = [\"0.02\"]\n\n[stop]\ntol = 1e-16\nmax_iter = 2000000\n";
     let plan = Plan::new(&SweepSpec::from_toml(text).unwrap(), tmp.path("").as_path()).unwrap();
@@ -460,7 +460,7 @@ fn specs_sweep_registered_methods_and_losses_through_the_front_door() {
     use ibias::datafit::LossKind;
     use ibias::exact::max_margin::{MarginNorm, max_margin};
     use ibias::request::RunRequest;
-    use ibias::study::spec::{Plan, SweepSpec, merge, run_shard, to_jsonl};
+    use ibias::sweep::{Plan, SweepSpec, merge, run_shard, to_jsonl};
     let tmp = Tmp::new("spec-door");
     let csv = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/separable.csv");
     let text = format!(

@@ -7,9 +7,10 @@
 //! α to the first that meets the target, as in the `woodworth` study, without its bisection), median and band
 //! over seeds against n.
 
-use super::spec::ProblemKey;
-use super::sweep::Variant;
-use super::{Column, Figure, Fmt, Section, Series, Table, median, quantile};
+use super::engine::Variant;
+use super::plan::ProblemKey;
+use crate::kernels::stats::{median, quantile};
+use crate::study::{Column, Figure, Fmt, Section, Series, Table};
 use crate::{Error, Result};
 use serde::Deserialize;
 use std::collections::BTreeMap;
