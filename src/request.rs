@@ -15,6 +15,8 @@
 //! assert!(e.to_string().contains("momentum"));
 //! ```
 
+pub mod path;
+
 use crate::datafit::LossKind;
 use crate::dynamics::fit::FitArgs;
 use crate::dynamics::flow::{FlowKind, run_flow};

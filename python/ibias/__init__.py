@@ -323,25 +323,30 @@ def bregman(X: Any, y: Optional[ArrayLike] = None, *, alpha: Optional[float] = N
     return _ibias.bregman(_problem(X, y), potential, None if w0 is None else _vector(w0, "w0"))
 
 
-def lasso_path(X: Any, y: Optional[ArrayLike] = None, *, exact: bool = True, lambdas: Optional[Sequence[float]] = None,
-               alphas: Optional[Sequence[float]] = None, positive: bool = False, n_lambdas: int = 100) -> Path:
-    """The Lasso path of R(w) + λ‖w‖₁. ``exact`` (default): every breakpoint by homotopy, each certified;
-    otherwise coordinate descent on ``lambdas`` — or on scikit-learn's ``alphas`` (λ = 2·alpha). Returns ``.lambdas``
-    (decreasing), ``.alphas`` (= λ/2) and ``.coefs`` of shape (n_features, n_lambdas) as ``lars_path``."""
+def lasso_path(X: Any, y: Optional[ArrayLike] = None, *, exact: Optional[bool] = None,
+               lambdas: Optional[Sequence[float]] = None, alphas: Optional[Sequence[float]] = None,
+               positive: bool = False, n_lambdas: Optional[int] = None) -> Path:
+    """The Lasso path of R(w) + λ‖w‖₁. ``exact`` (the default when no grid, ``n_lambdas`` or ``positive`` is
+    given): every breakpoint by homotopy, each certified; otherwise coordinate descent on ``lambdas`` — or on
+    scikit-learn's ``alphas`` (λ = 2·alpha) — or on a default grid of ``n_lambdas`` values (100; at most 100000).
+    Returns ``.lambdas`` (decreasing), ``.alphas`` (= λ/2) and ``.coefs`` of shape (n_features, n_lambdas) as
+    ``lars_path``."""
     if lambdas is not None and alphas is not None:
         raise ValueError("give lambdas or alphas, not both")
     if alphas is not None:
         lambdas = [2.0 * float(a) for a in alphas]
     if lambdas is not None:
-        exact = False
         lambdas = [float(v) for v in lambdas]
+    if exact is None:
+        exact = lambdas is None and n_lambdas is None and not positive
     return _ibias.lasso_path(_problem(X, y), exact=exact, lambdas=lambdas, positive=positive, n_lambdas=n_lambdas)
 
 
 def ridge_path(X: Any, y: Optional[ArrayLike] = None, *, lambdas: Optional[Sequence[float]] = None,
-               alphas: Optional[Sequence[float]] = None, n_lambdas: int = 100) -> Path:
+               alphas: Optional[Sequence[float]] = None, n_lambdas: Optional[int] = None) -> Path:
     """The ridge path of R(w) + λ‖w‖₂² from one SVD, on ``lambdas`` — or scikit-learn's ``Ridge`` ``alphas``
-    (λ = alpha/n). ``.coefs`` has shape (n_features, n_lambdas)."""
+    (λ = alpha/n) — or a default grid of ``n_lambdas`` values (100; at most 100000). ``.coefs`` has shape
+    (n_features, n_lambdas)."""
     p = _problem(X, y)
     if lambdas is not None and alphas is not None:
         raise ValueError("give lambdas or alphas, not both")
@@ -401,6 +406,8 @@ def sweep(X: Any = None, y: Optional[ArrayLike] = None, *, preset: str = "ex2", 
         grid = [float(a) for a in alphas]
     if X is None:
         problems = [(int(s), Problem(*generate(preset, seed=int(s))[:2])) for s in seeds]
+    elif preset != "ex2" or tuple(seeds) != (0,):
+        raise ValueError("preset and seeds choose generated data: give them or X and y, not both")
     else:
         problems = [(None, _problem(X, y))]
     # No etas: the library's default for the method, as `ibias sweep` and specs take it.

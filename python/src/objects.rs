@@ -5,6 +5,7 @@ use crate::call;
 use crate::convert::{array1, array2, array2_t, dense, json_obj, vector};
 use ibias::dynamics::ode::OdeOptions;
 use ibias::dynamics::{Init, StepRule};
+use ibias::request::path::{PathOutput, PathRequest, RegKind};
 use numpy::{PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -484,7 +485,10 @@ pub fn step_effect(
 #[pyfunction]
 pub fn saddle_path(py: Python<'_>, problem: &Problem) -> PyResult<Py<PyAny>> {
     let p = problem.inner.clone();
-    let path = call::run(py, move || ibias::exact::saddle::saddle_path(&p))?;
+    let path = match call::run(py, move || PathRequest::new(RegKind::Saddle).run(&p))? {
+        PathOutput::Saddle(s) => s,
+        PathOutput::Regularisation { .. } => return Err(value_err("a saddle request returned a regularisation path")),
+    };
     let d = problem.inner.d();
     let out = PyDict::new(py);
     out.set_item("times", array1(py, path.times.clone()))?;
@@ -737,49 +741,42 @@ impl Path {
     }
 }
 
+/// Runs a path request on `problem` (the library validates it, by its names, before anything is computed).
+fn path_request(py: Python<'_>, problem: &Problem, req: PathRequest) -> PyResult<Path> {
+    call::quick(|| req.validate())?;
+    let p = problem.inner.clone();
+    let n = p.n();
+    match call::run(py, move || req.run(&p))? {
+        PathOutput::Regularisation { path, .. } => Ok(Path { p: path, n }),
+        PathOutput::Saddle(_) => Err(value_err("the saddle path is returned by saddle_path")),
+    }
+}
+
 /// The Lasso path: exact breakpoints (homotopy) or coordinate descent on `lambdas` / `n_lambdas`.
 #[pyfunction]
-#[pyo3(signature = (problem, exact=true, lambdas=None, positive=false, n_lambdas=100))]
+#[pyo3(signature = (problem, exact=true, lambdas=None, positive=false, n_lambdas=None))]
 pub fn lasso_path(
     py: Python<'_>,
     problem: &Problem,
     exact: bool,
     lambdas: Option<Vec<f64>>,
     positive: bool,
-    n_lambdas: usize,
+    n_lambdas: Option<usize>,
 ) -> PyResult<Path> {
-    let p = problem.inner.clone();
-    let n = p.n();
-    if exact && (lambdas.is_some() || positive) {
-        return Err(value_err(
-            "exact=True computes the unconstrained breakpoints: it takes no lambdas and no positive",
-        ));
-    }
-    let path = call::run(py, move || {
-        if exact {
-            ibias::exact::lasso::lasso_path(&p)
-        } else {
-            let grid = lambdas.unwrap_or_else(|| ibias::exact::lasso::default_lasso_grid(&p, n_lambdas, positive));
-            ibias::exact::lasso::lasso_cd(&p, &grid, ibias::exact::lasso::CdOptions { positive, ..Default::default() })
-        }
-    })?;
-    Ok(Path { p: path, n })
+    let req = PathRequest { exact, lambdas, positive, n_lambdas, ..PathRequest::new(RegKind::Lasso) };
+    path_request(py, problem, req)
 }
 
 /// The ridge path on `lambdas` (default grid: `n_lambdas` values down to 0).
 #[pyfunction]
-#[pyo3(signature = (problem, lambdas=None, n_lambdas=100))]
-pub fn ridge_path(py: Python<'_>, problem: &Problem, lambdas: Option<Vec<f64>>, n_lambdas: usize) -> PyResult<Path> {
-    let p = problem.inner.clone();
-    let n = p.n();
-    let path = call::run(py, move || {
-        let grid = match lambdas {
-            Some(l) => l,
-            None => ibias::exact::ridge::default_ridge_grid(&p, n_lambdas)?,
-        };
-        ibias::exact::ridge::ridge_path(&p, &grid)
-    })?;
-    Ok(Path { p: path, n })
+#[pyo3(signature = (problem, lambdas=None, n_lambdas=None))]
+pub fn ridge_path(
+    py: Python<'_>,
+    problem: &Problem,
+    lambdas: Option<Vec<f64>>,
+    n_lambdas: Option<usize>,
+) -> PyResult<Path> {
+    path_request(py, problem, PathRequest { lambdas, n_lambdas, ..PathRequest::new(RegKind::Ridge) })
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -813,10 +810,7 @@ pub fn sweep(
         problems.iter().map(|(s, p)| (*s, (*p.inner).clone())).collect();
     let o = ibias::sweep::SweepOptions { method, alphas, etas, risk_tol: tol, max_iter, max_seconds, record_w };
     let rows = call::run_with_progress(py, progress, move |cb| {
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads.unwrap_or(0))
-            .build()
-            .map_err(|e| ibias::Error::param("threads", e.to_string()))?;
+        let pool = ibias::kernels::par::thread_pool(threads)?;
         pool.install(|| ibias::sweep::run(&probs, &o, journal.as_deref().map(std::path::Path::new), cb)).map(|r| r.0)
     })?;
     let v = serde_json::to_value(&rows).unwrap_or_default();
@@ -1009,10 +1003,7 @@ pub fn spec_run(
             None => ibias::sweep::slurm_shard()?.unwrap_or((0, 1)),
         };
         let p = plan(&path)?;
-        let pool = rayon::ThreadPoolBuilder::new()
-            .num_threads(threads.unwrap_or(0))
-            .build()
-            .map_err(|e| ibias::Error::param("threads", e.to_string()))?;
+        let pool = ibias::kernels::par::thread_pool(threads)?;
         pool.install(|| ibias::sweep::run_shard(&p, k, n, std::path::Path::new(&out), cb))
     })?;
     json_obj(py, &serde_json::to_value(&rep).unwrap_or_default())

@@ -321,3 +321,28 @@ def test_an_exception_in_a_progress_callback_stops_the_call_and_propagates(ex2):
         ibias.sweep(X, y, method="md", alphas=[1.0, 0.1], progress=broken)
     # The next call is not cancelled by the last one's interrupt.
     assert len(ibias.sweep(X, y, method="md", alphas=[1.0])["alpha"]) == 1
+
+
+def test_sizes_and_meaningless_keywords_are_refused_as_by_the_cli(ex2):
+    """Python's sizes have the CLI's caps and its meaningless combinations are refused by keyword (the library's
+    PathRequest and thread-pool checks, shared with `ibias path` and `ibias sweep --threads`)."""
+    X, y, _ = ex2
+    cases = [
+        (lambda: ibias.lasso_path(X, y, n_lambdas=10**9), "n_lambdas"),
+        (lambda: ibias.lasso_path(X, y, n_lambdas=0), "n_lambdas"),
+        (lambda: ibias.ridge_path(X, y, n_lambdas=10**6), "n_lambdas"),
+        (lambda: ibias.lasso_path(X, y, exact=True, n_lambdas=5), "exact/n_lambdas"),
+        (lambda: ibias.lasso_path(X, y, exact=True, positive=True), "exact/positive"),
+        (lambda: ibias.ridge_path(X, y, lambdas=[1.0], n_lambdas=5), "lambdas/n_lambdas"),
+        (lambda: ibias.sweep(X, y, alphas="1e-2:1:2", threads=0), "threads"),
+        (lambda: ibias.sweep(X, y, alphas="1e-2:1:2", seeds=[1, 2]), "seeds"),
+        (lambda: ibias.sweep(X, y, alphas="1:1e-3:5"), "alphas"),
+    ]
+    for call, word in cases:
+        with pytest.raises(ValueError, match=word):
+            call()
+    # What they apply to works: a grid path has n_lambdas points; the exact path is the default without a grid.
+    assert len(ibias.lasso_path(X, y, n_lambdas=7).lambdas) == 7
+    assert len(ibias.ridge_path(X, y, n_lambdas=4).lambdas) == 4
+    assert "homotopy" in repr(ibias.lasso_path(X, y))
+    assert ibias.sweep(X, y, alphas="1e-3:1:1").to_pandas()["alpha"].tolist() == [1e-3]

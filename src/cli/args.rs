@@ -62,12 +62,10 @@ pub fn memory(s: &str) -> Result<u64, String> {
 /// A thread count between 1 and 4× the cores (at least 64).
 pub fn threads(s: &str) -> Result<usize, String> {
     let v: usize = s.trim().parse().map_err(|_| format!("'{s}' is not a count"))?;
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
-    let cap = (4 * cores).max(64);
-    if v == 0 || v > cap {
-        return Err(format!("{v} threads: give 1 to {cap} ({cores} cores here)"));
-    }
-    Ok(v)
+    ibias::kernels::par::check_threads(v).map_err(|e| match e {
+        ibias::Error::Param { message, .. } => message,
+        other => other.to_string(),
+    })
 }
 
 /// A count of checkpoints (at most 100,000).

@@ -1,12 +1,11 @@
 //! `ibias path ridge|lasso`: regularisation paths with a certificate per point.
 
 use super::{args, out};
-use ibias::exact::Path;
-use ibias::exact::lasso::{CdOptions, default_lasso_grid, lasso_cd, lasso_path};
-use ibias::exact::ridge::{default_ridge_grid, ridge_path};
-use ibias::exact::uniqueness::lasso_uniqueness;
+use ibias::exact::saddle::SaddlePath;
 use ibias::kernels::linalg;
+use ibias::problem::Problem;
 use ibias::problem::csv::load_csv;
+use ibias::request::path::{PathOutput, PathRequest, RegKind};
 use ibias::{Error, Result};
 use std::path::PathBuf;
 
@@ -35,11 +34,11 @@ pub struct PathArgs {
     /// Comma-separated λ values (each finite and ≥ 0).
     #[arg(long, value_delimiter = ',', value_parser = args::non_negative, num_args = 1..)]
     lambdas: Option<Vec<f64>>,
-    /// Number of λ values of the default grid (100; not with --lambdas).
-    #[arg(long, conflicts_with = "lambdas")]
+    /// Number of λ values of the default grid (100; 1 to 100000; not with --lambdas).
+    #[arg(long)]
     n_lambdas: Option<usize>,
     /// Lasso: the exact homotopy path (every breakpoint, decreasing λ).
-    #[arg(long, conflicts_with_all = ["lambdas", "positive"])]
+    #[arg(long)]
     exact: bool,
     /// Lasso: constrain w ≥ 0 (coordinate descent).
     #[arg(long)]
@@ -53,56 +52,29 @@ pub struct PathArgs {
 }
 
 pub fn run(a: PathArgs) -> Result<i32> {
-    if a.kind == PathKind::Saddle {
-        if a.exact || a.positive || a.uniqueness || a.lambdas.is_some() {
-            return Err(Error::param("--exact/--positive/--uniqueness/--lambdas", "are options of the Lasso path"));
-        }
-        return saddle(&a);
-    }
-    if a.kind == PathKind::Ridge && (a.exact || a.positive || a.uniqueness) {
-        return Err(Error::param(
-            "--exact/--positive/--uniqueness",
-            "are options of the Lasso path; the ridge path is computed exactly from one SVD",
-        ));
-    }
-    let n_lambdas = a.n_lambdas.unwrap_or(100);
-    if n_lambdas == 0 || n_lambdas > 100_000 {
-        return Err(Error::param("--n-lambdas", format!("must be in [1, 100000], got {n_lambdas}")));
-    }
+    let req = PathRequest {
+        kind: match a.kind {
+            PathKind::Ridge => RegKind::Ridge,
+            PathKind::Lasso => RegKind::Lasso,
+            PathKind::Saddle => RegKind::Saddle,
+        },
+        lambdas: a.lambdas.clone(),
+        n_lambdas: a.n_lambdas,
+        exact: a.exact,
+        positive: a.positive,
+        uniqueness: a.uniqueness,
+    };
+    req.validate()?;
     let p = load_csv(&a.data)?;
-    let path: Path = match a.kind {
-        PathKind::Ridge => {
-            let grid = match a.lambdas {
-                Some(l) => l,
-                None => default_ridge_grid(&p, n_lambdas)?,
-            };
-            ridge_path(&p, &grid)?
-        }
-        PathKind::Lasso if a.exact => lasso_path(&p)?,
-        PathKind::Saddle => unreachable!("handled above"),
-        PathKind::Lasso => {
-            let grid = match a.lambdas {
-                Some(l) => l,
-                None => default_lasso_grid(&p, n_lambdas, a.positive),
-            };
-            lasso_cd(&p, &grid, CdOptions { positive: a.positive, ..Default::default() })?
-        }
+    let (path, unique) = match req.run(&p)? {
+        PathOutput::Saddle(s) => return saddle(&a, &p, s),
+        PathOutput::Regularisation { path, unique } => (path, unique),
     };
-    let unique: Option<Vec<String>> = if a.uniqueness {
-        Some(
-            path.lambdas
-                .iter()
-                .zip(&path.coefs)
-                .map(|(&l, w)| {
-                    lasso_uniqueness(&p, w, l).map(|u| {
-                        serde_json::to_value(u).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()
-                    })
-                })
-                .collect::<Result<_>>()?,
-        )
-    } else {
-        None
-    };
+    let unique: Option<Vec<String>> = unique.map(|u| {
+        u.iter()
+            .map(|u| serde_json::to_value(u).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default())
+            .collect()
+    });
     if a.json {
         let mut v = serde_json::to_value(&path).map_err(|e| Error::Numerical(e.to_string()))?;
         if let Some(u) = unique {
@@ -142,11 +114,9 @@ pub fn run(a: PathArgs) -> Result<i32> {
 }
 
 /// `ibias path saddle`: every plateau of the limit path, its certificate, and the last saddle against basis pursuit.
-fn saddle(a: &PathArgs) -> Result<i32> {
-    let p = load_csv(&a.data)?;
-    let path = ibias::exact::saddle::saddle_path(&p)?;
+fn saddle(a: &PathArgs, p: &Problem, path: SaddlePath) -> Result<i32> {
     let last = path.saddles.last().cloned().unwrap_or_default();
-    let bp = ibias::exact::basis_pursuit(&p).ok();
+    let bp = ibias::exact::basis_pursuit(p).ok();
     if a.json {
         let mut v = serde_json::to_value(&path).map_err(|e| Error::Numerical(e.to_string()))?;
         if let Some(bp) = &bp {

@@ -115,11 +115,8 @@ pub fn run(a: RunArgs) -> Result<i32> {
         None => sweep::slurm_shard()?.unwrap_or((0, 1)),
     };
     let p = load(&a.spec)?;
-    let threads = a.threads.or(sweep::env_usize("SLURM_CPUS_PER_TASK")?).unwrap_or(0);
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(threads)
-        .build()
-        .map_err(|e| Error::param("--threads", format!("thread pool: {e}")))?;
+    let threads = a.threads.or(sweep::env_usize("SLURM_CPUS_PER_TASK")?);
+    let pool = ibias::kernels::par::thread_pool(threads).map_err(super::flag_names)?;
     let bar = out::Bar::new(a.quiet);
     let cb = bar.callback();
     let t = std::time::Instant::now();

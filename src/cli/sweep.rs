@@ -119,10 +119,7 @@ fn grid(method: SweepMethod, a: GridArgs) -> Result<i32> {
     };
     o.validate()?;
     let problems = sweep::problems_from(a.data.as_deref(), a.preset.as_deref().unwrap_or("ex2"), &seeds)?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(a.threads.unwrap_or(0))
-        .build()
-        .map_err(|e| Error::param("--threads", format!("thread pool: {e}")))?;
+    let pool = ibias::kernels::par::thread_pool(a.threads).map_err(super::flag_names)?;
     let threads = pool.current_num_threads();
     let bar = out::Bar::new(a.quiet || a.json);
     let cb = bar.callback();

@@ -185,6 +185,32 @@ where
     (ra, rb.expect("the task ran"))
 }
 
+/// The most worker threads a sweep may ask for: four per core, at least 64.
+pub fn max_threads() -> usize {
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    (4 * cores).max(64)
+}
+
+/// Checks a requested worker-thread count (`threads`, 1 to [`max_threads`]).
+pub fn check_threads(threads: usize) -> crate::Result<usize> {
+    let cap = max_threads();
+    if threads == 0 || threads > cap {
+        let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+        return Err(crate::Error::param("threads", format!("{threads} threads: give 1 to {cap} ({cores} cores here)")));
+    }
+    Ok(threads)
+}
+
+/// A rayon pool of `threads` workers (`None`: one per core), the count checked by [`check_threads`]; every door
+/// (the command line, Python, Slurm's `SLURM_CPUS_PER_TASK`) builds its sweep pool here.
+pub fn thread_pool(threads: Option<usize>) -> crate::Result<rayon::ThreadPool> {
+    let n = match threads {
+        Some(t) => check_threads(t)?,
+        None => 0,
+    };
+    rayon::ThreadPoolBuilder::new().num_threads(n).build().map_err(|e| crate::Error::param("threads", e.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

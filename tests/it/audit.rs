@@ -16,7 +16,13 @@ fn meaningless_flags_are_refused() {
         (&["solve", "min-l2", "--alpha", "0.5", "--data", &f], "--alpha"),
         (&["solve", "bregman", "--bp-method", "lp", "--data", &f], "--bp-method"),
         (&["solve", "min-l1", "--depth", "3", "--data", &f], "--depth"),
-        (&["path", "ridge", "--lambdas", "1", "--n-lambdas", "5", "--data", &f], "cannot be used with"),
+        (&["path", "ridge", "--lambdas", "1", "--n-lambdas", "5", "--data", &f], "--lambdas/--n-lambdas"),
+        (&["path", "lasso", "--exact", "--n-lambdas", "5", "--data", &f], "--exact/--n-lambdas"),
+        (&["path", "lasso", "--exact", "--positive", "--data", &f], "--exact/--positive"),
+        (&["path", "ridge", "--n-lambdas", "1000000000", "--data", &f], "--n-lambdas"),
+        (&["path", "ridge", "--n-lambdas", "0", "--data", &f], "--n-lambdas"),
+        (&["path", "saddle", "--n-lambdas", "3", "--data", &f], "--n-lambdas"),
+        (&["sweep", "md", "--data", &f, "--alphas", "1e-2:1:2", "--threads", "0"], "--threads"),
         (&["sweep", "md", "--data", &f, "--preset", "woodworth"], "cannot be used with"),
     ];
     for (args, want) in cases {

@@ -121,7 +121,7 @@ fn bad_input_and_conflicting_flags_get_clear_messages() {
         (&["run", "md", "--data", &f, "--flow", "--eta", "0.1"], "no step size"),
         (&["run", "reparam", "--data", &f, "--eta", "lbfgs"], "dual of mirror descent"),
         (&["path", "ridge", "--data", &f, "--exact"], "Lasso"),
-        (&["path", "lasso", "--data", &f, "--exact", "--positive"], "cannot be used with"),
+        (&["path", "lasso", "--data", &f, "--exact", "--positive"], "--exact/--positive"),
         (&["data", "gen", "--preset", "ex2", "--n", "5", "-o", "x.csv"], "cannot be used with"),
         (&["sweep", "md", "--data", "x.csv", "--seeds", "1"], "cannot be used with"),
         (&["sweep", "md", "--preset", "ex2", "--tol=-1"], "must be ≥ 0"),
