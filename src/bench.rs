@@ -85,6 +85,9 @@ pub const WORKLOADS: &[&str] = &[
     "md_step_batched_32",
     "md_step_sequential_32",
     "gd_step",
+    "datafit_md_step",
+    "datafit_reparam_step",
+    "datafit_gd_step",
     "eg_step",
     "min_l2",
     "lasso_exact_path",
@@ -202,6 +205,27 @@ pub fn standard(p: &Problem, alpha: f64, quick: bool, only: &[String]) -> Result
             )?;
             out.push(Timing { name: name.into(), seconds: t / (20 * steps) as f64, unit: "step".into() });
         }
+    }
+    // The same full-batch least-squares steps through the loss-generic path (`dynamics::fit` on the `Datafit`
+    // trait): the price of the trait, read against the dedicated kernels above in the same run.
+    let fit = |cfg: &RunConfig| crate::dynamics::fit::FitArgs {
+        alpha,
+        ..crate::dynamics::fit::FitArgs::new(crate::datafit::LossKind::LeastSquares, cfg.clone())
+    };
+    if want("datafit_md_step") {
+        let a = fit(&cfg);
+        let t = time_result(|| crate::dynamics::fit::run_md(p, &a), batches, min_s)?;
+        out.push(Timing { name: "datafit_md_step".into(), seconds: per(t), unit: "step".into() });
+    }
+    if want("datafit_reparam_step") {
+        let a = fit(&cfg);
+        let t = time_result(|| crate::dynamics::fit::run_reparam(p, &a), batches, min_s)?;
+        out.push(Timing { name: "datafit_reparam_step".into(), seconds: per(t), unit: "step".into() });
+    }
+    if want("datafit_gd_step") {
+        let a = fit(&cfg_gd);
+        let t = time_result(|| crate::dynamics::fit::run_gd(p, &a), batches, min_s)?;
+        out.push(Timing { name: "datafit_gd_step".into(), seconds: per(t), unit: "step".into() });
     }
     if want("eg_step") {
         let t = time_result(|| run_eg(p, &vec![1.0; d], &cfg_gd), batches, min_s)?;

@@ -355,8 +355,10 @@ impl Method for FitReparam<'_> {
     }
     fn step(&mut self) -> Result<StepOutcome> {
         self.s.gradient();
-        let safe = self.safe();
-        let eta = self.rule.eta(|| safe);
+        // The safe rule is evaluated only when it is the rule (a fixed step costs nothing more).
+        let mut rule = self.rule;
+        let eta = rule.eta(|| self.safe());
+        self.rule = rule;
         let flip = super::reparam::update(0.5 * eta, &self.s.g, &mut self.u, &mut self.v, &mut self.s.w);
         self.sign_changes += flip as usize;
         self.s.moved();
@@ -401,8 +403,8 @@ impl FitMd<'_> {
     fn safe(&self) -> f64 {
         let s = &self.s;
         let root_e = std::f64::consts::E.sqrt();
-        let h: Vec<f64> = s.w.iter().enumerate().map(|(i, &x)| self.pot.inv_hess_i(i, x)).collect();
-        let hmax = h.iter().copied().fold(0.0, f64::max);
+        let h = || s.w.iter().enumerate().map(|(i, &x)| self.pot.inv_hess_i(i, x));
+        let hmax = h().fold(0.0, f64::max);
         let gi = norm_inf(&s.g);
         let c = s.f.curvature(s.value, StepNorm::L2);
         let mut eta = 1.0 / (root_e * c * hmax).max(f64::MIN_POSITIVE);
@@ -410,7 +412,7 @@ impl FitMd<'_> {
             eta = eta.min(0.5 / gi);
         }
         if let Some(b) = s.f.trust_scale(StepNorm::L2) {
-            let hg: f64 = h.iter().zip(&s.g).map(|(a, g)| (a * g).powi(2)).sum();
+            let hg: f64 = h().zip(&s.g).map(|(a, g)| (a * g).powi(2)).sum();
             let m = root_e * hg.sqrt() * b;
             if m > 0.0 {
                 eta = eta.min(1.0 / m);
@@ -433,8 +435,10 @@ impl Method for FitMd<'_> {
     }
     fn step(&mut self) -> Result<StepOutcome> {
         self.s.gradient();
-        let safe = self.safe();
-        let eta = self.rule.eta(|| safe);
+        // The safe rule is evaluated only when it is the rule (a fixed step costs nothing more).
+        let mut rule = self.rule;
+        let eta = rule.eta(|| self.safe());
+        self.rule = rule;
         for (t, g) in self.theta.iter_mut().zip(&self.s.g) {
             *t -= eta * g;
         }
