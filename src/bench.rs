@@ -210,7 +210,7 @@ pub fn standard(p: &Problem, alpha: f64, quick: bool, only: &[String]) -> Result
     // trait): the price of the trait, read against the dedicated kernels above in the same run.
     let fit = |cfg: &RunConfig| crate::dynamics::fit::FitArgs {
         alpha,
-        ..crate::dynamics::fit::FitArgs::new(crate::datafit::LossKind::LeastSquares, cfg.clone())
+        ..crate::dynamics::fit::FitArgs::new(crate::datafit::LossKind::LeastSquares, *cfg)
     };
     if want("datafit_md_step") {
         let a = fit(&cfg);

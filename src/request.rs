@@ -16,6 +16,7 @@
 //! ```
 
 pub mod path;
+pub mod solve;
 
 use crate::datafit::LossKind;
 use crate::dynamics::fit::FitArgs;
@@ -77,7 +78,37 @@ pub enum PotentialChoice {
 }
 
 impl PotentialChoice {
-    fn kind(&self) -> PotentialKind {
+    /// The potential on `d` coordinates: a named one at scale `alpha` (and `depth` for the depth-D potential), an
+    /// object as it is (a hyperbolic entropy with one scale uses it for every coordinate). Errors name `depth`
+    /// and `potential`.
+    pub fn build(&self, alpha: f64, depth: Option<u32>, d: usize) -> Result<Box<dyn Potential>> {
+        Ok(match self {
+            PotentialChoice::Kind(PotentialKind::Hyperbolic) => Box::new(Hyperbolic::uniform(alpha, d)?),
+            PotentialChoice::Kind(PotentialKind::Euclidean) => Box::new(Euclidean),
+            PotentialChoice::Kind(PotentialKind::Entropy) => Box::new(NegEntropy),
+            PotentialChoice::Kind(PotentialKind::Depth) => Box::new(DepthD::new(
+                depth.ok_or_else(|| Error::param("depth", "the depth potential needs a depth D ≥ 3"))?,
+                alpha,
+            )?),
+            PotentialChoice::Hyperbolic(h) => {
+                let c = h.ln_half_scales();
+                if c.len() == 1 {
+                    Box::new(Hyperbolic::from_ln_half_scales(vec![c[0]; d]))
+                } else if c.len() == d {
+                    Box::new(h.clone())
+                } else {
+                    return Err(Error::param(
+                        "potential",
+                        format!("the hyperbolic entropy has {} scales but the data has d = {d} features", c.len()),
+                    ));
+                }
+            }
+            PotentialChoice::Depth(p) => Box::new(p.clone()),
+        })
+    }
+
+    /// Which potential it is.
+    pub fn kind(&self) -> PotentialKind {
         match self {
             PotentialChoice::Kind(k) => *k,
             PotentialChoice::Hyperbolic(_) => PotentialKind::Hyperbolic,
@@ -441,20 +472,7 @@ impl RunRequest {
     }
 
     fn potential(&self, alpha: f64, d: usize) -> Result<Box<dyn Potential>> {
-        Ok(match &self.potential {
-            None | Some(PotentialChoice::Kind(PotentialKind::Hyperbolic)) => Box::new(Hyperbolic::uniform(alpha, d)?),
-            Some(PotentialChoice::Kind(PotentialKind::Euclidean)) => Box::new(Euclidean),
-            Some(PotentialChoice::Kind(PotentialKind::Entropy)) => Box::new(NegEntropy),
-            Some(PotentialChoice::Kind(PotentialKind::Depth)) => Box::new(DepthD::new(
-                self.depth.ok_or_else(|| Error::param("depth", "the depth potential needs a depth D ≥ 3"))?,
-                alpha,
-            )?),
-            Some(PotentialChoice::Hyperbolic(h)) => {
-                let c = h.ln_half_scales();
-                Box::new(if c.len() == 1 { Hyperbolic::from_ln_half_scales(vec![c[0]; d]) } else { h.clone() })
-            }
-            Some(PotentialChoice::Depth(p)) => Box::new(p.clone()),
-        })
+        self.potential.as_ref().unwrap_or(&PotentialChoice::Kind(PotentialKind::Hyperbolic)).build(alpha, self.depth, d)
     }
 
     fn md_w0(&self, kind: PotentialKind, alpha: f64, d: usize) -> Vec<f64> {

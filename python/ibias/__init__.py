@@ -313,14 +313,15 @@ def min_l1(X: Any, y: Optional[ArrayLike] = None, *, method: str = "auto") -> So
 
 
 def bregman(X: Any, y: Optional[ArrayLike] = None, *, alpha: Optional[float] = None, potential: Optional[Potential] = None,
-            w0: Optional[ArrayLike] = None) -> Solution:
+            w0: Optional[ArrayLike] = None, shape: Optional[float] = None, u0: Optional[ArrayLike] = None,
+            v0: Optional[ArrayLike] = None) -> Solution:
     """The Bregman projection argmin_{Xw=y} D_ψ(w, w0): the exact limit of mirror descent. The potential is the
-    hyperbolic entropy at ``alpha`` (c = 2α²) unless ``potential`` is given."""
-    if potential is None:
-        potential = Hyperbolic(1.0 if alpha is None else alpha)
-    elif alpha is not None:
-        raise ValueError("give alpha or potential, not both")
-    return _ibias.bregman(_problem(X, y), potential, None if w0 is None else _vector(w0, "w0"))
+    hyperbolic entropy at ``alpha`` (c = 2α², default α = 1) unless ``potential`` is given; ``w0`` defaults to 0
+    (the entropy's: 1). ``shape`` or ``u0``/``v0``: the hyperbolic entropy of GD on (u, v) from that initialisation
+    (c = 2u₀v₀, from w₀ = u₀² − v₀²)."""
+    return _ibias.bregman(_problem(X, y), potential, None if w0 is None else _vector(w0, "w0"), alpha=alpha,
+                          shape=shape, u0=None if u0 is None else _vector(u0, "u0"),
+                          v0=None if v0 is None else _vector(v0, "v0"))
 
 
 def lasso_path(X: Any, y: Optional[ArrayLike] = None, *, exact: Optional[bool] = None,

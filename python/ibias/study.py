@@ -35,51 +35,25 @@ def default_config(key: str) -> str:
     return str(_ibias.default_config(key))
 
 
-def ex1(config: Optional[Dict[str, Any]] = None, **kw: Any) -> StudyResult:
-    """Exercise 1: the claims of the theory, measured."""
-    return run("ex1", config, **kw)
+def _study(key: str, about: str) -> Callable[..., StudyResult]:
+    def study(config: Optional[Dict[str, Any]] = None, **kw: Any) -> StudyResult:
+        return run(key, config, **kw)
+
+    study.__name__ = study.__qualname__ = key
+    study.__doc__ = f"{about}\n\nRuns study ``{key}`` with the fields of ``config`` overriding its defaults " \
+        f"(``default_config({key!r})``); returns its measured results with ``title`` and ``answers``."
+    return study
 
 
-def ex2(config: Optional[Dict[str, Any]] = None, **kw: Any) -> StudyResult:
-    """Exercise 2: discrete GD on z vs mirror descent, and the α sweep."""
-    return run("ex2", config, **kw)
+# One function per registered study, made from the library's registry (a study added there appears here).
+for _key, _about in _ibias.study_list():
+    globals()[_key] = _study(_key, _about)
+del _key, _about
 
 
-def ex3(config: Optional[Dict[str, Any]] = None, **kw: Any) -> StudyResult:
-    """Exercise 3: regularisation paths vs optimisation paths."""
-    return run("ex3", config, **kw)
+def __getattr__(name: str) -> Callable[..., StudyResult]:
+    raise AttributeError(f"module 'ibias.study' has no study '{name}' (registered: {', '.join(keys())})")
 
 
-def saddle(config: Optional[Dict[str, Any]] = None, **kw: Any) -> StudyResult:
-    """The α → 0 saddle-to-saddle path and the flow against it (see ``ibias saddle --help``)."""
-    return run("saddle", config, **kw)
-
-
-def depth(config: Optional[Dict[str, Any]] = None, **kw: Any) -> StudyResult:
-    """Depth-D diagonal networks: the α sweep for several depths."""
-    return run("depth", config, **kw)
-
-
-def shape(config: Optional[Dict[str, Any]] = None, **kw: Any) -> StudyResult:
-    """The initialisation shape u₀ ≠ v₀ at fixed α."""
-    return run("shape", config, **kw)
-
-
-def woodworth(config: Optional[Dict[str, Any]] = None, **kw: Any) -> StudyResult:
-    """Woodworth et al. (2020), Figure 1: population error, norm gaps and sample complexity."""
-    return run("woodworth", config, **kw)
-
-
-def stepsize(config: Optional[Dict[str, Any]] = None, **kw: Any) -> StudyResult:
-    """Step size and noise: GD and SGD on (u, v) up to their divergence thresholds."""
-    return run("stepsize", config, **kw)
-
-
-def ridgeflow(config: Optional[Dict[str, Any]] = None, **kw: Any) -> StudyResult:
-    """Ridge vs gradient flow: Ali et al.'s 1.6859 bound, exactly."""
-    return run("ridgeflow", config, **kw)
-
-
-def timeavg(config: Optional[Dict[str, Any]] = None, **kw: Any) -> StudyResult:
-    """The time-averaged flow of a diagonal network against the Lasso path (Berthier 2025)."""
-    return run("timeavg", config, **kw)
+def __dir__() -> List[str]:
+    return sorted(list(globals()) + keys())

@@ -65,6 +65,7 @@ fn _ibias(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(report, m)?)?;
     m.add_function(wrap_pyfunction!(run_study, m)?)?;
     m.add_function(wrap_pyfunction!(study_keys, m)?)?;
+    m.add_function(wrap_pyfunction!(study_list, m)?)?;
     m.add_function(wrap_pyfunction!(default_config, m)?)?;
     m.add_function(wrap_pyfunction!(set_max_memory, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

@@ -6,6 +6,7 @@ use crate::convert::{array1, array2, array2_t, dense, json_obj, vector};
 use ibias::dynamics::ode::OdeOptions;
 use ibias::dynamics::{Init, StepRule};
 use ibias::request::path::{PathOutput, PathRequest, RegKind};
+use ibias::request::solve::{SolveKind, SolveOutput, SolveRequest};
 use numpy::{PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -130,22 +131,21 @@ pub struct Potential {
 }
 
 impl Potential {
-    fn with<T>(&self, d: usize, f: impl FnOnce(&dyn ibias::potential::Potential) -> T) -> PyResult<T> {
+    /// The library's choice for this object.
+    fn choice(&self) -> ibias::request::PotentialChoice {
+        use ibias::request::PotentialChoice;
         match &self.pot {
-            Pot::Euclidean => Ok(f(&ibias::potential::Euclidean)),
-            Pot::Entropy => Ok(f(&ibias::potential::NegEntropy)),
-            Pot::Depth(p) => Ok(f(p)),
-            Pot::Hyperbolic(h) => {
-                let c = h.ln_half_scales();
-                if c.len() == d {
-                    Ok(f(h))
-                } else if c.len() == 1 {
-                    Ok(f(&ibias::potential::Hyperbolic::from_ln_half_scales(vec![c[0]; d])))
-                } else {
-                    Err(value_err(format!("the potential has {} scales but the vector has length {d}", c.len())))
-                }
-            }
+            Pot::Euclidean => PotentialChoice::Kind(ibias::potential::PotentialKind::Euclidean),
+            Pot::Entropy => PotentialChoice::Kind(ibias::potential::PotentialKind::Entropy),
+            Pot::Hyperbolic(h) => PotentialChoice::Hyperbolic(h.clone()),
+            Pot::Depth(d) => PotentialChoice::Depth(d.clone()),
         }
+    }
+
+    /// The potential on `d` coordinates (the library broadcasts one scale), applied to `f`.
+    fn with<T>(&self, d: usize, f: impl FnOnce(&dyn ibias::potential::Potential) -> T) -> PyResult<T> {
+        let pot = call::quick(|| self.choice().build(1.0, None, d))?;
+        Ok(f(pot.as_ref()))
     }
 }
 
@@ -393,19 +393,14 @@ pub fn run(
     stiff: bool,
     t_max: f64,
 ) -> PyResult<RunResult> {
-    use ibias::request::{PotentialChoice, RunRequest};
+    use ibias::request::RunRequest;
     let p = problem.inner.clone();
     let eta = match &eta {
         Some(s) => Some(s.parse::<StepRule>().map_err(|m| value_err(format!("eta: {m}")))?),
         None => None,
     };
     let loss = loss.parse::<ibias::datafit::LossKind>().map_err(|m| value_err(format!("loss: {m}")))?;
-    let potential = potential.map(|p| match &p.pot {
-        Pot::Euclidean => PotentialChoice::Kind(ibias::potential::PotentialKind::Euclidean),
-        Pot::Entropy => PotentialChoice::Kind(ibias::potential::PotentialKind::Entropy),
-        Pot::Hyperbolic(h) => PotentialChoice::Hyperbolic(h.clone()),
-        Pot::Depth(d) => PotentialChoice::Depth(d.clone()),
-    });
+    let potential = potential.map(|p| p.choice());
     let req = RunRequest {
         method: algorithm.replace('-', "_"),
         loss,
@@ -601,76 +596,81 @@ impl Solution {
     }
 }
 
+/// Runs a solve request on `problem` (the library validates it, by its names, before anything is computed).
+fn solve_request(py: Python<'_>, problem: &Problem, req: SolveRequest) -> PyResult<SolveOutput> {
+    call::quick(|| req.validate())?;
+    let p = problem.inner.clone();
+    call::run(py, move || req.run(&p))
+}
+
+/// A solve request's interpolator or least-squares solution.
+fn solution(out: SolveOutput) -> PyResult<Solution> {
+    match out {
+        SolveOutput::Solution(s) => Ok(Solution { s }),
+        _ => Err(value_err("the solver returned no interpolator")),
+    }
+}
+
 /// X⁺y with its certificate.
 #[pyfunction]
 pub fn min_l2(py: Python<'_>, problem: &Problem) -> PyResult<Solution> {
-    let p = problem.inner.clone();
-    Ok(Solution { s: call::run(py, move || ibias::exact::min_l2(&p))? })
+    solution(solve_request(py, problem, SolveRequest::new(SolveKind::MinL2))?)
 }
 
 /// The maximum-margin classifier for `norm` (`l1`, `l2`, `linf`, `lp` with `p`), certified; a dict.
 #[pyfunction]
 #[pyo3(signature = (problem, norm="l2", p=None))]
 pub fn max_margin(py: Python<'_>, problem: &Problem, norm: &str, p: Option<f64>) -> PyResult<Py<PyAny>> {
-    let norm = ibias::exact::max_margin::MarginNorm::parse(norm, p).map_err(call::to_py)?;
-    let prob = problem.inner.clone();
-    let m = call::run(py, move || ibias::exact::max_margin::max_margin(&prob, norm))?;
-    json_obj(py, &serde_json::to_value(&m).map_err(|e| value_err(e.to_string()))?)
+    let req = SolveRequest { norm: Some(norm.to_string()), p, ..SolveRequest::new(SolveKind::MaxMargin) };
+    match solve_request(py, problem, req)? {
+        SolveOutput::MaxMargin(m) => json_obj(py, &serde_json::to_value(&m).map_err(|e| value_err(e.to_string()))?),
+        _ => Err(value_err("the max-margin solver returned no direction")),
+    }
 }
 
 /// Whether labels ±1 are separable through the origin, with the certificate either way; a dict.
 #[pyfunction]
 pub fn separability(py: Python<'_>, problem: &Problem) -> PyResult<Py<PyAny>> {
-    let prob = problem.inner.clone();
-    let s = call::run(py, move || ibias::exact::max_margin::separability(&prob))?;
-    json_obj(py, &serde_json::to_value(&s).map_err(|e| value_err(e.to_string()))?)
+    match solve_request(py, problem, SolveRequest::new(SolveKind::Separability))? {
+        SolveOutput::Separability(s) => json_obj(py, &serde_json::to_value(&s).map_err(|e| value_err(e.to_string()))?),
+        _ => Err(value_err("the separability test returned no verdict")),
+    }
 }
 
 /// Basis pursuit (`auto`, `lp` or `homotopy`) with its certificate and uniqueness verdict.
 #[pyfunction]
 #[pyo3(signature = (problem, method="auto"))]
 pub fn min_l1(py: Python<'_>, problem: &Problem, method: &str) -> PyResult<Solution> {
-    let m: ibias::exact::BpMethod = method.parse().map_err(value_err)?;
-    let p = problem.inner.clone();
-    Ok(Solution { s: call::run(py, move || ibias::exact::basis_pursuit_with(&p, m))? })
+    let m: ibias::exact::BpMethod = method.parse().map_err(|m| value_err(format!("invalid parameter method: {m}")))?;
+    solution(solve_request(py, problem, SolveRequest { bp_method: Some(m), ..SolveRequest::new(SolveKind::MinL1) })?)
 }
 
-/// The Bregman projection of `w0` (default 0; 1 for the entropy) onto {Xw = y}.
+/// The Bregman projection onto {Xw = y} of `w0` (default 0; 1 for the entropy) for `potential` (default: the
+/// hyperbolic entropy at `alpha`), or of the initialisation `shape` / `u0`, `v0` (the hyperbolic entropy with
+/// c = 2u₀v₀ from w₀ = u₀² − v₀²).
 #[pyfunction]
-#[pyo3(signature = (problem, potential, w0=None))]
+#[pyo3(signature = (problem, potential=None, w0=None, *, alpha=None, shape=None, u0=None, v0=None))]
+#[allow(clippy::too_many_arguments)]
 pub fn bregman(
     py: Python<'_>,
     problem: &Problem,
-    potential: &Potential,
+    potential: Option<&Potential>,
     w0: Option<PyReadonlyArray1<'_, f64>>,
+    alpha: Option<f64>,
+    shape: Option<f64>,
+    u0: Option<PyReadonlyArray1<'_, f64>>,
+    v0: Option<PyReadonlyArray1<'_, f64>>,
 ) -> PyResult<Solution> {
-    let p = problem.inner.clone();
-    let d = p.d();
-    let pot = potential.pot.clone();
-    let w0 = w0.map(|v| vector(&v));
-    let s = call::run(py, move || {
-        ibias::exact::min_l2::require_interpolator(&p, "the Bregman projection")?;
-        let opts = ibias::exact::bregman::BregmanOptions::default();
-        match pot {
-            Pot::Euclidean => {
-                ibias::exact::bregman_projection(&p, &ibias::potential::Euclidean, &w0.unwrap_or(vec![0.0; d]), opts)
-            }
-            Pot::Entropy => {
-                ibias::exact::bregman_projection(&p, &ibias::potential::NegEntropy, &w0.unwrap_or(vec![1.0; d]), opts)
-            }
-            Pot::Hyperbolic(h) => {
-                let c = h.ln_half_scales();
-                let h = if c.len() == 1 {
-                    ibias::potential::Hyperbolic::from_ln_half_scales(vec![c[0]; d])
-                } else {
-                    h.clone()
-                };
-                ibias::exact::bregman_projection(&p, &h, &w0.unwrap_or(vec![0.0; d]), opts)
-            }
-            Pot::Depth(dp) => ibias::exact::bregman_projection(&p, &dp, &w0.unwrap_or(vec![0.0; d]), opts),
-        }
-    })?;
-    Ok(Solution { s })
+    let req = SolveRequest {
+        potential: potential.map(|p| p.choice()),
+        w0: w0.map(|v| vector(&v)),
+        alpha,
+        shape,
+        u0: u0.map(|v| vector(&v)),
+        v0: v0.map(|v| vector(&v)),
+        ..SolveRequest::new(SolveKind::Bregman)
+    };
+    solution(solve_request(py, problem, req)?)
 }
 
 /// A regularisation path: `lambdas` (sheet's convention, decreasing for the Lasso) and `coefs` of shape
@@ -946,6 +946,13 @@ pub fn run_study(
 #[pyfunction]
 pub fn study_keys() -> Vec<String> {
     ibias::study::registry().iter().map(|s| s.key().to_string()).collect()
+}
+
+/// Every registered study's key and one line, in report order (Python's `ibias.study.<key>` functions are made
+/// from this list).
+#[pyfunction]
+pub fn study_list() -> Vec<(String, String)> {
+    ibias::study::registry().iter().map(|s| (s.key().to_string(), s.about().to_string())).collect()
 }
 
 /// A study's default configuration as TOML.

@@ -346,3 +346,27 @@ def test_sizes_and_meaningless_keywords_are_refused_as_by_the_cli(ex2):
     assert len(ibias.ridge_path(X, y, n_lambdas=4).lambdas) == 4
     assert "homotopy" in repr(ibias.lasso_path(X, y))
     assert ibias.sweep(X, y, alphas="1e-3:1:1").to_pandas()["alpha"].tolist() == [1e-3]
+
+
+def test_solvers_take_one_request_and_refuse_by_keyword(ex2):
+    """The exact solvers are built as the library's SolveRequest: what a solver would ignore is refused by its
+    keyword, and the Bregman projection takes the same start and initialisations as ``ibias solve bregman``."""
+    X, y, _ = ex2
+    for call, word in [
+        (lambda: ibias.bregman(X, y, alpha=0.5, potential=ibias.Hyperbolic(0.5)), "alpha"),
+        (lambda: ibias.bregman(X, y, potential=ibias.NegEntropy(), w0=-np.ones(X.shape[1])), "w0"),
+        (lambda: ibias.bregman(X, y, shape=0.5, w0=np.ones(X.shape[1])), "w0"),
+        (lambda: ibias.bregman(X, y, potential=ibias.NegEntropy(), shape=0.5), "shape"),
+        (lambda: ibias.bregman(X, y, u0=np.ones(X.shape[1])), "u0/v0"),
+        (lambda: ibias.min_l1(X, y, method="simplex"), "method"),
+        (lambda: ibias.max_margin(X, np.sign(y), norm="l7"), "norm"),
+    ]:
+        with pytest.raises(ValueError, match=word):
+            call()
+    # shape s: the hyperbolic entropy with c = 2u0v0 from w0 = u0² − v0², as the explicit form gives it.
+    a, s, d = 0.3, 0.5, X.shape[1]
+    u0, v0 = np.full(d, a * np.sqrt((1 - s) / (1 + s))), np.full(d, a * np.sqrt((1 + s) / (1 - s)))
+    by_shape = ibias.bregman(X, y, alpha=a, shape=s).w
+    by_uv = ibias.bregman(X, y, u0=u0, v0=v0).w
+    by_object = ibias.bregman(X, y, potential=ibias.Hyperbolic(scales=2 * u0 * v0), w0=u0**2 - v0**2).w
+    assert np.max(np.abs(by_shape - by_uv)) < 1e-9 and np.max(np.abs(by_uv - by_object)) < 1e-9

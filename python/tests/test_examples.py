@@ -74,3 +74,15 @@ def test_the_readme_python_block_runs_as_printed(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_study_functions_come_from_the_registry():
+    """``ibias.study.<key>`` exists for exactly the library's registered studies, each documented by its line."""
+    keys = ibias.study.keys()
+    assert "ex2" in keys and "timeavg" in keys
+    for key, about in ibias._ibias.study_list():
+        f = getattr(ibias.study, key)
+        assert f.__name__ == key and about in f.__doc__
+    assert set(keys) <= set(dir(ibias.study))
+    with pytest.raises(AttributeError, match="registered"):
+        ibias.study.no_such_study  # noqa: B018

@@ -2,16 +2,17 @@
 //! certificates.
 
 use super::{args, out, timed_out, watchdog};
-use ibias::exact::bregman::{BregmanOptions, bregman_projection};
-use ibias::exact::min_l2::require_interpolator;
-use ibias::exact::{BpMethod, Solution, basis_pursuit_with, min_l2};
-use ibias::potential::{DepthD, Euclidean, Hyperbolic, NegEntropy, Potential, PotentialKind};
-use ibias::problem::csv::load_csv;
+use ibias::exact::BpMethod;
+use ibias::exact::max_margin::{MaxMargin, Separability};
+use ibias::potential::PotentialKind;
+use ibias::problem::csv::{load_csv, load_vector};
+use ibias::request::PotentialChoice;
+use ibias::request::solve::{SolveKind, SolveOutput, SolveRequest};
 use ibias::{Error, Result};
 use std::path::PathBuf;
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
-pub enum SolveKind {
+pub enum SolveName {
     /// Minimum-ℓ2-norm least squares X⁺y.
     MinL2,
     /// Minimum-ℓ1 interpolator (basis pursuit), with its dual certificate and a uniqueness verdict.
@@ -24,10 +25,22 @@ pub enum SolveKind {
     Separability,
 }
 
+impl From<SolveName> for SolveKind {
+    fn from(k: SolveName) -> Self {
+        match k {
+            SolveName::MinL2 => SolveKind::MinL2,
+            SolveName::MinL1 => SolveKind::MinL1,
+            SolveName::Bregman => SolveKind::Bregman,
+            SolveName::MaxMargin => SolveKind::MaxMargin,
+            SolveName::Separability => SolveKind::Separability,
+        }
+    }
+}
+
 #[derive(clap::Args, Debug)]
 pub struct SolveArgs {
     /// min-l2, min-l1, bregman, max-margin or separability.
-    kind: SolveKind,
+    kind: SolveName,
     /// CSV file (last column y).
     #[arg(long)]
     data: PathBuf,
@@ -53,9 +66,9 @@ pub struct SolveArgs {
     /// Basis pursuit method (min-l1): auto (homotopy, LP fallback; default), lp (clarabel) or homotopy.
     #[arg(long, value_parser = ["auto", "lp", "homotopy"])]
     bp_method: Option<String>,
-    /// Starting point of the entropy potential (bregman --potential entropy): w0 = this value in every coordinate
-    /// (> 0; default 1).
-    #[arg(long, value_parser = args::positive)]
+    /// Start of the Bregman projection: w0 = this value in every coordinate (default 0; the entropy's 1, where it
+    /// must be > 0). Not with --shape/--u0/--v0, which set the start themselves.
+    #[arg(long, value_parser = args::finite)]
     w0: Option<f64>,
     /// The norm of max-margin: l2 (hard-margin SVM), l1, linf or lp (with --p).
     #[arg(long)]
@@ -71,119 +84,52 @@ pub struct SolveArgs {
     json: bool,
 }
 
-/// `(u₀, v₀)` from two files, checked against `d`.
-pub fn explicit_init(u0: &std::path::Path, v0: &std::path::Path, d: usize) -> Result<ibias::dynamics::Init> {
-    let (u, v) = (ibias::problem::csv::load_vector(u0)?, ibias::problem::csv::load_vector(v0)?);
-    for (name, x) in [("--u0", &u), ("--v0", &v)] {
-        if x.len() != d {
-            return Err(Error::param(name, format!("has {} entries but the data has d = {d} features", x.len())));
+/// The library's request from the command line (files read, names parsed; the library validates).
+fn request(a: &SolveArgs) -> Result<SolveRequest> {
+    let potential = match a.potential.as_deref() {
+        Some(name) => {
+            Some(PotentialChoice::Kind(name.parse::<PotentialKind>().map_err(|m| Error::param("potential", m))?))
         }
-    }
-    ibias::dynamics::Init::explicit(u, v)
-}
-
-/// The potential named on the command line (`--potential`, with `--alpha` and `--depth`).
-fn named_potential(name: &str, alpha: f64, depth: Option<u32>, d: usize) -> Result<Box<dyn Potential>> {
-    let kind = name.parse::<PotentialKind>().map_err(|m| Error::param("--potential", m))?;
-    if depth.is_some() && kind != PotentialKind::Depth {
-        return Err(Error::param("--depth", "takes --potential depth (or run reparam --depth D)"));
-    }
-    Ok(match kind {
-        PotentialKind::Euclidean => Box::new(Euclidean),
-        PotentialKind::Hyperbolic => Box::new(Hyperbolic::uniform(alpha, d)?),
-        PotentialKind::Entropy => Box::new(NegEntropy),
-        PotentialKind::Depth => Box::new(DepthD::new(
-            depth.ok_or_else(|| Error::param("--depth", "--potential depth needs --depth D (D ≥ 3)"))?,
-            alpha,
-        )?),
+        None => None,
+    };
+    let bp_method = match a.bp_method.as_deref() {
+        Some(m) => Some(m.parse::<BpMethod>().map_err(|m| Error::param("bp_method", m))?),
+        None => None,
+    };
+    Ok(SolveRequest {
+        kind: a.kind.into(),
+        potential,
+        alpha: a.alpha,
+        depth: a.depth,
+        shape: a.shape,
+        u0: a.u0.as_deref().map(load_vector).transpose()?,
+        v0: a.v0.as_deref().map(load_vector).transpose()?,
+        w0: a.w0.map(|v| vec![v]),
+        bp_method,
+        norm: a.norm.clone(),
+        p: a.p,
     })
 }
 
-/// Refuses options the chosen solver would ignore, naming what they apply to.
-fn check_options(a: &SolveArgs) -> Result<()> {
-    let kind = a.kind;
-    let bregman = matches!(kind, SolveKind::Bregman);
-    let pot = a.potential.as_deref().unwrap_or("hyperbolic");
-    let refuse = |flag: &str, why: &str| Err(Error::param(flag, why.to_string()));
-    if !bregman {
-        for (on, flag) in [
-            (a.potential.is_some(), "--potential"),
-            (a.depth.is_some(), "--depth"),
-            (a.shape.is_some(), "--shape"),
-            (a.u0.is_some(), "--u0/--v0"),
-            (a.alpha.is_some(), "--alpha"),
-            (a.w0.is_some(), "--w0"),
-        ] {
-            if on {
-                return refuse(flag, "is an option of solve bregman (the Bregman projection's potential and start)");
-            }
-        }
-    }
-    if a.bp_method.is_some() && !matches!(kind, SolveKind::MinL1) {
-        return refuse("--bp-method", "is an option of solve min-l1 (the basis pursuit method)");
-    }
-    if (a.norm.is_some() || a.p.is_some()) && !matches!(kind, SolveKind::MaxMargin) {
-        return refuse("--norm/--p", "are options of solve max-margin");
-    }
-    if bregman {
-        if a.w0.is_some() && pot != "entropy" {
-            return refuse(
-                "--w0",
-                "is the start of the entropy potential (--potential entropy); the hyperbolic entropy starts from w0 = 0 (or --shape/--u0/--v0)",
-            );
-        }
-        if a.alpha.is_some() && !matches!(pot, "hyperbolic" | "depth") {
-            return refuse("--alpha", "is the scale of the hyperbolic and depth potentials");
-        }
-        if a.alpha.is_some() && a.u0.is_some() {
-            return refuse("--alpha", "an explicit --u0/--v0 sets the scales itself");
-        }
-    }
-    Ok(())
-}
-
 pub fn run(a: SolveArgs) -> Result<i32> {
-    check_options(&a)?;
-    if matches!(a.kind, SolveKind::MaxMargin | SolveKind::Separability) {
-        return classify(&a);
-    }
+    let req = request(&a)?;
+    req.validate()?;
     let p = load_csv(&a.data)?;
-    let d = p.d();
-    let alpha = a.alpha.unwrap_or(1.0);
-    let potential = a.potential.clone().unwrap_or_else(|| "hyperbolic".into());
-    let bar = out::Bar::new(a.json);
+    let bar = out::Bar::new(a.json || matches!(a.kind, SolveName::MaxMargin | SolveName::Separability));
     bar.callback()(ibias::control::Progress::Stage("solving"));
     watchdog(a.max_seconds);
-    let sol: Result<Solution> = match a.kind {
-        SolveKind::MinL2 => min_l2(&p),
-        SolveKind::MinL1 => {
-            let m = a.bp_method.as_deref().unwrap_or("auto");
-            basis_pursuit_with(&p, m.parse::<BpMethod>().map_err(|m| Error::param("--bp-method", m))?)
-        }
-        SolveKind::Bregman => {
-            let kind = potential.parse::<PotentialKind>().map_err(|m| Error::param("--potential", m))?;
-            if (a.shape.is_some() || a.u0.is_some()) && kind != PotentialKind::Hyperbolic {
-                return Err(Error::param("--shape/--u0/--v0", "are options of the hyperbolic entropy"));
-            }
-            let (pot, w0): (Box<dyn Potential>, Vec<f64>) = match (kind, a.shape, &a.u0, &a.v0) {
-                (PotentialKind::Entropy, ..) => (Box::new(NegEntropy), vec![a.w0.unwrap_or(1.0); d]),
-                (PotentialKind::Hyperbolic, Some(s), _, _) => {
-                    let init = ibias::dynamics::Init::shape(alpha, s, d)?;
-                    (Box::new(init.potential()), init.w0())
-                }
-                (PotentialKind::Hyperbolic, None, Some(u), Some(v)) => {
-                    let init = explicit_init(u, v, d)?;
-                    (Box::new(init.potential()), init.w0())
-                }
-                _ => (named_potential(&potential, alpha, a.depth, d)?, vec![0.0; d]),
-            };
-            require_interpolator(&p, "the Bregman projection")?;
-            bregman_projection(&p, pot.as_ref(), &w0, BregmanOptions::default())
-        }
-        SolveKind::MaxMargin | SolveKind::Separability => unreachable!("answered by classify"),
+    let what = match a.kind {
+        SolveName::MaxMargin => "the max-margin solver",
+        SolveName::Separability => "the separability test",
+        _ => "the solver",
     };
+    let answer = req.run(&p);
     bar.finish();
-    let sol = sol.map_err(|e| timed_out(e, "the solver", a.max_seconds))?;
+    let sol = match answer.map_err(|e| timed_out(e, what, a.max_seconds))? {
+        SolveOutput::Solution(s) => s,
+        SolveOutput::MaxMargin(m) => return show_max_margin(&a, &m),
+        SolveOutput::Separability(s) => return show_separability(&a, &s),
+    };
     if a.json {
         out::json(&sol)?;
         return Ok(0);
@@ -223,31 +169,27 @@ pub fn run(a: SolveArgs) -> Result<i32> {
     Ok(0)
 }
 
-/// `solve max-margin` and `solve separability`.
-fn classify(a: &SolveArgs) -> Result<i32> {
-    use ibias::exact::max_margin::{MarginNorm, max_margin, separability};
-    let norm = MarginNorm::parse(a.norm.as_deref().unwrap_or("l2"), a.p)?;
-    let p = load_csv(&a.data)?;
-    watchdog(a.max_seconds);
-    if matches!(a.kind, SolveKind::Separability) {
-        let s = separability(&p).map_err(|e| timed_out(e, "the separability test", a.max_seconds))?;
-        if a.json {
-            out::json(&s)?;
-        } else if s.separable {
-            out::line("separable: a w with yᵢ⟨xᵢ, w⟩ ≥ 1 for every row was found and checked (--json prints it)")?;
-        } else {
-            let rows: Vec<String> = s.conflicting_rows.iter().flatten().take(20).map(|i| (i + 1).to_string()).collect();
-            out::line(format!(
-                "not separable: a convex combination Σλᵢyᵢxᵢ of rows {} (1-based) is 0 (‖·‖∞ = {:.1e}, relative; --json prints λ)",
-                rows.join(", "),
-                s.combination_residual_rel.unwrap_or(f64::NAN)
-            ))?;
-        }
-        return Ok(0);
-    }
-    let m = max_margin(&p, norm).map_err(|e| timed_out(e, "the max-margin solver", a.max_seconds))?;
+/// `solve separability`.
+fn show_separability(a: &SolveArgs, s: &Separability) -> Result<i32> {
     if a.json {
-        out::json(&m)?;
+        out::json(s)?;
+    } else if s.separable {
+        out::line("separable: a w with yᵢ⟨xᵢ, w⟩ ≥ 1 for every row was found and checked (--json prints it)")?;
+    } else {
+        let rows: Vec<String> = s.conflicting_rows.iter().flatten().take(20).map(|i| (i + 1).to_string()).collect();
+        out::line(format!(
+            "not separable: a convex combination Σλᵢyᵢxᵢ of rows {} (1-based) is 0 (‖·‖∞ = {:.1e}, relative; --json prints λ)",
+            rows.join(", "),
+            s.combination_residual_rel.unwrap_or(f64::NAN)
+        ))?;
+    }
+    Ok(0)
+}
+
+/// `solve max-margin`.
+fn show_max_margin(a: &SolveArgs, m: &MaxMargin) -> Result<i32> {
+    if a.json {
+        out::json(m)?;
         return Ok(0);
     }
     let c = &m.certificate;

@@ -12,7 +12,14 @@ fn meaningless_flags_are_refused() {
         (&["run", "md", "--potential", "euclidean", "--alpha", "0.5", "--data", &f], "--alpha"),
         (&["run", "gd", "--alpha", "0.5", "--data", &f], "--alpha"),
         (&["run", "md", "--momentum", "0.5", "--data", &f], "--momentum"),
-        (&["solve", "bregman", "--w0", "2", "--data", &f], "entropy"),
+        (&["solve", "bregman", "--w0", "2", "--shape", "0.5", "--data", &f], "--w0"),
+        (&["solve", "bregman", "--potential", "entropy", "--w0", "-1", "--data", &f], "--w0"),
+        (&["solve", "bregman", "--potential", "euclidean", "--alpha", "0.5", "--data", &f], "--alpha"),
+        (&["solve", "bregman", "--potential", "entropy", "--shape", "0.5", "--data", &f], "--shape/--u0/--v0"),
+        (&["solve", "bregman", "--depth", "3", "--data", &f], "--depth"),
+        (&["solve", "min-l2", "--w0", "1", "--data", &f], "--w0"),
+        (&["solve", "min-l1", "--norm", "l1", "--data", &f], "--norm/--p"),
+        (&["solve", "max-margin", "--norm", "l7", "--data", &f], "--norm"),
         (&["solve", "min-l2", "--alpha", "0.5", "--data", &f], "--alpha"),
         (&["solve", "bregman", "--bp-method", "lp", "--data", &f], "--bp-method"),
         (&["solve", "min-l1", "--depth", "3", "--data", &f], "--depth"),
@@ -48,6 +55,15 @@ fn meaningless_flags_are_refused() {
     assert!(c == 3 && !err.contains("note: --tol 0"), "{c}: {err}"); // the time cap: exit 3, no warning
     // What they apply to still works.
     assert_eq!(ibias(&["solve", "bregman", "--potential", "entropy", "--w0", "2", "--data", &f]).0, 0);
+    // --w0 is the start of every potential's projection (it was ignored for the hyperbolic entropy): the
+    // projection from 2·1 is another point than the projection from 0, and both interpolate.
+    let from = |w0: &str| {
+        let v = json(&["solve", "bregman", "--alpha", "0.1", "--w0", w0, "--json", "--data", &f]);
+        assert!(v["certificate"]["residual_rel"].as_f64().unwrap() < 1e-9);
+        vec_of(&v["w"])
+    };
+    let (w_zero, w_two) = (from("0"), from("2"));
+    assert!(w_zero.iter().zip(&w_two).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max) > 1e-3);
     assert_eq!(ibias(&["run", "md", "--alpha", "0.5", "--max-iter", "10", "--tol", "0", "--data", &f]).0, 0);
 }
 
