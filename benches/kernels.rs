@@ -22,10 +22,19 @@ fn kernels(c: &mut Criterion) {
         ("40x100", GenSpec::ex2(0).generate().unwrap().problem),
         (
             "200x2000",
-            GenSpec { n: 200, d: 2000, sparsity: Some(10), entries: Entries::Signs, w_star: None, noise: 0.0, seed: 0 }
-                .generate()
-                .unwrap()
-                .problem,
+            GenSpec {
+                n: 200,
+                d: 2000,
+                sparsity: Some(10),
+                entries: Entries::Signs,
+                w_star: None,
+                noise: 0.0,
+                seed: 0,
+                margin: None,
+            }
+            .generate()
+            .unwrap()
+            .problem,
         ),
     ];
     for (name, p) in &problems {

@@ -449,10 +449,14 @@ def sweep_merge(out: str) -> SweepResult:
 
 
 def generate(preset: Optional[str] = None, *, seed: int = 0, n: Optional[int] = None, d: Optional[int] = None,
-             sparsity: Optional[int] = None, entries: str = "signs", noise: float = 0.0) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """A seeded dataset (ChaCha8, the same on every machine): a ``preset`` (``ex2``, ``ex3``, ``woodworth``) or
-    ``n``, ``d``, ``sparsity``, ``entries`` (signs, gaussian, constant), ``noise``. Returns ``(X, y, w_star)``."""
-    return _ibias.generate(preset=preset, seed=seed, n=n, d=d, sparsity=sparsity, entries=entries, noise=noise)
+             sparsity: Optional[int] = None, entries: str = "signs", noise: float = 0.0,
+             margin: Optional[float] = None) -> Tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A seeded dataset (ChaCha8, the same on every machine): a ``preset`` (``ex2``, ``ex3``, ``woodworth``;
+    classification: ``toy``, ``teacher``, ``sparse_teacher``) or ``n``, ``d``, ``sparsity``, ``entries`` (signs,
+    gaussian, constant), ``noise`` — and ``margin`` for classification labels sign(⟨x, w*⟩) with rows inside the
+    margin drawn again (separable by w* with margin ≥ ``margin``). Returns ``(X, y, w_star)``."""
+    return _ibias.generate(preset=preset, seed=seed, n=n, d=d, sparsity=sparsity, entries=entries, noise=noise,
+                           margin=margin)
 
 
 def load_csv(path: str) -> Tuple[np.ndarray, np.ndarray]:

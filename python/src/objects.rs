@@ -853,7 +853,7 @@ pub fn parse_alphas(s: &str) -> PyResult<Vec<f64>> {
 
 /// A seeded dataset: a preset (`ex2`, `ex3`, `woodworth`) or n, d, sparsity, entries, noise. Returns (X, y, w*).
 #[pyfunction]
-#[pyo3(signature = (preset=None, seed=0, n=None, d=None, sparsity=None, entries="signs", noise=0.0))]
+#[pyo3(signature = (preset=None, seed=0, n=None, d=None, sparsity=None, entries="signs", noise=0.0, margin=None))]
 #[allow(clippy::type_complexity, clippy::too_many_arguments)]
 pub fn generate<'py>(
     py: Python<'py>,
@@ -864,10 +864,11 @@ pub fn generate<'py>(
     sparsity: Option<usize>,
     entries: &str,
     noise: f64,
+    margin: Option<f64>,
 ) -> PyResult<(Bound<'py, PyArray2<f64>>, Bound<'py, PyArray1<f64>>, Bound<'py, PyArray1<f64>>)> {
     use ibias::problem::generate::{Entries, GenSpec};
     let spec = match (preset, n, d) {
-        (Some(p), None, None) => call::quick(|| GenSpec::preset(p, seed))?,
+        (Some(p), None, None) if margin.is_none() => call::quick(|| GenSpec::preset(p, seed))?,
         (None, Some(n), Some(d)) => {
             let entries = match entries {
                 "signs" => Entries::Signs,
@@ -875,9 +876,9 @@ pub fn generate<'py>(
                 "constant" => Entries::Constant,
                 e => return Err(value_err(format!("entries: '{e}' (signs, gaussian or constant)"))),
             };
-            GenSpec { n, d, sparsity, entries, w_star: None, noise, seed }
+            GenSpec { n, d, sparsity, entries, w_star: None, noise, seed, margin }
         }
-        _ => return Err(value_err("give a preset, or n and d")),
+        _ => return Err(value_err("give a preset, or n and d (margin: with n and d)")),
     };
     let g = call::run(py, move || spec.generate())?;
     let x = g.problem.x();

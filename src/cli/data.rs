@@ -24,8 +24,10 @@ pub enum DataCmd {
 #[derive(clap::Args, Debug)]
 pub struct GenArgs {
     /// A preset: ex2 (40×100, 5-sparse ±1, noiseless), ex3 (100×2, w* = (1,0), unit noise), woodworth
-    /// (100×1000, 5-sparse 1/√5, noise 0.1). Excludes --n, --d, --sparsity, --entries, --noise.
-    #[arg(long, conflicts_with_all = ["n", "d", "sparsity", "entries", "noise"])]
+    /// (100×1000, 5-sparse 1/√5, noise 0.1); classification (labels ±1, separable): toy (2-D, 30 points),
+    /// teacher (100×20, Gaussian teacher), sparse-teacher (40×200, 5-sparse teacher). Excludes --n, --d,
+    /// --sparsity, --entries, --noise, --margin.
+    #[arg(long, conflicts_with_all = ["n", "d", "sparsity", "entries", "noise", "margin"])]
     preset: Option<String>,
     /// Samples (without --preset).
     #[arg(long)]
@@ -42,6 +44,10 @@ pub struct GenArgs {
     /// Noise standard deviation.
     #[arg(long, value_parser = args::non_negative)]
     noise: Option<f64>,
+    /// Classification: labels sign(⟨x, w*⟩) (±1), rows with |⟨x, w*⟩|/‖w*‖₂ below this margin drawn again
+    /// (0 to 3; without --preset; no --noise).
+    #[arg(long, value_parser = args::non_negative)]
+    margin: Option<f64>,
     /// Seed of the ChaCha8 generator.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -76,6 +82,7 @@ pub fn run(cmd: DataCmd) -> Result<i32> {
                         w_star: None,
                         noise: a.noise.unwrap_or(0.0),
                         seed: a.seed,
+                        margin: a.margin,
                     }
                 }
             };

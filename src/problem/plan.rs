@@ -256,10 +256,19 @@ mod tests {
     use crate::problem::generate::{Entries, GenSpec};
 
     fn big() -> Problem {
-        GenSpec { n: 101, d: 2000, sparsity: Some(7), entries: Entries::Gaussian, w_star: None, noise: 0.1, seed: 3 }
-            .generate()
-            .unwrap()
-            .problem
+        GenSpec {
+            n: 101,
+            d: 2000,
+            sparsity: Some(7),
+            entries: Entries::Gaussian,
+            w_star: None,
+            noise: 0.1,
+            seed: 3,
+            margin: None,
+        }
+        .generate()
+        .unwrap()
+        .problem
     }
 
     #[test]
@@ -287,10 +296,18 @@ mod tests {
 
     #[test]
     fn gram_route_is_exact_near_a_fit() {
-        let g0 =
-            GenSpec { n: 100, d: 5, sparsity: None, entries: Entries::Gaussian, w_star: None, noise: 0.0, seed: 4 }
-                .generate()
-                .unwrap();
+        let g0 = GenSpec {
+            n: 100,
+            d: 5,
+            sparsity: None,
+            entries: Entries::Gaussian,
+            w_star: None,
+            noise: 0.0,
+            seed: 4,
+            margin: None,
+        }
+        .generate()
+        .unwrap();
         let p = &g0.problem;
         let plan = GradPlan::new(p, Parallelism::Auto);
         assert_eq!(plan.route(), Route::Gram);

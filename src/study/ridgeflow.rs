@@ -81,6 +81,7 @@ impl Study for RidgeFlow {
                     w_star: None,
                     noise: cfg.sigma,
                     seed,
+                    margin: None,
                 }
                 .generate()?;
                 // w* with ‖w*‖ ≈ 1: Gaussian entries scaled by 1/√d.

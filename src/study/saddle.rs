@@ -137,6 +137,7 @@ impl Study for Saddle {
             w_star: None,
             noise: 0.0,
             seed: cfg.seed,
+            margin: None,
         }
         .generate()?
         .problem;

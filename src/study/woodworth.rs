@@ -264,6 +264,7 @@ impl Study for Woodworth {
                     w_star: None,
                     noise: cfg.noise,
                     seed,
+                    margin: None,
                 }
                 .generate()?;
                 Ok((g.problem, g.w_star))

@@ -220,6 +220,7 @@ impl Plan {
                                         w_star: None,
                                         noise,
                                         seed,
+                                        margin: g.margin,
                                     }
                                     .generate()?,
                                 )
@@ -243,6 +244,7 @@ impl Plan {
                                             w_star: None,
                                             noise,
                                             seed,
+                                            margin: g.margin,
                                         }
                                         .generate()?;
                                         (gg.problem, gg.w_star)

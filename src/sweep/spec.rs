@@ -41,7 +41,8 @@ pub struct RecordSpec {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ProblemSpec {
-    /// A preset (`ex2`, `ex3`, `woodworth`) at each of `seeds`.
+    /// A preset (`ex2`, `ex3`, `woodworth`; classification, labels ±1: `toy`, `teacher`, `sparse_teacher`) at each
+    /// of `seeds`.
     pub preset: Option<String>,
     /// Seeds of the preset.
     pub seeds: Option<Vec<u64>>,
@@ -73,6 +74,10 @@ pub struct GenGrid {
     /// first n rows (as Woodworth et al.'s sample-complexity panel needs).
     #[serde(default)]
     pub nested: bool,
+    /// Classification: labels sign(⟨x, w*⟩) (±1), rows with |⟨x, w*⟩|/‖w*‖₂ below this margin drawn again (0 to 3;
+    /// `noise` must be `[0.0]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub margin: Option<f64>,
 }
 
 fn default_entries() -> Entries {
@@ -229,6 +234,18 @@ impl SweepSpec {
             empty("[problem.generate] sparsity", g.sparsity.len())?;
             empty("[problem.generate] noise", g.noise.len())?;
             empty("[problem.generate] seeds", g.seeds.len())?;
+            if let Some(m) = g.margin {
+                let max = crate::problem::generate::MAX_MARGIN;
+                if !(m.is_finite() && (0.0..=max).contains(&m)) {
+                    return Err(Error::param("[problem.generate] margin", format!("must be in [0, {max}], got {m}")));
+                }
+                if g.noise.iter().any(|&s| s != 0.0) {
+                    return Err(Error::param(
+                        "[problem.generate] noise",
+                        "classification labels (margin) take no noise: give noise = [0.0]",
+                    ));
+                }
+            }
         }
         empty("[axes] method", self.axes.method.len())?;
         for m in &self.axes.method {

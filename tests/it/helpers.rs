@@ -13,7 +13,10 @@ pub fn ex2(seed: u64) -> Problem {
 
 /// A Gaussian problem `n × d` with a `k`-sparse (or dense) Gaussian `w*` and noise.
 pub fn make(n: usize, d: usize, k: Option<usize>, noise: f64, seed: u64) -> Problem {
-    GenSpec { n, d, sparsity: k, entries: Entries::Gaussian, w_star: None, noise, seed }.generate().unwrap().problem
+    GenSpec { n, d, sparsity: k, entries: Entries::Gaussian, w_star: None, noise, seed, margin: None }
+        .generate()
+        .unwrap()
+        .problem
 }
 
 /// A problem from `X` (built by `f(i, j)`) and `y`.

@@ -157,6 +157,7 @@ fn woodworth_study_ends_and_alpha_star_recomputed() {
             w_star: None,
             noise: 0.1,
             seed: row.seed,
+            margin: None,
         }
         .generate()
         .unwrap();
