@@ -10,6 +10,8 @@ pub struct LeastSquares<'a> {
     plan: GradPlan<'a>,
     /// `(2/n)·min(Σᵢ‖xᵢ‖₁², d·σ_max²)`: the curvature bound in `‖·‖_∞`.
     linf_curvature: f64,
+    /// `(2/n)·max_j‖X_{:,j}‖₂²`: the curvature bound in `‖·‖₁`.
+    l1_curvature: f64,
 }
 
 impl<'a> LeastSquares<'a> {
@@ -17,7 +19,8 @@ impl<'a> LeastSquares<'a> {
     pub fn new(p: &'a Problem, par: Parallelism) -> Self {
         let rows: f64 = (0..p.n()).map(|i| linalg::norm1(p.x().row(i)).powi(2)).sum();
         let linf = (2.0 / p.n() as f64) * rows.min(p.d() as f64 * p.sigma().first().copied().unwrap_or(0.0).powi(2));
-        LeastSquares { plan: GradPlan::new(p, par), linf_curvature: linf }
+        let l1 = (2.0 / p.n() as f64) * super::col_norm2_max_sq(p);
+        LeastSquares { plan: GradPlan::new(p, par), linf_curvature: linf, l1_curvature: l1 }
     }
 }
 
@@ -61,6 +64,7 @@ impl Datafit for LeastSquares<'_> {
         match norm {
             StepNorm::L2 => self.plan.problem().smoothness(),
             StepNorm::Linf => self.linf_curvature,
+            StepNorm::L1 => self.l1_curvature,
         }
     }
     fn trust_scale(&self, _: StepNorm) -> Option<f64> {

@@ -76,12 +76,14 @@ pub fn separable_labels(p: &Problem, what: &str) -> Result<()> {
 /// `(1/n)Σ ℓ(yᵢ⟨xᵢ, w⟩)`.
 pub struct Margin<'a, L: MarginFn> {
     p: &'a Problem,
-    /// `maxᵢ‖xᵢ‖₂`, `maxᵢ‖xᵢ‖₁`.
+    /// `maxᵢ‖xᵢ‖₂`, `maxᵢ‖xᵢ‖₁`, `maxᵢ‖xᵢ‖_∞`.
     b2: f64,
     b1: f64,
-    /// Global bounds (logistic): `σ_max²/(4n)` and `Σᵢ‖xᵢ‖₁²/(4n)`.
+    binf: f64,
+    /// Global bounds (logistic): `σ_max²/(4n)`, `Σᵢ‖xᵢ‖₁²/(4n)` and `max_j‖X_{:,j}‖₂²/(4n)`.
     global_l2: f64,
     global_linf: f64,
+    global_l1: f64,
     g0_inf: f64,
     _loss: PhantomData<L>,
 }
@@ -93,9 +95,9 @@ impl<'a, L: MarginFn> Margin<'a, L> {
         let n = p.n() as f64;
         let smax = p.sigma().first().copied().unwrap_or(0.0);
         let rows1: f64 = (0..p.n()).map(|i| linalg::norm1(p.x().row(i)).powi(2)).sum();
-        let (global_l2, global_linf) = match L::SUP_CURVATURE {
-            Some(c) => (c * smax * smax / n, c * rows1 / n),
-            None => (f64::INFINITY, f64::INFINITY),
+        let (global_l2, global_linf, global_l1) = match L::SUP_CURVATURE {
+            Some(c) => (c * smax * smax / n, c * rows1 / n, c * super::col_norm2_max_sq(p) / n),
+            None => (f64::INFINITY, f64::INFINITY, f64::INFINITY),
         };
         let mut g0 = vec![0.0; p.d()];
         p.xt_mul(p.y(), &mut g0);
@@ -104,8 +106,10 @@ impl<'a, L: MarginFn> Margin<'a, L> {
             p,
             b2: row_norm_max(p, StepNorm::L2),
             b1: row_norm_max(p, StepNorm::Linf),
+            binf: row_norm_max(p, StepNorm::L1),
             global_l2,
             global_linf,
+            global_l1,
             g0_inf,
             _loss: PhantomData,
         })
@@ -167,12 +171,14 @@ impl<L: MarginFn> Datafit for Margin<'_, L> {
         match norm {
             StepNorm::L2 => self.global_l2.min(e * value * self.b2 * self.b2),
             StepNorm::Linf => self.global_linf.min(e * value * self.b1 * self.b1),
+            StepNorm::L1 => self.global_l1.min(e * value * self.binf * self.binf),
         }
     }
     fn trust_scale(&self, norm: StepNorm) -> Option<f64> {
         Some(match norm {
             StepNorm::L2 => self.b2,
             StepNorm::Linf => self.b1,
+            StepNorm::L1 => self.binf,
         })
     }
 }

@@ -86,6 +86,8 @@ pub enum StepNorm {
     L2,
     /// `‖v‖_∞`; the dual norm of a row is `‖xᵢ‖₁`.
     Linf,
+    /// `‖v‖₁`; the dual norm of a row is `‖xᵢ‖_∞`.
+    L1,
 }
 
 /// A data-fitting term `F(w)` on a problem's `(X, y)`.
@@ -125,6 +127,7 @@ pub fn row_norm_max(p: &Problem, norm: StepNorm) -> f64 {
             match norm {
                 StepNorm::L2 => crate::kernels::linalg::norm2(r),
                 StepNorm::Linf => crate::kernels::linalg::norm1(r),
+                StepNorm::L1 => crate::kernels::linalg::norm_inf(r),
             }
         })
         .fold(0.0, f64::max)
@@ -142,6 +145,18 @@ pub fn datafit<'a>(
         LossKind::Logistic => Box::new(Margin::<Logistic>::new(p)?),
         LossKind::Exponential => Box::new(Margin::<Exponential>::new(p)?),
     })
+}
+
+/// `max_j ‖X_{:,j}‖₂²`: `‖Xv‖₂² ≤ max_j‖X_{:,j}‖₂²·‖v‖₁²` (the triangle inequality over columns), the curvature of a
+/// quadratic datafit in `‖·‖₁` per unit of `‖X·‖²`.
+pub fn col_norm2_max_sq(p: &Problem) -> f64 {
+    let mut c = vec![0.0; p.d()];
+    for i in 0..p.n() {
+        for (cj, x) in c.iter_mut().zip(p.x().row(i)) {
+            *cj += x * x;
+        }
+    }
+    c.into_iter().fold(0.0, f64::max)
 }
 
 #[cfg(test)]
@@ -211,6 +226,17 @@ mod tests {
         }
         assert_eq!(f.value_at_zero(), p.risk_at_zero());
         assert_eq!(f.curvature(1.0, StepNorm::L2), p.smoothness());
+        // In ‖·‖₁ and ‖·‖_∞: vᵀ∇²F v = (2/n)‖Xv‖² ≤ curvature·‖v‖² for every v (here ±1 patterns and coordinates).
+        for k in 0..16 {
+            let v: Vec<f64> = (0..4).map(|j| if (k >> j) & 1 == 1 { 1.0 } else { -0.5 }).collect();
+            let mut xv = vec![0.0; 12];
+            p.x().mul_vec(&v, &mut xv);
+            let hv = 2.0 * crate::kernels::linalg::dot(&xv, &xv) / 12.0;
+            let l1 = crate::kernels::linalg::norm1(&v);
+            let li = crate::kernels::linalg::norm_inf(&v);
+            assert!(hv <= f.curvature(1.0, StepNorm::L1) * l1 * l1 * (1.0 + 1e-12));
+            assert!(hv <= f.curvature(1.0, StepNorm::Linf) * li * li * (1.0 + 1e-12));
+        }
     }
 
     /// The curvature bound holds: `vᵀ∇²F(w')v ≤ curvature(F(w))·‖v‖²` at points `w' = w + t·v` of the trust region,
@@ -223,13 +249,14 @@ mod tests {
                 LossKind::Logistic => Box::new(Margin::<Logistic>::new(&p).unwrap()),
                 _ => Box::new(Margin::<Exponential>::new(&p).unwrap()),
             };
-            for norm in [StepNorm::L2, StepNorm::Linf] {
+            for norm in [StepNorm::L2, StepNorm::Linf, StepNorm::L1] {
                 for k in 0..20 {
                     let w: Vec<f64> = (0..6).map(|j| ((k * 5 + j * 3) % 7) as f64 * 0.4 - 1.2).collect();
                     let v: Vec<f64> = (0..6).map(|j| ((k * 3 + j * 5) % 11) as f64 - 5.0).collect();
                     let vn = match norm {
                         StepNorm::L2 => crate::kernels::linalg::norm2(&v),
                         StepNorm::Linf => crate::kernels::linalg::norm_inf(&v),
+                        StepNorm::L1 => crate::kernels::linalg::norm1(&v),
                     };
                     let scale = 1.0 / (vn * f.trust_scale(norm).unwrap());
                     let u: Vec<f64> = v.iter().map(|x| x * scale).collect(); // |⟨xᵢ, u⟩| ≤ 1

@@ -59,8 +59,9 @@ impl Method for NormalizedGd<'_> {
         if gn == 0.0 {
             return Ok(StepOutcome::Stopped(super::StopReason::GradientTolerance));
         }
-        let safe = self.safe();
-        let eta = self.rule.eta(|| safe);
+        let mut rule = self.rule;
+        let eta = rule.eta(|| self.safe());
+        self.rule = rule;
         for (w, g) in self.s.w.iter_mut().zip(&self.s.g) {
             *w -= eta * g / gn;
         }

@@ -55,8 +55,9 @@ impl Method for SignGd<'_> {
     }
     fn step(&mut self) -> Result<StepOutcome> {
         self.s.gradient();
-        let safe = self.safe();
-        let eta = self.rule.eta(|| safe);
+        let mut rule = self.rule;
+        let eta = rule.eta(|| self.safe());
+        self.rule = rule;
         let len = eta * norm1(&self.s.g);
         for (w, g) in self.s.w.iter_mut().zip(&self.s.g) {
             if *g != 0.0 {
