@@ -19,6 +19,7 @@
 pub mod azulay;
 pub mod batch;
 pub mod config;
+pub mod coordinate_descent;
 pub mod driver;
 pub mod dual;
 pub mod fit;

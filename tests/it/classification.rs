@@ -250,3 +250,65 @@ fn classification_generators_plant_a_separable_teacher_with_its_margin() {
         assert!(gap > 0.0 && gap < 0.5, "{r}");
     }
 }
+
+/// Greedy coordinate descent (registered as one file + one line): its steps equal a loop written here (the first
+/// coordinate of largest |∂ⱼF| moves by −η∂ⱼF), and on the sparse teacher with the exponential loss its direction
+/// is near the certified ℓ1 maximum margin (within 3 % after 20,000 safe steps) where GD's is not (> 25 % off), as
+/// Gunasekar et al. (2018) predict.
+#[test]
+fn coordinate_descent_steps_and_reaches_the_l1_margin() {
+    use ibias::exact::max_margin::{MarginNorm, max_margin};
+    use ibias::problem::generate::GenSpec;
+    let dir = Tmp::new("cd");
+    let p = separable();
+    let f = write_csv(&dir, "sep.csv", &p);
+    let eta = 0.5;
+    let r = json(&[
+        "run",
+        "coordinate-descent",
+        "--loss",
+        "logistic",
+        "--eta",
+        "0.5",
+        "--max-iter",
+        "60",
+        "--tol",
+        "0",
+        "--data",
+        &f,
+        "--json",
+    ]);
+    let mut w = vec![0.0; p.d()];
+    for _ in 0..60 {
+        let g = grad(&p, &w, false);
+        let j = (0..p.d()).fold(0, |b, k| if g[k].abs() > g[b].abs() { k } else { b });
+        w[j] -= eta * g[j];
+    }
+    let got = vec_of(&r["w"]);
+    for j in 0..p.d() {
+        assert!((got[j] - w[j]).abs() <= 1e-12 * (1.0 + w[j].abs()), "w[{j}]: {} vs {}", got[j], w[j]);
+    }
+    let g = GenSpec::sparse_teacher(0).generate().unwrap().problem;
+    let f = write_csv(&dir, "teacher.csv", &g);
+    let best = max_margin(&g, MarginNorm::L1).unwrap().margin;
+    let l1_margin = |method: &str| {
+        let r = json(&[
+            "run",
+            method,
+            "--loss",
+            "exponential",
+            "--max-iter",
+            "20000",
+            "--tol",
+            "0",
+            "--data",
+            &f,
+            "--json",
+        ]);
+        let w = vec_of(&r["w"]);
+        (0..g.n()).map(|i| g.y()[i] * dot(g.x().row(i), &w)).fold(f64::INFINITY, f64::min) / norm1(&w)
+    };
+    let (cd, gd) = (l1_margin("coordinate-descent"), l1_margin("gd"));
+    assert!((best - cd) / best < 0.03, "coordinate descent: {cd} vs γ₁* = {best}");
+    assert!((best - gd) / best > 0.25, "gd: {gd} vs γ₁* = {best}");
+}
