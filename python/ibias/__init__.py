@@ -397,7 +397,8 @@ def sweep(X: Any = None, y: Optional[ArrayLike] = None, *, preset: str = "ex2", 
     Data: ``(X, y)`` or a Problem, or the ``preset`` at each of ``seeds``. ``alphas``: a list, or ``"LO:HI:K"``
     (log-spaced, end points exact: the same grid as the CLI's ``--alphas`` and specs' ``alpha``). ``method``:
     ``md``, ``reparam``, ``bregman`` or any method of ``ibias.methods()``. ``etas``: step rules (default: the
-    library's for the method — ``lbfgs`` for md, ``safe`` for reparam and registered methods). ``journal``: a JSON-lines file to resume from. ``record_w``: also return
+    front door's on each dataset — ``lbfgs`` for md where X has full row rank, else ``auto``; ``safe`` for reparam
+    and registered methods). ``journal``: a JSON-lines file to resume from. ``record_w``: also return
     each run's final iterate (column ``w``, one array per row). Returns the columns (``alpha``, ``seed``,
     ``distance_to_exact_rel``, …); ``.to_pandas()`` for a DataFrame.
     """

@@ -801,10 +801,10 @@ pub fn sweep(
     record_w: bool,
 ) -> PyResult<Py<PyAny>> {
     let method: ibias::sweep::SweepMethod = method.parse().map_err(value_err)?;
-    // No etas: the library's default for the method (the CLI's `ibias sweep` and specs take the same).
-    let etas: Vec<StepRule> = match etas {
-        Some(e) => e.iter().map(|s| s.parse::<StepRule>()).collect::<Result<_, _>>().map_err(value_err)?,
-        None => vec![ibias::sweep::default_rule(method, &ibias::sweep::Variant::default())],
+    // No etas: each dataset's default (the CLI's `ibias sweep` and specs take the same, `sweep::default_rule`).
+    let etas: Option<Vec<StepRule>> = match etas {
+        Some(e) => Some(e.iter().map(|s| s.parse::<StepRule>()).collect::<Result<_, _>>().map_err(value_err)?),
+        None => None,
     };
     let probs: Vec<(Option<u64>, ibias::problem::Problem)> =
         problems.iter().map(|(s, p)| (*s, (*p.inner).clone())).collect();

@@ -134,3 +134,14 @@ def test_a_sweep_can_return_its_limits_w():
         exact = ibias.bregman(X, y, alpha=a)
         np.testing.assert_array_equal(w, exact.w)
     assert "w" not in ibias.sweep(X, y, alphas=[1.0], method="bregman")
+
+
+def test_python_sweeps_take_the_front_doors_rule_on_each_dataset(ex2):
+    """Without ``etas``, md takes dual L-BFGS where X has full row rank and ``auto`` on a duplicated row, as
+    ``ibias.md`` would (one decision in the library), instead of failing with "lbfgs needs rank X = n"."""
+    X, y, _ = ex2
+    Xd, yd = np.vstack([X, X[:1]]), np.append(y, y[0])
+    assert ibias.sweep(X, y, alphas=[0.1])["step_rule"] == ["lbfgs"]
+    r = ibias.sweep(Xd, yd, alphas=[0.1])
+    assert r["step_rule"] == ["auto"] and r["converged"] == [True]
+    assert ibias.md(Xd, yd, alpha=0.1).to_dict()["step_rule"] == "auto"

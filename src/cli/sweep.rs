@@ -47,7 +47,8 @@ pub struct GridArgs {
     /// α values: LO:HI:K (log-spaced) or a comma-separated list.
     #[arg(long, default_value = "1e-10:1e3:27")]
     alphas: String,
-    /// Step rules, comma-separated: lbfgs, auto, safe or numbers (md default lbfgs, reparam default safe).
+    /// Step rules, comma-separated: lbfgs, auto, safe or numbers (default: ibias run's on each dataset — md lbfgs
+    /// where X has full row rank, else auto; reparam safe).
     #[arg(long, value_delimiter = ',', value_parser = args::step_rule)]
     etas: Option<Vec<StepRule>>,
     /// Stop each run when R ≤ tol·R(0).
@@ -103,7 +104,7 @@ pub fn run(a: SweepArgs) -> Result<i32> {
 fn grid(method: SweepMethod, a: GridArgs) -> Result<i32> {
     let t = std::time::Instant::now();
     let alphas = sweep::parse_alphas(&a.alphas)?;
-    let etas = a.etas.clone().unwrap_or_else(|| vec![sweep::default_rule(method, &sweep::Variant::default())]);
+    let etas = a.etas.clone();
     if method == SweepMethod::Bregman && a.etas.is_some() {
         return Err(Error::param("--etas", "the exact limits (bregman) take no step rule"));
     }

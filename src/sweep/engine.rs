@@ -242,15 +242,21 @@ pub struct Row {
     pub w: Option<Vec<f64>>,
 }
 
-/// A sweep's step rule for `m` in variant `v` when none is given (the CLI's `ibias sweep`, Python's
-/// `ibias.sweep`, a spec without `[axes] eta` all take it): the front door's default ([`RunRequest::step_rule`])
-/// — `safe` for reparam, mini-batches, classification losses and registered methods — except that full-batch
-/// md on least squares takes `lbfgs`, which the front door picks on data with full row rank
-/// ([`RunRequest::step_rule_on`]; sweeps decide rules before the data are read).
-pub fn default_rule(m: SweepMethod, v: &Variant) -> StepRule {
-    match m {
-        SweepMethod::Md | SweepMethod::Bregman if v.batch.is_none() && !v.loss.is_classification() => StepRule::Lbfgs,
-        _ => RunRequest { loss: v.loss, batch: v.batch, ..RunRequest::new(m.name()) }.step_rule(),
+/// A sweep's step rule for `m` in variant `v` on the dataset `p` when none is given (the CLI's `ibias sweep`,
+/// Python's `ibias.sweep`, a spec without `[axes] eta` all take it): the front door's own decision,
+/// [`RunRequest::step_rule_on`] — `lbfgs` for full-batch md on least squares where `X` has full row rank, `auto`
+/// for the other md runs, `safe` for reparam, mini-batches, classification losses and registered methods. Without
+/// the data (`None`: checking a spec before its datasets exist) the front door's data-free default
+/// ([`RunRequest::step_rule`]). The exact limits (`bregman`) take no steps; their rows are labelled `lbfgs`, the
+/// rule of the md runs they certify.
+pub fn default_rule(m: SweepMethod, v: &Variant, p: Option<&Problem>) -> StepRule {
+    if m == SweepMethod::Bregman {
+        return StepRule::Lbfgs;
+    }
+    let r = RunRequest { loss: v.loss, batch: v.batch, ..RunRequest::new(m.name()) };
+    match p {
+        Some(p) => r.step_rule_on(p),
+        None => r.step_rule(),
     }
 }
 
@@ -261,8 +267,8 @@ pub struct SweepOptions {
     pub method: SweepMethod,
     /// α values.
     pub alphas: Vec<f64>,
-    /// Step rules (ignored for `bregman`).
-    pub etas: Vec<StepRule>,
+    /// Step rules (ignored for `bregman`); `None`: each dataset's default ([`default_rule`]).
+    pub etas: Option<Vec<StepRule>>,
     /// Stop when `R ≤ risk_tol·R(0)`.
     pub risk_tol: f64,
     /// Iteration cap per run.
@@ -282,11 +288,11 @@ impl SweepOptions {
         for &a in &self.alphas {
             crate::potential::check_alpha("alphas", a)?;
         }
-        if self.method != SweepMethod::Bregman && self.etas.is_empty() {
+        if self.method != SweepMethod::Bregman && self.etas.as_ref().is_some_and(Vec::is_empty) {
             return Err(Error::param("etas", "is empty"));
         }
         if self.method == SweepMethod::Reparam {
-            for e in &self.etas {
+            for e in self.etas.iter().flatten() {
                 if matches!(e, StepRule::Auto | StepRule::Lbfgs) {
                     return Err(Error::param("etas", format!("GD on (u, v) takes safe or a number, not '{e}'")));
                 }
@@ -592,9 +598,13 @@ pub fn run(
     progress: ProgressFn<'_>,
 ) -> Result<(Vec<Row>, SweepReport)> {
     o.validate()?;
-    let etas: Vec<StepRule> = if o.method == SweepMethod::Bregman { vec![StepRule::Auto] } else { o.etas.clone() };
     let mut jobs = Vec::new();
     for (pi, (_, p)) in problems.iter().enumerate() {
+        let etas: Vec<StepRule> = match (&o.etas, o.method) {
+            (_, SweepMethod::Bregman) => vec![StepRule::Auto],
+            (Some(e), _) => e.clone(),
+            (None, m) => vec![default_rule(m, &Variant::default(), Some(p))],
+        };
         for &a in &o.alphas {
             for &e in &etas {
                 jobs.push((o.run_id(p.data_hash(), a, e), pi, a, e));

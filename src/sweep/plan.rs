@@ -79,10 +79,12 @@ pub struct SpecRow {
 
 pub(super) fn options(spec: &SweepSpec, method: SweepMethod, alphas: &[f64]) -> Result<SweepOptions> {
     let etas = match &spec.axes.eta {
-        Some(e) if method != SweepMethod::Bregman => {
-            e.iter().map(|x| x.parse::<StepRule>().map_err(|m| Error::param("[axes] eta", m))).collect::<Result<_>>()?
-        }
-        _ => vec![engine::default_rule(method, &Variant::default())],
+        Some(e) if method != SweepMethod::Bregman => Some(
+            e.iter()
+                .map(|x| x.parse::<StepRule>().map_err(|m| Error::param("[axes] eta", m)))
+                .collect::<Result<_>>()?,
+        ),
+        _ => None,
     };
     let o = SweepOptions {
         method,
@@ -285,12 +287,10 @@ impl Plan {
                                 format!("batch {b} exceeds the n = {} samples of a dataset ({})", key.n, key.source),
                             ));
                         }
-                        // Without an eta axis each run takes its default (dual L-BFGS is a full-batch,
-                        // least-squares rule).
-                        let etas = if spec.axes.eta.is_none() {
-                            vec![engine::default_rule(method, &v)]
-                        } else {
-                            o.etas.clone()
+                        // Without an eta axis each run takes the front door's default on its dataset.
+                        let etas = match &o.etas {
+                            Some(e) if method != SweepMethod::Bregman => e.clone(),
+                            _ => vec![engine::default_rule(method, &v, Some(pr))],
                         };
                         for e in etas {
                             runs.push(PlannedRun {

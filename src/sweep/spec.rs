@@ -93,8 +93,8 @@ pub struct Axes {
     pub method: Vec<String>,
     /// α: `"LO:HI:K"` (log-spaced) or a list.
     pub alpha: AlphaAxis,
-    /// Step rules (`lbfgs`, `auto`, `safe` or numbers as strings); default: `lbfgs` for md, `safe` for reparam
-    /// and for mini-batch runs.
+    /// Step rules (`lbfgs`, `auto`, `safe` or numbers as strings); default: `ibias run`'s on each dataset — `lbfgs`
+    /// for md where X has full row rank (else `auto`), `safe` for reparam, mini-batch runs and registered methods.
     #[serde(default)]
     pub eta: Option<Vec<String>>,
     /// Network depths `D ≥ 2` (default `[2]`): GD on `w = u^D − v^D`, mirror descent on the depth-D potential,
@@ -310,7 +310,7 @@ impl SweepSpec {
         let o = SweepOptions {
             method: SweepMethod::Md,
             alphas: vec![1.0],
-            etas: vec![],
+            etas: None,
             risk_tol: self.stop.tol,
             max_iter: self.stop.max_iter.max(1),
             max_seconds: self.stop.max_seconds,
@@ -334,7 +334,7 @@ impl SweepSpec {
             for &loss in &losses {
                 for batch in [None, ax.batch.as_ref().and_then(|b| b.first().copied())] {
                     let v = Variant { loss, batch, ..Variant::default() };
-                    let default_eta = engine::default_rule(m, &v);
+                    let default_eta = engine::default_rule(m, &v, None);
                     for &e in etas.iter().chain(ax.eta.is_none().then_some(&default_eta)) {
                         o.request(m, 1.0, e, &v, 1)?;
                     }

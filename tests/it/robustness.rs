@@ -163,7 +163,7 @@ proptest! {
         let o = SweepOptions {
             method: SweepMethod::Md,
             alphas: vec![1e-3, 1.0],
-            etas: vec![StepRule::Lbfgs, StepRule::Auto],
+            etas: Some(vec![StepRule::Lbfgs, StepRule::Auto]),
             risk_tol: 1e-20,
             max_iter: 2000,
             max_seconds: 2.0,

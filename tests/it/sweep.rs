@@ -9,7 +9,7 @@ fn opts(method: SweepMethod, alphas: &str) -> SweepOptions {
     SweepOptions {
         method,
         alphas: parse_alphas(alphas).unwrap(),
-        etas: vec![StepRule::Lbfgs],
+        etas: Some(vec![StepRule::Lbfgs]),
         risk_tol: 1e-24,
         max_iter: 1_000_000,
         max_seconds: 30.0,
@@ -70,7 +70,7 @@ fn a_journal_never_mixes_requests() {
     assert!(rows7.iter().all(|r| r.data_hash == p7[0].1.data_hash()));
     // Another method, another grid: computed afresh; asking for α = 1, 10 returns exactly two rows.
     let mut oz = opts(SweepMethod::Reparam, "1,10");
-    oz.etas = vec![StepRule::Safe];
+    oz.etas = Some(vec![StepRule::Safe]);
     let (rz, rep) = run(&p0, &oz, Some(&j), &quiet).unwrap();
     assert_eq!((rz.len(), rep.resumed), (2, 0));
     assert!(rz.iter().all(|r| r.method == SweepMethod::Reparam));
@@ -518,4 +518,39 @@ fn specs_sweep_registered_methods_and_losses_through_the_front_door() {
         Ok(_) => panic!("bregman with a classification loss was planned"),
     };
     assert!(e.contains("[axes] method") && e.contains("bregman"), "{e}");
+}
+
+/// Without a step rule a sweep takes the front door's decision on each dataset (`sweep::default_rule` calls
+/// `RunRequest::step_rule_on`): md takes dual L-BFGS where X has full row rank and `auto` where it does not (a
+/// duplicated row), in a grid sweep and in a spec alike — where specs used to answer "lbfgs needs rank X = n".
+#[test]
+fn sweeps_take_the_front_doors_step_rule_on_each_dataset() {
+    use crate::helpers::{ex2, problem, write_csv};
+    use ibias::request::RunRequest;
+    use ibias::sweep::{Plan, SweepSpec, merge, run_shard};
+    let full = ex2(0);
+    let dup = problem(
+        41,
+        full.d(),
+        |i, j| full.x().get(if i == 40 { 0 } else { i }, j),
+        (0..41).map(|i| full.y()[if i == 40 { 0 } else { i }]).collect(),
+    );
+    assert!(dup.rank() < dup.n());
+    for (p, want) in [(&full, StepRule::Lbfgs), (&dup, StepRule::Auto)] {
+        assert_eq!(RunRequest::new("md").step_rule_on(p), want);
+        let o = SweepOptions { etas: None, ..opts(SweepMethod::Md, "1e-2:1:2") };
+        let (rows, _) = run(&[(None, p.clone())], &o, None, &quiet).unwrap();
+        assert!(rows.iter().all(|r| r.step_rule == want.label() && r.converged), "{want:?}");
+    }
+    let tmp = Tmp::new("default-rule");
+    let (a, b) = (write_csv(&tmp, "full.csv", &full), write_csv(&tmp, "dup.csv", &dup));
+    let text = format!(
+        "[problem]\ndata = [\"{a}\", \"{b}\"]\n\n[axes]\nmethod = [\"md\"]\nalpha = [0.1]\n\n[stop]\ntol = 1e-20\n"
+    );
+    let plan = Plan::new(&SweepSpec::from_toml(&text).unwrap(), tmp.path("").as_path()).unwrap();
+    run_shard(&plan, 0, 1, &tmp.path("out"), &quiet).unwrap();
+    let rows = merge(&plan, &tmp.path("out")).unwrap();
+    let rules: Vec<&str> = rows.iter().map(|r| r.row.step_rule.as_str()).collect();
+    assert_eq!(rules, ["lbfgs", "auto"]);
+    assert!(rows.iter().all(|r| r.row.converged));
 }
