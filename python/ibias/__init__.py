@@ -22,6 +22,8 @@ Quick start::
 
 from __future__ import annotations
 
+import functools
+import inspect
 from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
@@ -502,6 +504,29 @@ def report(out: str = "report", *, config: Union[None, str, Dict[str, Any]] = No
 def set_max_memory(nbytes: int) -> None:
     """Sets the memory budget in bytes that large requests are checked against (0: half of physical memory)."""
     _ibias.set_max_memory(int(nbytes))
+
+
+def _counts_are_values(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Makes a negative count (``max_iter=-1``, ``batch=-2``: PyO3's ``OverflowError`` for an unsigned integer) the
+    ``ValueError`` the README promises, naming the keyword."""
+    @functools.wraps(f)
+    def call(*args: Any, **kw: Any) -> Any:
+        try:
+            return f(*args, **kw)
+        except OverflowError as e:
+            bad = [k for k, v in kw.items() if isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                   and (v < 0 or v >= 2**64)]
+            name = "/".join(bad) if bad else "a count"
+            raise ValueError(f"invalid parameter {name}: must be an integer in [0, 2^64) (a count, size or seed), got "
+                             f"{', '.join(str(kw[k]) for k in bad) or 'an out-of-range integer'} ({e})") from None
+    return call
+
+
+for _name in list(__all__):
+    _f = globals().get(_name)
+    if inspect.isfunction(_f) and _f.__module__ == __name__:
+        globals()[_name] = _counts_are_values(_f)
+del _name, _f
 
 
 from . import study  # noqa: E402

@@ -370,3 +370,19 @@ def test_solvers_take_one_request_and_refuse_by_keyword(ex2):
     by_uv = ibias.bregman(X, y, u0=u0, v0=v0).w
     by_object = ibias.bregman(X, y, potential=ibias.Hyperbolic(scales=2 * u0 * v0), w0=u0**2 - v0**2).w
     assert np.max(np.abs(by_shape - by_uv)) < 1e-9 and np.max(np.abs(by_uv - by_object)) < 1e-9
+
+
+def test_negative_counts_raise_value_error_naming_the_keyword(ex2):
+    """A negative count, size or seed is a ``ValueError`` naming the keyword (PyO3 raised ``OverflowError``)."""
+    X, y, _ = ex2
+    for call, word in [
+        (lambda: ibias.gd(X, y, max_iter=-1), "max_iter"),
+        (lambda: ibias.md(X, y, batch=-2), "batch"),
+        (lambda: ibias.sign_gd(X, y, max_iter=-5), "max_iter"),
+        (lambda: ibias.lasso_path(X, y, n_lambdas=-3), "n_lambdas"),
+        (lambda: ibias.generate("ex2", seed=-1), "seed"),
+        (lambda: ibias.gd(X, y, checkpoints=2**70), "checkpoints"),
+    ]:
+        with pytest.raises(ValueError, match=word):
+            call()
+    assert ibias.gd.__name__ == "gd" and "Gradient descent" in ibias.gd.__doc__
