@@ -7,9 +7,17 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Writes `contents` to `path` atomically: a temporary file in the same folder, then a rename. On any
-/// failure the temporary file is removed, so no `.name.PID.tmp` is left behind. A symbolic link, device
-/// or FIFO at `path` is written through instead (`-o /dev/stdout` writes to standard output).
+/// failure the temporary file is removed, so no `.name.PID.tmp` is left behind. On Linux the contents are first
+/// written into an unnamed file (`O_TMPFILE`), which the kernel removes if the process is killed mid-write, and
+/// only the complete file gets its temporary name (for the microseconds before the rename). A symbolic link,
+/// device or FIFO at `path` is written through instead (`-o /dev/stdout` writes to standard output).
 pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
+    write_atomic_with(path, contents, || ())
+}
+
+/// [`write_atomic`], calling `written` once the contents are written and before they get a name (tests look at
+/// the folder then).
+fn write_atomic_with(path: &Path, contents: &[u8], written: impl FnOnce()) -> Result<()> {
     // A symbolic link, a device or a FIFO is written through, never replaced: only a regular file (or a
     // new one) is renamed into place.
     if std::fs::symlink_metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
@@ -19,13 +27,70 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let name = path.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_else(|| "out".into());
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let res = std::fs::write(&tmp, contents)
-        .map_err(|e| Error::io(&tmp, e))
-        .and_then(|_| std::fs::rename(&tmp, path).map_err(|e| Error::io(path, e)));
+    let mut written = Some(written);
+    #[cfg(target_os = "linux")]
+    if let Some(linked) = unnamed::write_and_link(dir, &tmp, contents, &mut written) {
+        let res = linked.map_err(|e| Error::io(path, e)).and_then(|_| rename_into(&tmp, path));
+        if res.is_err() {
+            let _ = std::fs::remove_file(&tmp);
+        }
+        return res;
+    }
+    let res = std::fs::write(&tmp, contents).map_err(|e| Error::io(&tmp, e)).and_then(|_| {
+        if let Some(f) = written.take() {
+            f();
+        }
+        rename_into(&tmp, path)
+    });
     if res.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
     res
+}
+
+fn rename_into(tmp: &Path, path: &Path) -> Result<()> {
+    std::fs::rename(tmp, path).map_err(|e| Error::io(path, e))
+}
+
+/// Unnamed temporary files (Linux `O_TMPFILE`), linked to a name only once complete.
+#[cfg(target_os = "linux")]
+mod unnamed {
+    use std::ffi::CString;
+    use std::io::Write;
+    use std::os::fd::AsRawFd;
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::OpenOptionsExt;
+    use std::path::Path;
+
+    /// Writes `contents` into an unnamed file in `dir` and links it as `tmp`. `None`: the folder's file system
+    /// (or a missing `/proc`) does not allow it, nothing was left behind, and the caller writes `tmp` itself.
+    pub(super) fn write_and_link(
+        dir: &Path,
+        tmp: &Path,
+        contents: &[u8],
+        written: &mut Option<impl FnOnce()>,
+    ) -> Option<std::io::Result<()>> {
+        let mut f = std::fs::OpenOptions::new().write(true).mode(0o666).custom_flags(libc::O_TMPFILE).open(dir).ok()?;
+        if let Err(e) = f.write_all(contents) {
+            return Some(Err(e)); // the unnamed file goes with `f`
+        }
+        if let Some(w) = written.take() {
+            w();
+        }
+        let src = CString::new(format!("/proc/self/fd/{}", f.as_raw_fd())).ok()?;
+        let dst = CString::new(tmp.as_os_str().as_bytes()).ok()?;
+        if tmp.exists() {
+            let _ = std::fs::remove_file(tmp); // a stale name of an earlier process with this id
+        }
+        // SAFETY: both are valid NUL-terminated paths that outlive the call; linkat reads them only.
+        let rc = unsafe {
+            libc::linkat(libc::AT_FDCWD, src.as_ptr(), libc::AT_FDCWD, dst.as_ptr(), libc::AT_SYMLINK_FOLLOW)
+        };
+        if rc != 0 {
+            return None;
+        }
+        Some(Ok(()))
+    }
 }
 
 /// The name of the manifest that lists, one relative path a line, the files ibias wrote into an
@@ -330,6 +395,38 @@ mod tests {
         assert_eq!(left.len(), 1, "{left:?}");
         write_atomic(&dir.join("f.txt"), b"ok").unwrap();
         assert_eq!(std::fs::read(dir.join("f.txt")).unwrap(), b"ok");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// While the contents are being written the folder holds no temporary name (Linux: the file is unnamed until
+    /// complete), so a process killed mid-write leaves nothing behind; the file then appears whole.
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn a_file_being_written_has_no_name_until_complete() {
+        let dir = std::env::temp_dir().join(format!("ibias-unnamed-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let big = vec![b'7'; 1 << 22];
+        let mut seen = Vec::new();
+        write_atomic_with(&dir.join("big.csv"), &big, || {
+            seen = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        })
+        .unwrap();
+        // File systems without O_TMPFILE (older overlayfs) take the named temporary file instead.
+        let unnamed_ok = {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new().write(true).custom_flags(libc::O_TMPFILE).open(&dir).is_ok()
+        };
+        if unnamed_ok {
+            assert!(seen.is_empty(), "named while being written: {seen:?}");
+        } else {
+            eprintln!("{}: no O_TMPFILE here, the named temporary file was used", dir.display());
+        }
+        let left: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(left, [std::ffi::OsString::from("big.csv")]);
+        assert_eq!(std::fs::read(dir.join("big.csv")).unwrap(), big);
+        // Replacing an existing file keeps the rename's atomicity.
+        write_atomic(&dir.join("big.csv"), b"small").unwrap();
+        assert_eq!(std::fs::read(dir.join("big.csv")).unwrap(), b"small");
         let _ = std::fs::remove_dir_all(&dir);
     }
 
