@@ -32,15 +32,7 @@ struct CoordinateDescent<'a> {
 
 impl CoordinateDescent<'_> {
     fn safe(&self) -> f64 {
-        let s = &self.s;
-        let mut eta = 1.0 / s.f.curvature(s.value, StepNorm::L1).max(f64::MIN_POSITIVE);
-        if let Some(b) = s.f.trust_scale(StepNorm::L1) {
-            let m = norm_inf(&s.g) * b;
-            if m > 0.0 {
-                eta = eta.min(1.0 / m);
-            }
-        }
-        eta
+        self.s.safe_steepest(StepNorm::L1, norm_inf(&self.s.g))
     }
 }
 

@@ -217,6 +217,20 @@ impl<'a> FitState<'a> {
         eta
     }
 
+    /// The safe step of steepest descent in `norm` whose step moves `w` by `η·len` in that norm (sign-GD:
+    /// `‖·‖_∞`, `len = ‖g‖₁`; coordinate descent: `‖·‖₁`, `len = ‖g‖_∞`): the descent lemma `η ≤ 1/C`, inside the
+    /// trust region `η·len·maxᵢ‖xᵢ‖_* ≤ 1`.
+    pub fn safe_steepest(&self, norm: StepNorm, len: f64) -> f64 {
+        let mut eta = 1.0 / self.f.curvature(self.value, norm).max(f64::MIN_POSITIVE);
+        if let Some(b) = self.f.trust_scale(norm) {
+            let m = len * b;
+            if m > 0.0 {
+                eta = eta.min(1.0 / m);
+            }
+        }
+        eta
+    }
+
     /// The datafit's references `(F(0), ‖∇F(0)‖_∞)`.
     pub fn reference(&self) -> (f64, f64) {
         (self.f.value_at_zero(), self.f.grad_zero_inf())

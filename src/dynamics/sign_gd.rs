@@ -31,15 +31,7 @@ struct SignGd<'a> {
 
 impl SignGd<'_> {
     fn safe(&self) -> f64 {
-        let s = &self.s;
-        let mut eta = 1.0 / s.f.curvature(s.value, StepNorm::Linf).max(f64::MIN_POSITIVE);
-        if let Some(b) = s.f.trust_scale(StepNorm::Linf) {
-            let m = norm1(&s.g) * b;
-            if m > 0.0 {
-                eta = eta.min(1.0 / m);
-            }
-        }
-        eta
+        self.s.safe_steepest(StepNorm::Linf, norm1(&self.s.g))
     }
 }
 
