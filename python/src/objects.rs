@@ -880,10 +880,9 @@ pub fn generate<'py>(
         }
         _ => return Err(value_err("give a preset, or n and d (margin: with n and d)")),
     };
-    let g = call::run(py, move || spec.generate())?;
-    let x = g.problem.x();
+    let (x, y, w_star) = call::run(py, move || spec.draw())?;
     let rows: Vec<Vec<f64>> = (0..x.rows).map(|i| x.row(i).to_vec()).collect();
-    Ok((array2(py, &rows, x.cols), array1(py, g.problem.y().to_vec()), array1(py, g.w_star)))
+    Ok((array2(py, &rows, x.cols), array1(py, y), array1(py, w_star)))
 }
 
 /// X and y as NumPy arrays.

@@ -2,7 +2,7 @@
 
 use super::args;
 use super::out;
-use ibias::problem::csv::{load_csv, to_csv};
+use ibias::problem::csv::{arrays_to_csv, load_csv};
 use ibias::problem::generate::{Entries, GenSpec};
 use ibias::{Error, Result};
 use std::path::PathBuf;
@@ -89,13 +89,14 @@ pub fn run(cmd: DataCmd) -> Result<i32> {
             ibias::io::check_output_dir(
                 a.out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new(".")),
             )?;
-            let g = spec.generate()?;
-            ibias::io::write_atomic(&a.out, to_csv(&g.problem).as_bytes())?;
+            // The arrays alone: writing them needs no Problem (whose singular values cost an SVD).
+            let (x, y, w_star) = spec.draw()?;
+            ibias::io::write_atomic(&a.out, arrays_to_csv(&x, &y).as_bytes())?;
             if let Some(w) = &a.wstar_out {
-                let text: String = g.w_star.iter().map(|v| format!("{v:?}\n")).collect();
+                let text: String = w_star.iter().map(|v| format!("{v:?}\n")).collect();
                 ibias::io::write_atomic(w, text.as_bytes())?;
             }
-            out::note(format!("wrote {} ({} × {}, seed {})", a.out.display(), g.problem.n(), g.problem.d(), spec.seed));
+            out::note(format!("wrote {} ({} × {}, seed {})", a.out.display(), x.rows, x.cols, spec.seed));
             Ok(0)
         }
         DataCmd::Info { file, json } => {

@@ -151,15 +151,23 @@ pub fn load_csv(path: &Path) -> Result<Problem> {
 
 /// Writes a problem as CSV (`x1,…,xd,y` header, shortest round-trip precision).
 pub fn to_csv(p: &Problem) -> String {
-    let mut s = String::new();
-    let header: Vec<String> = (1..=p.d()).map(|j| format!("x{j}")).chain(std::iter::once("y".into())).collect();
-    s.push_str(&header.join(","));
-    s.push('\n');
-    for i in 0..p.n() {
-        let row: Vec<String> =
-            p.x().row(i).iter().chain(std::iter::once(&p.y()[i])).map(|v| format!("{v:?}")).collect();
-        s.push_str(&row.join(","));
-        s.push('\n');
+    arrays_to_csv(p.x(), p.y())
+}
+
+/// `X` and `y` as CSV text (header `x1,…,xd,y`, every value at full precision, the shortest text that reads back
+/// to the same bits).
+pub fn arrays_to_csv(x: &Dense, y: &[f64]) -> String {
+    use std::fmt::Write;
+    let mut s = String::with_capacity(x.rows * (x.cols + 1) * 20 + 8 * x.cols);
+    for j in 1..=x.cols {
+        let _ = write!(s, "x{j},");
+    }
+    s.push_str("y\n");
+    for i in 0..x.rows {
+        for v in x.row(i) {
+            let _ = write!(s, "{v:?},");
+        }
+        let _ = writeln!(s, "{:?}", y[i]);
     }
     s
 }
