@@ -212,43 +212,26 @@ impl Plan {
                 for &k in &g.sparsity {
                     for &noise in &g.noise {
                         for &seed in &g.seeds {
-                            let nested = if g.nested {
-                                Some(
-                                    GenSpec {
-                                        n: n_max,
-                                        d,
-                                        sparsity: Some(k),
-                                        entries: g.entries,
-                                        w_star: None,
-                                        noise,
-                                        seed,
-                                        margin: g.margin,
-                                    }
-                                    .generate()?,
-                                )
-                            } else {
-                                None
+                            let at = |n| GenSpec {
+                                n,
+                                d,
+                                sparsity: Some(k),
+                                entries: g.entries,
+                                w_star: None,
+                                noise,
+                                seed,
+                                margin: g.margin,
                             };
+                            // Nested samples: one draw of max(n) rows (its arrays only; each n builds its Problem).
+                            let nested = if g.nested { Some(at(n_max).draw()?) } else { None };
                             for &n in &g.n {
                                 let (pr, w) = match &nested {
-                                    Some(full) => {
-                                        let x = crate::kernels::linalg::Dense::from_fn(n, d, |i, j| {
-                                            full.problem.x().get(i, j)
-                                        });
-                                        (Problem::new(x, full.problem.y()[..n].to_vec())?, full.w_star.clone())
+                                    Some((x, y, w)) => {
+                                        let xn = crate::kernels::linalg::Dense::from_fn(n, d, |i, j| x.get(i, j));
+                                        (Problem::new(xn, y[..n].to_vec())?, w.clone())
                                     }
                                     None => {
-                                        let gg = GenSpec {
-                                            n,
-                                            d,
-                                            sparsity: Some(k),
-                                            entries: g.entries,
-                                            w_star: None,
-                                            noise,
-                                            seed,
-                                            margin: g.margin,
-                                        }
-                                        .generate()?;
+                                        let gg = at(n).generate()?;
                                         (gg.problem, gg.w_star)
                                     }
                                 };
