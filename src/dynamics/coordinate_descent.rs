@@ -9,7 +9,6 @@
 use super::driver::{Finish, Method, StepOutcome, drive};
 use super::fit::{Entry, FitArgs, FitState, Scalar};
 use super::result::{Algorithm, RunResult};
-use super::step::ScalarRule;
 use crate::Result;
 use crate::datafit::StepNorm;
 use crate::fit_method_common;
@@ -48,9 +47,7 @@ impl Method for CoordinateDescent<'_> {
     }
     fn step(&mut self) -> Result<StepOutcome> {
         self.s.gradient();
-        let mut rule = self.rule;
-        let eta = rule.eta(|| self.safe());
-        self.rule = rule;
+        let eta = self.rule.at(|| self.safe());
         // The first coordinate of largest |∂ⱼF| (a NaN gradient is caught by the driver's divergence check).
         let (mut j, mut best) = (0, -1.0);
         for (k, g) in self.s.g.iter().enumerate() {

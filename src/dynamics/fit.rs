@@ -116,6 +116,18 @@ pub enum Scalar {
     Safe,
 }
 
+impl Scalar {
+    /// The step: the fixed `η`, or `safe()` (evaluated only under the safe rule, so a fixed step costs nothing
+    /// more). By value, so a method can pass a closure that reads its own state.
+    #[inline]
+    pub fn at(self, safe: impl FnOnce() -> f64) -> f64 {
+        match self {
+            Scalar::Fixed(e) => e,
+            Scalar::Safe => safe(),
+        }
+    }
+}
+
 impl ScalarRule for Scalar {
     fn rule(&self) -> StepRule {
         match self {
@@ -125,10 +137,7 @@ impl ScalarRule for Scalar {
     }
     #[inline]
     fn eta(&mut self, safe: impl FnOnce() -> f64) -> f64 {
-        match self {
-            Scalar::Fixed(e) => *e,
-            Scalar::Safe => safe(),
-        }
+        self.at(safe)
     }
 }
 
@@ -304,8 +313,7 @@ impl Method for FitGd<'_> {
     }
     fn step(&mut self) -> Result<StepOutcome> {
         self.s.gradient();
-        let s = &self.s;
-        let eta = self.rule.eta(|| s.safe_l2(1.0));
+        let eta = self.rule.at(|| self.s.safe_l2(1.0));
         for (w, g) in self.s.w.iter_mut().zip(&self.s.g) {
             *w -= eta * g;
         }
@@ -369,10 +377,7 @@ impl Method for FitReparam<'_> {
     }
     fn step(&mut self) -> Result<StepOutcome> {
         self.s.gradient();
-        // The safe rule is evaluated only when it is the rule (a fixed step costs nothing more).
-        let mut rule = self.rule;
-        let eta = rule.eta(|| self.safe());
-        self.rule = rule;
+        let eta = self.rule.at(|| self.safe());
         let flip = super::reparam::update(0.5 * eta, &self.s.g, &mut self.u, &mut self.v, &mut self.s.w);
         self.sign_changes += flip as usize;
         self.s.moved();
@@ -449,10 +454,7 @@ impl Method for FitMd<'_> {
     }
     fn step(&mut self) -> Result<StepOutcome> {
         self.s.gradient();
-        // The safe rule is evaluated only when it is the rule (a fixed step costs nothing more).
-        let mut rule = self.rule;
-        let eta = rule.eta(|| self.safe());
-        self.rule = rule;
+        let eta = self.rule.at(|| self.safe());
         for (t, g) in self.theta.iter_mut().zip(&self.s.g) {
             *t -= eta * g;
         }

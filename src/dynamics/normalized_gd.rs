@@ -8,7 +8,6 @@
 use super::driver::{Finish, Method, StepOutcome, drive};
 use super::fit::{Entry, FitArgs, FitState, Scalar};
 use super::result::{Algorithm, RunResult};
-use super::step::ScalarRule;
 use crate::Result;
 use crate::datafit::StepNorm;
 use crate::fit_method_common;
@@ -59,9 +58,7 @@ impl Method for NormalizedGd<'_> {
         if gn == 0.0 {
             return Ok(StepOutcome::Stopped(super::StopReason::GradientTolerance));
         }
-        let mut rule = self.rule;
-        let eta = rule.eta(|| self.safe());
-        self.rule = rule;
+        let eta = self.rule.at(|| self.safe());
         for (w, g) in self.s.w.iter_mut().zip(&self.s.g) {
             *w -= eta * g / gn;
         }

@@ -8,7 +8,6 @@
 use super::driver::{Finish, Method, StepOutcome, drive};
 use super::fit::{Entry, FitArgs, FitState, Scalar};
 use super::result::{Algorithm, RunResult};
-use super::step::ScalarRule;
 use crate::Result;
 use crate::datafit::StepNorm;
 use crate::fit_method_common;
@@ -47,9 +46,7 @@ impl Method for SignGd<'_> {
     }
     fn step(&mut self) -> Result<StepOutcome> {
         self.s.gradient();
-        let mut rule = self.rule;
-        let eta = rule.eta(|| self.safe());
-        self.rule = rule;
+        let eta = self.rule.at(|| self.safe());
         let len = eta * norm1(&self.s.g);
         for (w, g) in self.s.w.iter_mut().zip(&self.s.g) {
             if *g != 0.0 {
