@@ -11,9 +11,10 @@ use crate::exact::bregman::{BregmanOptions, bregman_projection};
 use crate::exact::max_margin::{MarginNorm, max_margin};
 use crate::exact::{basis_pursuit, min_l2};
 use crate::kernels::linalg::{dist2, norm1, norm2};
-use crate::potential::{DepthD, Hyperbolic, NegEntropy, Potential, PotentialKind};
+use crate::potential::PotentialKind;
 use crate::problem::generate::GenSpec;
 use crate::problem::{Problem, text_hash};
+use crate::request::solve::{SolveKind, SolveRequest};
 use crate::request::{PotentialChoice, RunRequest};
 use crate::{Error, Result};
 use rayon::prelude::*;
@@ -454,28 +455,38 @@ fn one(p: &Problem, refs: &Refs, seed: Option<u64>, alpha: f64, eta: StepRule, o
 /// `α·1` for eg.
 /// Returns the limit, its solver's iterations and seconds.
 fn least_squares_limit(p: &Problem, m: SweepMethod, alpha: f64, v: &Variant) -> Result<Option<(Vec<f64>, usize, f64)>> {
-    let d = p.d();
-    let project = |pot: &dyn Potential, w0: &[f64]| -> Result<Option<(Vec<f64>, usize, f64)>> {
-        let s = bregman_projection(p, pot, w0, BregmanOptions::default())?;
+    // The projection as `ibias solve bregman` builds it (one place decides a potential and its start).
+    let project = |req: SolveRequest| -> Result<Option<(Vec<f64>, usize, f64)>> {
+        let (pot, w0) = req.bregman_setup(p.d())?;
+        let s = bregman_projection(p, pot.as_ref(), &w0, BregmanOptions::default())?;
         Ok(Some((s.w, s.certificate.iterations.unwrap_or(0), s.wall_seconds)))
     };
+    let bregman = SolveRequest { alpha: Some(alpha), ..SolveRequest::new(SolveKind::Bregman) };
     match m {
         SweepMethod::Md | SweepMethod::Reparam | SweepMethod::Bregman => {
             if v.depth != 2 {
-                project(&DepthD::new(v.depth, alpha)?, &vec![0.0; d])
+                project(SolveRequest {
+                    potential: Some(PotentialChoice::Kind(PotentialKind::Depth)),
+                    depth: Some(v.depth),
+                    ..bregman
+                })
             } else if v.shape != 0.0 {
-                let init = Init::shape(alpha, v.shape, d)?;
-                project(&init.potential(), &init.w0())
+                project(SolveRequest { shape: Some(v.shape), ..bregman })
             } else {
                 // The sheet's setting keeps the uniform potential (the same bits as a plain `ibias sweep`).
-                project(&Hyperbolic::uniform(alpha, d)?, &vec![0.0; d])
+                project(bregman)
             }
         }
         SweepMethod::Run("gd") => {
             let s = min_l2(p)?;
             Ok(Some((s.w, 0, s.wall_seconds)))
         }
-        SweepMethod::Run("eg") => project(&NegEntropy, &vec![alpha; d]),
+        SweepMethod::Run("eg") => project(SolveRequest {
+            potential: Some(PotentialChoice::Kind(PotentialKind::Entropy)),
+            alpha: None,
+            w0: Some(vec![alpha]),
+            ..bregman
+        }),
         SweepMethod::Run(_) => Ok(None),
     }
 }
