@@ -195,14 +195,15 @@ pub fn standard(p: &Problem, alpha: f64, quick: bool, only: &[String]) -> Result
     // Stochastic steps (GD on w, fixed step, epochs of a seeded permutation): cost per step.
     for (name, b) in [("sgd_step_b1", 1usize), ("sgd_step_b10", 10)] {
         if want(name) && b <= p.n() {
-            let o = crate::dynamics::sgd::SgdOptions { batch: b, check_every: usize::MAX / 2, ..Default::default() };
+            let o =
+                crate::dynamics::sampling::SgdOptions { batch: b, check_every: usize::MAX / 2, ..Default::default() };
             let eta_s = 0.1 / (p.smoothness().max(f64::MIN_POSITIVE) * p.d() as f64);
-            let c = steps_cfg(eta_s, 20 * steps);
-            let t = time_result(
-                || crate::dynamics::sgd::run_sgd(p, &crate::dynamics::sgd::SgdKind::Gd, &o, &c),
-                batches,
-                min_s,
-            )?;
+            let a = crate::dynamics::fit::FitArgs::new(
+                crate::datafit::LossKind::LeastSquares,
+                steps_cfg(eta_s, 20 * steps),
+            )
+            .sampled(o);
+            let t = time_result(|| crate::dynamics::fit::run_gd(p, &a), batches, min_s)?;
             out.push(Timing { name: name.into(), seconds: t / (20 * steps) as f64, unit: "step".into() });
         }
     }

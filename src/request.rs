@@ -19,11 +19,12 @@ pub mod path;
 pub mod solve;
 
 use crate::datafit::LossKind;
-use crate::dynamics::fit::FitArgs;
+use crate::dynamics::fit::{self, FitArgs};
 use crate::dynamics::flow::{FlowKind, run_flow};
+use crate::dynamics::margin_flow::{MarginFlowKind, run_margin_flow};
 use crate::dynamics::ode::OdeOptions;
 use crate::dynamics::registry;
-use crate::dynamics::sgd::{SgdKind, SgdOptions, run_sgd};
+use crate::dynamics::sampling::SgdOptions;
 use crate::dynamics::{
     Algorithm, Init, RunConfig, RunResult, StepRule, StopRule, run_eg, run_gd, run_heavy_ball, run_md, run_reparam,
 };
@@ -382,35 +383,34 @@ impl RunRequest {
         }
         if self.loss.is_classification() || registered.is_some() {
             let who = registered.map_or(format!("the {} loss", self.loss), |e| e.name.to_string());
-            if self.flow {
-                return bad("flow", format!("{who} runs discrete steps here (flows are least squares)"));
+            if self.flow && registered.is_some() {
+                return bad("flow", format!("{who} runs discrete steps (flows: gd, md, eg, reparam)"));
             }
-            if registered.is_none() && !matches!(m, "gd" | "reparam" | "md") {
-                return bad("method", format!("{who} runs gd, reparam, md or a registered method, not {m}"));
+            if self.flow && self.stiff {
+                return bad("stiff", format!("flows on {who} are integrated in log time by DOPRI5 (drop stiff)"));
             }
-            for (on, name) in [
-                (self.momentum.is_some(), "momentum"),
-                (self.shape.is_some() || self.u0.is_some(), "shape/u0/v0"),
-                (self.depth.is_some(), "depth"),
-                (self.w0.is_some(), "w0"),
-                (self.track_scale, "track_scale"),
-            ] {
-                if on {
-                    return bad(name, format!("not available for {who} (least-squares runs only)"));
-                }
+            if m == "azulay" {
+                return bad("method", format!("{who} runs gd, reparam, md, eg or a registered method, not azulay"));
             }
-            if matches!(self.eta, Some(StepRule::Auto | StepRule::Lbfgs)) {
-                return bad(
-                    "eta",
-                    format!(
-                        "{who} takes a number or safe, not {} (auto and lbfgs act on the least-squares dual)",
-                        self.step_rule().label()
-                    ),
-                );
+            if self.momentum.is_some() {
+                return bad("momentum", format!("not available for {who} (least-squares gd only)"));
             }
-            if pot_kind.is_some_and(|k| k != PotentialKind::Hyperbolic) {
-                return bad("potential", format!("md on {who} uses the hyperbolic entropy"));
-            }
+        }
+        if (self.loss.is_classification() || registered.is_some() || self.batch.is_some())
+            && matches!(self.eta, Some(StepRule::Auto | StepRule::Lbfgs))
+        {
+            let who = if self.batch.is_some() {
+                "mini-batch runs".to_string()
+            } else {
+                registered.map_or(format!("the {} loss", self.loss), |e| e.name.to_string())
+            };
+            return bad(
+                "eta",
+                format!(
+                    "{who} take a number or safe, not {} (auto and lbfgs act on the least-squares dual)",
+                    self.step_rule().label()
+                ),
+            );
         }
         Ok(())
     }
@@ -429,15 +429,15 @@ impl RunRequest {
         let alpha = self.alpha.unwrap_or(1.0);
         let cfg = self.config(p);
         let registered = registry::find(&self.method);
-        let mut res = if self.loss.is_classification() || registered.is_some() {
+        // Any loss but least squares, a registered method, or a sampling policy: the loss-generic methods
+        // (dynamics::fit); full-batch least squares: the tuned kernels and the dual step rules.
+        let mut res = if self.flow && self.loss.is_classification() {
+            self.run_margin_flow(p, alpha)?
+        } else if self.loss.is_classification() || registered.is_some() || self.batch.is_some() {
             let args = FitArgs { loss: self.loss, cfg, sampling: self.sampling(), alpha };
             match registered {
                 Some(e) => (e.run)(p, &args)?,
-                None => match self.method.as_str() {
-                    "gd" => crate::dynamics::fit::run_gd(p, &args)?,
-                    "reparam" => crate::dynamics::fit::run_reparam(p, &args)?,
-                    _ => crate::dynamics::fit::run_md(p, &args)?,
-                },
+                None => self.run_fit(p, &args, alpha)?,
             }
         } else {
             self.run_least_squares(p, alpha, &cfg)?
@@ -479,6 +479,48 @@ impl RunRequest {
         self.w0.clone().unwrap_or_else(|| if kind == PotentialKind::Entropy { vec![alpha; d] } else { vec![0.0; d] })
     }
 
+    /// A flow on a margin loss, in log time (gd, md, eg, reparam at depth 2).
+    fn run_margin_flow(&self, p: &Problem, alpha: f64) -> Result<RunResult> {
+        let d = p.d();
+        let (stop, opts) = (self.stop_rule(), OdeOptions::default());
+        let pot;
+        let init;
+        let kind = match self.method.as_str() {
+            "gd" => MarginFlowKind::Gd,
+            "reparam" => {
+                init = self.init(alpha, d)?;
+                MarginFlowKind::Reparam(&init)
+            }
+            "eg" => {
+                pot = Box::new(NegEntropy) as Box<dyn Potential>;
+                MarginFlowKind::Md(pot.as_ref(), self.w0.clone().unwrap_or_else(|| vec![alpha; d]), Algorithm::EgFlow)
+            }
+            _ => {
+                pot = self.potential(alpha, d)?;
+                MarginFlowKind::Md(pot.as_ref(), self.md_w0(pot.kind(), alpha, d), Algorithm::MdFlow)
+            }
+        };
+        run_margin_flow(p, self.loss, kind, &stop, self.checkpoints, opts)
+    }
+
+    /// A built-in method on a datafit, with its geometry (potential, start, depth, shape) and sampling policy.
+    fn run_fit(&self, p: &Problem, args: &FitArgs, alpha: f64) -> Result<RunResult> {
+        let d = p.d();
+        match self.method.as_str() {
+            "gd" => fit::run_gd(p, args),
+            "reparam" => fit::run_reparam_init(p, args, &self.init(alpha, d)?),
+            "eg" => {
+                let w0 = self.w0.clone().unwrap_or_else(|| vec![alpha; d]);
+                fit::run_mirror(p, args, Box::new(NegEntropy), w0, Algorithm::Eg)
+            }
+            _ => {
+                let pot = self.potential(alpha, d)?;
+                let w0 = self.md_w0(pot.kind(), alpha, d);
+                fit::run_mirror(p, args, pot, w0, Algorithm::Md)
+            }
+        }
+    }
+
     fn run_least_squares(&self, p: &Problem, alpha: f64, cfg: &RunConfig) -> Result<RunResult> {
         let d = p.d();
         let m = self.method.as_str();
@@ -503,17 +545,6 @@ impl RunRequest {
                 r.algorithm = Algorithm::EgFlow;
             }
             return Ok(r);
-        }
-        if let Some(opts) = self.sampling() {
-            let pot = self.potential(alpha, d)?;
-            let init = self.init(alpha, d)?;
-            let kind = match m {
-                "gd" => SgdKind::Gd,
-                "md" => SgdKind::Md(pot.as_ref(), self.md_w0(pot.kind(), alpha, d)),
-                "eg" => SgdKind::Eg(eg_w0()),
-                _ => SgdKind::Reparam(&init),
-            };
-            return run_sgd(p, &kind, &opts, cfg);
         }
         let mut res = match m {
             "gd" => match self.momentum {
@@ -565,8 +596,11 @@ mod tests {
             (RunRequest { shape: Some(0.5), ..RunRequest::new("gd") }, "shape/u0/v0"),
             (RunRequest { seed: 3, ..RunRequest::new("gd") }, "seed"),
             (RunRequest { eta: Some(StepRule::Fixed(0.1)), flow: true, ..RunRequest::new("gd") }, "eta"),
-            (RunRequest { loss: LossKind::Logistic, flow: true, ..RunRequest::new("gd") }, "flow"),
-            (RunRequest { loss: LossKind::Logistic, ..RunRequest::new("eg") }, "method"),
+            (RunRequest { loss: LossKind::Logistic, flow: true, ..RunRequest::new("sign_gd") }, "flow"),
+            (RunRequest { loss: LossKind::Logistic, flow: true, stiff: true, ..RunRequest::new("gd") }, "stiff"),
+            (RunRequest { loss: LossKind::Logistic, ..RunRequest::new("azulay") }, "method"),
+            (RunRequest { loss: LossKind::Logistic, momentum: Some(0.5), ..RunRequest::new("gd") }, "momentum"),
+            (RunRequest { batch: Some(2), eta: Some(StepRule::Auto), ..RunRequest::new("md") }, "eta"),
             (RunRequest { alpha: Some(0.5), ..RunRequest::new("sign_gd") }, "alpha"),
             (RunRequest::new("newton"), "method"),
             (RunRequest { alpha: Some(-1.0), ..RunRequest::new("md") }, "alpha"),

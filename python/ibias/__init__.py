@@ -45,7 +45,7 @@ __version__: str = _ibias.__version__
 
 __all__ = [
     "Problem", "Potential", "RunResult", "Solution", "Path", "Euclidean", "Hyperbolic", "NegEntropy", "Depth",
-    "gd", "md", "reparam", "azulay", "eg", "flow", "run", "methods", "min_l2", "min_l1", "max_margin", "separability", "bregman", "lasso_path", "ridge_path",
+    "gd", "md", "reparam", "azulay", "eg", "flow", "run", "methods", "min_l2", "min_l1", "max_margin", "separability", "soudry", "bregman", "lasso_path", "ridge_path",
     "saddle_path", "accelerated_flow", "step_effect",
     "sweep", "sweep_plan", "sweep_run", "sweep_status", "sweep_merge", "generate", "load_csv", "report", "study", "set_max_memory",
     "IbiasError", "DivergenceError", "CertificateError", "InfeasibleError",
@@ -306,6 +306,20 @@ def separability(X: Any, y: Optional[ArrayLike] = None) -> Dict[str, Any]:
     with yᵢ⟨xᵢ, w⟩ ≥ 1 (``witness_w``), or λ ≥ 0, Σλ = 1 with Σλᵢyᵢxᵢ = 0 (``witness_lambda``, ``conflicting_rows``
     0-based)."""
     return _ibias.separability(_problem(X, y))
+
+
+def soudry(X: Any, y: Optional[ArrayLike] = None) -> Dict[str, Any]:
+    """Soudry et al. (2018)'s asymptotics of gradient descent on separable data (labels ±1, the mean of an
+    exponential-tailed loss): w(t) = ŵ ln t + w̃ + o(1) in flow time t (GD with step η: t = ηk). A dict: ``w_hat``
+    (the hard-margin SVM, NumPy), ``w_tilde`` (NumPy; all of the limit of w(t) − ŵ ln t when ``determined``, else its
+    component in the span of the support vectors), ``support_vectors`` (0-based), ``alpha``, ``margin``,
+    ``gap_constant`` C (the direction gap ≈ C/ln t) and ``certificate`` (KKT residuals of the polished support set).
+    Raises :class:`InfeasibleError` for non-separable data, :class:`IbiasError` where the theorem's
+    non-degeneracy fails (dependent support vectors, α = 0)."""
+    r = _ibias.soudry(_problem(X, y))
+    for k in ("w_hat", "w_tilde", "alpha"):
+        r[k] = np.asarray(r[k], dtype=np.float64)
+    return r
 
 
 def min_l1(X: Any, y: Optional[ArrayLike] = None, *, method: str = "auto") -> Solution:

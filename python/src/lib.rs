@@ -51,6 +51,7 @@ fn _ibias(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(min_l1, m)?)?;
     m.add_function(wrap_pyfunction!(max_margin, m)?)?;
     m.add_function(wrap_pyfunction!(separability, m)?)?;
+    m.add_function(wrap_pyfunction!(soudry, m)?)?;
     m.add_function(wrap_pyfunction!(bregman, m)?)?;
     m.add_function(wrap_pyfunction!(lasso_path, m)?)?;
     m.add_function(wrap_pyfunction!(ridge_path, m)?)?;

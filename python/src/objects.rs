@@ -637,6 +637,15 @@ pub fn separability(py: Python<'_>, problem: &Problem) -> PyResult<Py<PyAny>> {
     }
 }
 
+/// Soudry et al.'s asymptotics of GD on separable data (`ŵ`, `w̃`, the gap constant), certified; a dict.
+#[pyfunction]
+pub fn soudry(py: Python<'_>, problem: &Problem) -> PyResult<Py<PyAny>> {
+    match solve_request(py, problem, SolveRequest::new(SolveKind::Soudry))? {
+        SolveOutput::Soudry(s) => json_obj(py, &serde_json::to_value(&s).map_err(|e| value_err(e.to_string()))?),
+        _ => Err(value_err("the asymptotics solver returned nothing")),
+    }
+}
+
 /// Basis pursuit (`auto`, `lp` or `homotopy`) with its certificate and uniqueness verdict.
 #[pyfunction]
 #[pyo3(signature = (problem, method="auto"))]

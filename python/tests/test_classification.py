@@ -55,6 +55,16 @@ REQUESTS = [
     ("cls", "normalized_gd", ["--loss", "logistic", "--eta", "0.2"], {"loss": "logistic", "eta": 0.2}),
     ("cls", "gd", ["--loss", "exponential", "--batch", "4", "--eta", "0.1", "--seed", "2"],
      {"loss": "exponential", "batch": 4, "eta": 0.1, "seed": 2}),
+    # Every geometry on a classification loss: EG, other potentials, depth, shape, mini-batches of md.
+    ("cls", "eg", ["--loss", "logistic", "--alpha", "0.5", "--eta", "0.5"], {"loss": "logistic", "alpha": 0.5, "eta": 0.5}),
+    ("cls", "md", ["--loss", "logistic", "--potential", "entropy", "--alpha", "0.5"],
+     {"loss": "logistic", "potential": ibias.NegEntropy(), "alpha": 0.5}),
+    ("cls", "reparam", ["--loss", "logistic", "--alpha", "0.3", "--depth", "3", "--eta", "0.5"],
+     {"loss": "logistic", "alpha": 0.3, "depth": 3, "eta": 0.5}),
+    ("cls", "reparam", ["--loss", "exponential", "--alpha", "0.2", "--shape", "0.5"],
+     {"loss": "exponential", "alpha": 0.2, "shape": 0.5}),
+    ("cls", "md", ["--loss", "logistic", "--alpha", "0.1", "--batch", "5", "--seed", "1"],
+     {"loss": "logistic", "alpha": 0.1, "batch": 5, "seed": 1}),
 ]
 
 FIELDS = ("algorithm", "loss", "potential", "alpha", "step_rule", "iterations", "stop_reason", "eta_first", "risk", "w")
@@ -227,3 +237,24 @@ def test_classification_generators_from_python(tmp_path):
     ibias.sweep_run(str(spec), str(tmp_path / "out"))
     rows = ibias.sweep_merge(str(tmp_path / "out")).to_pandas()
     assert sorted(rows["method"]) == ["coordinate_descent", "gd", "md"] and (rows["margin_gap_rel"] > 0).all()
+
+
+def test_soudry_asymptotics_and_the_log_time_flow_from_python():
+    """`ibias.soudry` (NumPy out) against gradient flow integrated in log time through `ibias.run(..., flow=True)`:
+    the residual w(t) − ŵ ln t reaches w̃ on the 2-D toy (both support vectors span ℝ²); a duplicated support vector
+    is refused (w̃ not unique), and so is a horizon past 1e300, by keyword."""
+    X, y, _ = ibias.generate(preset="toy", seed=0)
+    s = ibias.soudry(X, y)
+    assert s["determined"] and isinstance(s["w_tilde"], np.ndarray)
+    assert s["certificate"]["min_margin_off_support"] >= 1.0
+    r = ibias.run(X, y, method="gd", loss="exponential", flow=True, t_max=1e30, tol=0.0)
+    assert r.algorithm == "gd_flow"
+    t = r.flow_time
+    res = np.asarray(r.w) - s["w_hat"] * np.log(t)
+    assert np.linalg.norm(res - s["w_tilde"]) <= 1e-6 * np.linalg.norm(s["w_tilde"])
+    with pytest.raises(ValueError, match="t_max"):
+        ibias.run(X, y, method="gd", loss="exponential", flow=True, t_max=1e301)
+    sv = s["support_vectors"][0]
+    Xd, yd = np.vstack([X, X[sv]]), np.append(y, y[sv])
+    with pytest.raises(ibias.IbiasError, match="linearly dependent"):
+        ibias.soudry(Xd, yd)

@@ -23,6 +23,8 @@ pub enum SolveName {
     MaxMargin,
     /// Whether labels ±1 are linearly separable through the origin, with the certificate either way.
     Separability,
+    /// Soudry et al.'s asymptotics of GD on separable data: w(t) = ŵ ln t + w̃ + o(1), certified.
+    Soudry,
 }
 
 impl From<SolveName> for SolveKind {
@@ -33,13 +35,14 @@ impl From<SolveName> for SolveKind {
             SolveName::Bregman => SolveKind::Bregman,
             SolveName::MaxMargin => SolveKind::MaxMargin,
             SolveName::Separability => SolveKind::Separability,
+            SolveName::Soudry => SolveKind::Soudry,
         }
     }
 }
 
 #[derive(clap::Args, Debug)]
 pub struct SolveArgs {
-    /// min-l2, min-l1, bregman, max-margin or separability.
+    /// min-l2, min-l1, bregman, max-margin, separability or soudry.
     kind: SolveName,
     /// CSV file (last column y).
     #[arg(long)]
@@ -115,12 +118,14 @@ pub fn run(a: SolveArgs) -> Result<i32> {
     let req = request(&a)?;
     req.validate()?;
     let p = load_csv(&a.data)?;
-    let bar = out::Bar::new(a.json || matches!(a.kind, SolveName::MaxMargin | SolveName::Separability));
+    let bar =
+        out::Bar::new(a.json || matches!(a.kind, SolveName::MaxMargin | SolveName::Separability | SolveName::Soudry));
     bar.callback()(ibias::control::Progress::Stage("solving"));
     watchdog(a.max_seconds);
     let what = match a.kind {
         SolveName::MaxMargin => "the max-margin solver",
         SolveName::Separability => "the separability test",
+        SolveName::Soudry => "the asymptotics solver",
         _ => "the solver",
     };
     let answer = req.run(&p);
@@ -129,6 +134,7 @@ pub fn run(a: SolveArgs) -> Result<i32> {
         SolveOutput::Solution(s) => s,
         SolveOutput::MaxMargin(m) => return show_max_margin(&a, &m),
         SolveOutput::Separability(s) => return show_separability(&a, &s),
+        SolveOutput::Soudry(s) => return show_soudry(&a, &s),
     };
     if a.json {
         out::json(&sol)?;
@@ -166,6 +172,35 @@ pub fn run(a: SolveArgs) -> Result<i32> {
     if let Some(u) = c.unique {
         out::line(format!("uniqueness: {u}"))?;
     }
+    Ok(0)
+}
+
+/// `solve soudry`.
+fn show_soudry(a: &SolveArgs, s: &ibias::exact::soudry::SoudryAsymptotics) -> Result<i32> {
+    if a.json {
+        out::json(s)?;
+        return Ok(0);
+    }
+    let c = &s.certificate;
+    let show = |v: &[f64]| v.iter().take(8).map(|x| format!("{x:.6}")).collect::<Vec<_>>().join(", ");
+    let more = if s.w_hat.len() > 8 { ", …" } else { "" };
+    out::line("GD on separable data: w(t) = ŵ·ln t + w̃ + o(1) in flow time t (GD with step η: t = ηk)")?;
+    out::line(format!("ŵ (hard-margin SVM, ‖ŵ‖₂ = 1/γ₂* = {:.12}) = [{}{more}]", 1.0 / s.margin, show(&s.w_hat)))?;
+    out::line(format!(
+        "w̃ = [{}{more}] ({})",
+        show(&s.w_tilde),
+        if s.determined {
+            "the support vectors span ℝᵈ: all of the limit of w(t) − ŵ ln t"
+        } else {
+            "its component in the span of the support vectors; the rest depends on the early trajectory"
+        }
+    ))?;
+    out::line(format!("direction gap ‖w/‖w‖ − ŵ/‖ŵ‖‖₂ ≈ {:.6}/ln t", s.gap_constant))?;
+    out::line(format!(
+        "certificate: support vectors {:?} (0-based) on the margin to {:.1e}, every other row's margin ≥ {:.6}, \
+         min α = {:.3e}; w̃ solves its equations to {:.1e}",
+        s.support_vectors, c.support_margin_residual_abs, c.min_margin_off_support, c.min_alpha, c.w_tilde_residual_abs
+    ))?;
     Ok(0)
 }
 

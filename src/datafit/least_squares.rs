@@ -40,19 +40,17 @@ impl Datafit for LeastSquares<'_> {
         p.residual_into(w, scratch);
         linalg::dot(scratch, scratch) / p.n() as f64
     }
-    fn batch_value_grad(&self, w: &[f64], rows: &[usize], noise: &[f64], g: &mut [f64]) -> f64 {
+    fn batch_coefs(&self, w: &[f64], rows: &[usize], noise: &[f64], c: &mut Vec<f64>) -> f64 {
         let p = self.plan.problem();
-        g.iter_mut().for_each(|v| *v = 0.0);
+        c.clear();
         let mut value = 0.0;
+        let scale = 2.0 / rows.len().max(1) as f64;
         for (a, &i) in rows.iter().enumerate() {
-            let row = p.x().row(i);
-            let r = linalg::dot(row, w) - p.y()[i] - noise.get(a).copied().unwrap_or(0.0);
+            let r = linalg::dot(p.x().row(i), w) - p.y()[i] - noise.get(a).copied().unwrap_or(0.0);
             value += r * r;
-            linalg::axpy(r, row, g);
+            c.push(scale * r);
         }
-        let b = rows.len().max(1) as f64;
-        g.iter_mut().for_each(|v| *v *= 2.0 / b);
-        value / b
+        value / rows.len().max(1) as f64
     }
     fn value_at_zero(&self) -> f64 {
         self.plan.problem().risk_at_zero()

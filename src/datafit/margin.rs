@@ -61,6 +61,31 @@ impl MarginFn for Exponential {
     }
 }
 
+/// `ln ℓ(m)` of a margin loss (NaN for least squares), accurate where `ℓ(m)` itself underflows (`m > 745`): the log-domain loss of flows run to
+/// `t = 1e300` (SPEC §11).
+pub fn ln_loss(kind: LossKind, m: f64) -> f64 {
+    match kind {
+        LossKind::Exponential => -m,
+        // ln ln(1 + z) = −m + ln(ln1p(z)/z), z = e^{−m}, and ln(ln1p(z)/z) = −z/2 + O(z²) (< 1e-26 at m > 30;
+        // the ratio itself is 0/0 once z underflows, beyond m = 745).
+        LossKind::Logistic if m > 30.0 => -m - 0.5 * (-m).exp(),
+        LossKind::Logistic => Logistic::loss(m).ln(),
+        LossKind::LeastSquares => f64::NAN,
+    }
+}
+
+/// `−e^s·ℓ'(m) ≥ 0` of a margin loss (NaN for least squares) without forming `e^s` (which overflows beyond `s = 709`) or `ℓ'(m)` (which underflows):
+/// the gradient coefficient of a flow in log time `s` (SPEC §11).
+pub fn scaled_neg_dloss(kind: LossKind, m: f64, s: f64) -> f64 {
+    match kind {
+        LossKind::Exponential => (s - m).exp(),
+        // −ℓ'(m) = 1/(1 + e^m) = e^{−m}/(1 + e^{−m}).
+        LossKind::Logistic if m > 0.0 => (s - m).exp() / (1.0 + (-m).exp()),
+        LossKind::Logistic => (s - m.exp().ln_1p()).exp(),
+        LossKind::LeastSquares => f64::NAN,
+    }
+}
+
 /// Checks that every label is `−1` or `+1` (`what` names the loss or the solver in the message).
 pub fn separable_labels(p: &Problem, what: &str) -> Result<()> {
     if let Some(i) = p.y().iter().position(|&v| v != 1.0 && v != -1.0) {
@@ -147,17 +172,15 @@ impl<L: MarginFn> Datafit for Margin<'_, L> {
         self.margins(w, scratch);
         scratch.iter().map(|&m| L::loss(m)).sum::<f64>() / self.p.n() as f64
     }
-    fn batch_value_grad(&self, w: &[f64], rows: &[usize], _noise: &[f64], g: &mut [f64]) -> f64 {
-        g.iter_mut().for_each(|v| *v = 0.0);
+    fn batch_coefs(&self, w: &[f64], rows: &[usize], _noise: &[f64], c: &mut Vec<f64>) -> f64 {
+        c.clear();
         let mut value = 0.0;
-        for &i in rows {
-            let row = self.p.x().row(i);
-            let m = self.p.y()[i] * linalg::dot(row, w);
-            value += L::loss(m);
-            linalg::axpy(L::dloss(m) * self.p.y()[i], row, g);
-        }
         let b = rows.len().max(1) as f64;
-        g.iter_mut().for_each(|v| *v /= b);
+        for &i in rows {
+            let m = self.p.y()[i] * linalg::dot(self.p.x().row(i), w);
+            value += L::loss(m);
+            c.push(L::dloss(m) * self.p.y()[i] / b);
+        }
         value / b
     }
     fn value_at_zero(&self) -> f64 {
@@ -180,5 +203,39 @@ impl<L: MarginFn> Datafit for Margin<'_, L> {
             StepNorm::Linf => self.b1,
             StepNorm::L1 => self.binf,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The log-domain loss against the direct formulas where those are representable, and its asymptote
+    /// `−m` where `ℓ(m)` underflows; the scaled derivative against `−e^s ℓ'(m)` (relative 1e-14) and finite where
+    /// `e^s` alone would overflow.
+    #[test]
+    fn the_log_domain_loss_matches_the_direct_formulas_and_extends_them() {
+        for kind in [LossKind::Logistic, LossKind::Exponential] {
+            type F = fn(f64) -> f64;
+            let (l, dl): (F, F) = match kind {
+                LossKind::Logistic => (Logistic::loss, Logistic::dloss),
+                _ => (Exponential::loss, Exponential::dloss),
+            };
+            for m in [-50.0, -1.0, 0.0, 0.5, 1.0, 29.0, 30.5, 100.0, 700.0] {
+                let direct = l(m).ln();
+                assert!((ln_loss(kind, m) - direct).abs() <= 1e-14 * direct.abs().max(1.0), "{kind} m = {m}");
+                for s in [0.0f64, 3.0, 50.0] {
+                    let d = -s.exp() * dl(m);
+                    let got = scaled_neg_dloss(kind, m, s);
+                    assert!((got - d).abs() <= 1e-14 * d.abs(), "{kind} m = {m}, s = {s}: {got} vs {d}");
+                }
+            }
+            // Beyond underflow: ℓ(800) = 0 in floating point, its logarithm is −800; e^{800 − 790} is finite.
+            assert!((ln_loss(kind, 800.0) + 800.0).abs() <= 1e-12);
+            assert!((ln_loss(kind, 1e5) + 1e5).abs() <= 1e-9);
+            let v = scaled_neg_dloss(kind, 800.0, 790.0);
+            assert!((v - (-10f64).exp()).abs() <= 1e-14 * v, "{v}");
+        }
+        assert!(ln_loss(LossKind::LeastSquares, 1.0).is_nan());
     }
 }

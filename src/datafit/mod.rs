@@ -105,9 +105,20 @@ pub trait Datafit: Sync {
     /// `F(w)` alone (`scratch` has length `n`).
     fn value(&self, w: &[f64], scratch: &mut [f64]) -> f64;
     /// The mini-batch estimate over `rows` (mean over the batch, repeated rows counted each time): its value,
-    /// with its gradient written into `g`. `noise[a]` is added to the label of `rows[a]` (least squares only;
-    /// classification losses refuse label noise when the request is validated).
-    fn batch_value_grad(&self, w: &[f64], rows: &[usize], noise: &[f64], g: &mut [f64]) -> f64;
+    /// with one coefficient per row of the batch in `c` such that its gradient is `Σₐ cₐ·x_{rows[a]}` (so a
+    /// step can move `w` row by row without forming the gradient). `noise[a]` is added to the label of `rows[a]`
+    /// (least squares only; classification losses refuse label noise when the request is validated).
+    fn batch_coefs(&self, w: &[f64], rows: &[usize], noise: &[f64], c: &mut Vec<f64>) -> f64;
+    /// The mini-batch estimate's value, with its gradient `Σₐ cₐ·x_{rows[a]}` written into `g`.
+    fn batch_value_grad(&self, w: &[f64], rows: &[usize], noise: &[f64], c: &mut Vec<f64>, g: &mut [f64]) -> f64 {
+        let value = self.batch_coefs(w, rows, noise, c);
+        g.iter_mut().for_each(|v| *v = 0.0);
+        let x = self.problem().x();
+        for (&ca, &i) in c.iter().zip(rows) {
+            crate::kernels::linalg::axpy(ca, x.row(i), g);
+        }
+        value
+    }
     /// `F(0)`.
     fn value_at_zero(&self) -> f64;
     /// `‖∇F(0)‖_∞`.
@@ -196,7 +207,7 @@ mod tests {
         // The full batch (each row once) is the full gradient.
         let rows: Vec<usize> = (0..n).collect();
         let mut gb = vec![0.0; d];
-        let vb = f.batch_value_grad(w, &rows, &vec![0.0; n], &mut gb);
+        let vb = f.batch_value_grad(w, &rows, &vec![0.0; n], &mut Vec::new(), &mut gb);
         assert!((vb - v).abs() <= 1e-13 * v.abs().max(1e-300), "{vb} vs {v}");
         for i in 0..d {
             assert!((gb[i] - g[i]).abs() <= 1e-13 * (1.0 + g[i].abs()));

@@ -69,7 +69,8 @@ fn run(p: &Problem, a: &FitArgs) -> Result<RunResult> {
     let rule = a.scalar_rule(ENTRY.name)?;
     let s = a.state(p, vec![0.0; p.d()])?;
     let mut m = CoordinateDescent { s, rule };
-    // Divergence messages suggest this method's own safe step at the start, not GD's.
-    m.s.safe0 = m.safe();
+    // Divergence messages suggest this method's own safe step at the start, not GD's (sampled runs hold it).
+    let safe0 = m.safe();
+    m.s.start(&mut m.rule, safe0);
     drive(p, m, &a.cfg)
 }

@@ -7,6 +7,22 @@
 //! (for least squares `1/L`; for margin losses the bound shrinks with `F`, so safe steps grow as the loss falls).
 //! The sampling policy is the driver's: full batch, or mini-batches from [`super::sampling`] for every method.
 //!
+//! Mini-batch SGD is the same methods under a sampling policy: `b = n` without replacement and without noise is
+//! full-batch GD exactly, and a noiseless overparametrised problem is interpolated at a constant step:
+//!
+//! ```
+//! use ibias::datafit::LossKind;
+//! use ibias::dynamics::fit::{FitArgs, run_gd};
+//! use ibias::dynamics::sampling::SgdOptions;
+//! use ibias::dynamics::{RunConfig, StopRule};
+//! use ibias::problem::generate::GenSpec;
+//! let p = GenSpec::ex2(0).generate().unwrap().problem;
+//! let opts = SgdOptions { batch: 4, seed: 7, ..Default::default() };
+//! let cfg = RunConfig::fixed(0.02).stop(StopRule::default().risk_tol(1e-12).max_iter(2_000_000));
+//! let r = run_gd(&p, &FitArgs::new(LossKind::LeastSquares, cfg).sampled(opts)).unwrap();
+//! assert!(r.converged);
+//! ```
+//!
 //! ```
 //! use ibias::datafit::LossKind;
 //! use ibias::dynamics::fit::{FitArgs, run_gd};
@@ -22,6 +38,7 @@
 
 use super::config::{RunConfig, StepRule, metric_grad};
 use super::driver::{Finish, Method, StepOutcome, drive};
+use super::reparam::Init;
 use super::result::{Algorithm, RunResult};
 use super::sampling::{Sampler, SgdOptions};
 use super::step::ScalarRule;
@@ -51,6 +68,12 @@ impl FitArgs {
         FitArgs { loss, cfg, sampling: None, alpha: 1.0 }
     }
 
+    /// The same, on mini-batches drawn under `opts`.
+    pub fn sampled(mut self, opts: SgdOptions) -> Self {
+        self.sampling = Some(opts);
+        self
+    }
+
     /// The state at `w0`, after checking the configuration against `p` (shapes, memory, labels, sampling).
     pub fn state<'a>(&self, p: &'a Problem, w0: Vec<f64>) -> Result<FitState<'a>> {
         self.cfg.validate(p.d())?;
@@ -75,6 +98,13 @@ impl FitArgs {
         match self.cfg.step_rule() {
             StepRule::Fixed(e) => Ok(Scalar::Fixed(e)),
             StepRule::Safe => Ok(Scalar::Safe),
+            other if self.sampling.is_some() => Err(Error::param(
+                "eta",
+                format!(
+                    "mini-batch runs take a number or safe (the safe step at the start, held), not {}",
+                    other.label()
+                ),
+            )),
             other => Err(Error::param(
                 "eta",
                 format!(
@@ -157,6 +187,8 @@ pub struct FitState<'a> {
     sampler: Option<(Sampler, SgdOptions)>,
     batch: Vec<usize>,
     noise: Vec<f64>,
+    /// The batch's gradient coefficients (`∇F_B = Σₐ cₐ·x_{rows[a]}`).
+    coefs: Vec<f64>,
     steps: usize,
     /// The safe step at the start (for divergence messages).
     pub safe0: f64,
@@ -176,6 +208,7 @@ impl<'a> FitState<'a> {
             sampler,
             batch: Vec::new(),
             noise: Vec::new(),
+            coefs: Vec::new(),
             steps: 0,
             safe0: 0.0,
         };
@@ -189,12 +222,43 @@ impl<'a> FitState<'a> {
         self.sampler.is_some()
     }
 
+    /// The start of a method's run: `safe0` (the method's own safe step at `w₀`, which divergence messages
+    /// suggest) recorded, and under a sampling policy the safe rule held at it — a per-iterate rule on a
+    /// mini-batch gradient would be as noisy as the gradient, and SGD's theory takes a constant step.
+    pub fn start(&mut self, rule: &mut Scalar, safe0: f64) {
+        self.safe0 = safe0;
+        if self.sampled() && *rule == Scalar::Safe {
+            *rule = Scalar::Fixed(safe0);
+        }
+    }
+
     /// Makes `g` the gradient of the next step: the full gradient at `w` (already current) or a fresh mini-batch's.
     #[inline]
     pub fn gradient(&mut self) {
         if let Some((s, _)) = &mut self.sampler {
             s.next(&mut self.batch, &mut self.noise);
-            self.f.batch_value_grad(&self.w, &self.batch, &self.noise, &mut self.g);
+            self.f.batch_value_grad(&self.w, &self.batch, &self.noise, &mut self.coefs, &mut self.g);
+        }
+    }
+
+    /// GD's move `w ← w − η∇F(w)` with the full gradient, or with a fresh mini-batch's, row by row into `w`
+    /// (`w ← w − η·cₐ·x_a`: two passes over `d` per row, no gradient vector).
+    #[inline]
+    pub fn descend(&mut self, eta: f64) {
+        match &mut self.sampler {
+            None => {
+                for (w, g) in self.w.iter_mut().zip(&self.g) {
+                    *w -= eta * g;
+                }
+            }
+            Some((s, _)) => {
+                s.next(&mut self.batch, &mut self.noise);
+                self.f.batch_coefs(&self.w, &self.batch, &self.noise, &mut self.coefs);
+                let x = self.f.problem().x();
+                for (&c, &i) in self.coefs.iter().zip(&self.batch) {
+                    crate::kernels::linalg::axpy(-eta * c, x.row(i), &mut self.w);
+                }
+            }
         }
     }
 
@@ -257,10 +321,11 @@ impl<'a> FitState<'a> {
         if let Some((_, o)) = &self.sampler {
             self.value = self.f.value(&self.w, &mut self.scratch);
             notes.push(format!(
-                "stochastic: batch {} of n = {}, {}, seed {}; the full loss checked every {} steps",
+                "stochastic: batch {} of n = {}, {}{}, seed {}; the full loss checked every {} steps",
                 o.batch,
                 self.f.problem().n(),
                 if o.replacement { "with replacement" } else { "epochs of a seeded permutation" },
+                if o.label_noise > 0.0 { format!(", label noise σ = {}", o.label_noise) } else { String::new() },
                 o.seed,
                 o.check_every
             ));
@@ -312,11 +377,9 @@ impl Method for FitGd<'_> {
         norm2(&self.s.g) / (self.s.g.len() as f64).sqrt()
     }
     fn step(&mut self) -> Result<StepOutcome> {
-        self.s.gradient();
+        // Sampled runs hold a fixed step (FitState::start): the safe rule reads only full gradients.
         let eta = self.rule.at(|| self.s.safe_l2(1.0));
-        for (w, g) in self.s.w.iter_mut().zip(&self.s.g) {
-            *w -= eta * g;
-        }
+        self.s.descend(eta);
         self.s.moved();
         Ok(StepOutcome::Moved { eta, grad_evals: 1 })
     }
@@ -330,35 +393,60 @@ impl Method for FitGd<'_> {
 pub fn run_gd(p: &Problem, a: &FitArgs) -> Result<RunResult> {
     let rule = a.scalar_rule("gd")?;
     let s = a.state(p, vec![0.0; p.d()])?;
-    drive(p, FitGd { s, rule }, &a.cfg)
+    let mut m = FitGd { s, rule };
+    let safe0 = m.s.safe_l2(1.0);
+    m.s.start(&mut m.rule, safe0);
+    drive(p, m, &a.cfg)
 }
 
-/// GD on `(u, v)`, `w = u⊙u − v⊙v`, on `F/4` (SPEC §2's convention): `u₊ = u⊙(1 − η∇F/2)`, `v₊ = v⊙(1 + η∇F/2)`.
+/// GD on `(u, v)` at depth `D` (`w = u^D − v^D`, on `F/(2D)`; `D = 2`: SPEC §2's `F/4`): `u₊ = u⊙(1 − η∇F⊙u^{D−2}/2)`,
+/// `v₊ = v⊙(1 + η∇F⊙v^{D−2}/2)`, from any initialisation ([`Init`]: scale, shape, explicit `u₀`, `v₀`, depth, the
+/// finite-step identity tracked).
 pub struct FitReparam<'a> {
     s: FitState<'a>,
     rule: Scalar,
+    init: Init,
     u: Vec<f64>,
     v: Vec<f64>,
     sign_changes: usize,
+    track: Option<(Vec<f64>, Vec<f64>)>,
 }
 
 impl FitReparam<'_> {
-    /// The safe step: the least-squares rule of SPEC §6 with the datafit's curvature, `min(1/(C·max(u²+v²) +
-    /// ‖g‖_∞/2), 1/(2‖g‖_∞))`, inside the trust region (`‖Δw‖ ≤ 1.5η‖(u²+v²)⊙g‖` for `η‖g‖_∞ ≤ 1/2`).
+    /// The metric `(D/2)(u^{2D−2} + v^{2D−2})` of coordinate `i` (`u² + v²` at `D = 2`).
+    #[inline]
+    fn metric(&self, i: usize) -> f64 {
+        let (a, b) = (self.u[i], self.v[i]);
+        match self.init.network_depth() {
+            2 => a * a + b * b,
+            d => 0.5 * d as f64 * (a.powi(2 * d as i32 - 2) + b.powi(2 * d as i32 - 2)),
+        }
+    }
+
+    /// The safe step (SPEC §6 for least squares, with the datafit's curvature `C`):
+    /// `min(1/(C·max metric + ‖g‖_∞m/2), 1/(2‖g‖_∞m))`, `m = max(|u|, |v|)^{D−2}`, so that every factor
+    /// `1 ∓ ηgu^{D−2}/2` stays within `[3/4, 5/4]`; then `|Δwᵢ| ≤ η·1.5^{D−1}·metricᵢ·|gᵢ|` (from
+    /// `(1 + x)^D − 1 ≤ Dx(1 + x)^{D−1}`), kept inside the trust region.
     fn safe(&self) -> f64 {
         let s = &self.s;
-        let hmax = self.u.iter().zip(&self.v).map(|(a, b)| a * a + b * b).fold(0.0, f64::max);
-        let gi = norm_inf(&s.g);
+        let depth = self.init.network_depth();
+        let d = self.u.len();
+        let hmax = (0..d).map(|i| self.metric(i)).fold(0.0, f64::max);
+        let m = match depth {
+            2 => 1.0,
+            e => self.u.iter().zip(&self.v).map(|(a, b)| a.abs().max(b.abs()).powi(e as i32 - 2)).fold(0.0, f64::max),
+        };
+        let gi = norm_inf(&s.g) * m;
         let c = s.f.curvature(s.value, StepNorm::L2);
         let mut eta = 1.0 / (c * hmax + 0.5 * gi).max(f64::MIN_POSITIVE);
         if gi > 0.0 {
             eta = eta.min(0.5 / gi);
         }
         if let Some(b) = s.f.trust_scale(StepNorm::L2) {
-            let hg: f64 = self.u.iter().zip(&self.v).zip(&s.g).map(|((a, b), g)| ((a * a + b * b) * g).powi(2)).sum();
-            let m = 1.5 * hg.sqrt() * b;
-            if m > 0.0 {
-                eta = eta.min(1.0 / m);
+            let hg: f64 = (0..d).map(|i| (self.metric(i) * s.g[i]).powi(2)).sum();
+            let t = 1.5f64.powi(depth as i32 - 1) * hg.sqrt() * b;
+            if t > 0.0 {
+                eta = eta.min(1.0 / t);
             }
         }
         eta
@@ -370,15 +458,20 @@ impl Method for FitReparam<'_> {
         Algorithm::Reparam
     }
     fn potential(&self) -> PotentialKind {
-        PotentialKind::Hyperbolic
+        if self.init.network_depth() == 2 { PotentialKind::Hyperbolic } else { PotentialKind::Depth }
     }
     fn metric_grad(&mut self) -> f64 {
-        metric_grad(self.u.iter().zip(&self.v).map(|(a, b)| a * a + b * b), &self.s.g)
+        metric_grad((0..self.u.len()).map(|i| self.metric(i)), &self.s.g)
     }
     fn step(&mut self) -> Result<StepOutcome> {
         self.s.gradient();
         let eta = self.rule.at(|| self.safe());
-        let flip = super::reparam::update(0.5 * eta, &self.s.g, &mut self.u, &mut self.v, &mut self.s.w);
+        let h = 0.5 * eta;
+        super::reparam::track_step(&mut self.track, h, &self.s.g);
+        let flip = match self.init.network_depth() {
+            2 => super::reparam::update(h, &self.s.g, &mut self.u, &mut self.v, &mut self.s.w),
+            d => super::reparam::update_depth(d, h, &self.s.g, &mut self.u, &mut self.v, &mut self.s.w),
+        };
         self.sign_changes += flip as usize;
         self.s.moved();
         Ok(StepOutcome::Moved { eta, grad_evals: 1 })
@@ -387,38 +480,55 @@ impl Method for FitReparam<'_> {
         Some(self.u.iter().zip(&self.v).map(|(a, b)| a * b).collect())
     }
     fit_method_common!();
-    fn finish(mut self, _: &Problem) -> Result<Finish> {
-        let mut notes = self.s.finish();
-        if self.sign_changes > 0 {
-            notes.push(format!(
-                "{} steps had |η∇F/2| ≥ 1 in some coordinate: u or v changed sign or hit 0",
-                self.sign_changes
-            ));
-        }
-        Ok(Finish { w: self.s.w, reparam: None, notes })
+    fn finish(mut self, p: &Problem) -> Result<Finish> {
+        let sampling = self.s.finish();
+        let mut fin =
+            super::reparam::finish_reparam(p, &self.init, self.u, self.v, self.s.w, self.sign_changes, self.track)?;
+        fin.notes.extend(sampling);
+        Ok(fin)
     }
 }
 
 /// GD on `(u, v)` from `u₀ = v₀ = α·1` on `a.loss`.
 pub fn run_reparam(p: &Problem, a: &FitArgs) -> Result<RunResult> {
-    crate::error::positive("alpha", a.alpha)?;
-    let rule = a.scalar_rule("reparam")?;
-    let s = a.state(p, vec![0.0; p.d()])?;
-    let u = vec![a.alpha; p.d()];
-    drive(p, FitReparam { s, rule, v: u.clone(), u, sign_changes: 0 }, &a.cfg)
+    run_reparam_init(p, a, &Init::uniform(a.alpha, p.d())?)
 }
 
-/// Mirror descent `θ₊ = θ − η∇F(w)` with the hyperbolic entropy of scale `α`, from `w₀ = 0`.
+/// GD on `(u, v)` from `init` (its scale, shape or explicit start, its depth; the identity tracked if asked) on
+/// `a.loss`.
+pub fn run_reparam_init(p: &Problem, a: &FitArgs, init: &Init) -> Result<RunResult> {
+    let d = p.d();
+    if init.u0().len() != d {
+        return Err(Error::param("u0/v0", format!("have length {} but d = {d}", init.u0().len())));
+    }
+    let rule = a.scalar_rule("reparam")?;
+    let (u, v) = (init.u0().to_vec(), init.v0().to_vec());
+    let mut w0 = vec![0.0; d];
+    super::reparam::w_of_depth(init.network_depth(), &u, &v, &mut w0);
+    let s = a.state(p, w0)?;
+    let track = init.tracks_scale().then(|| super::reparam::track_start(&u, &v));
+    let mut m = FitReparam { s, rule, init: init.clone(), u, v, sign_changes: 0, track };
+    let safe0 = m.safe();
+    m.s.start(&mut m.rule, safe0);
+    let mut res = drive(p, m, &a.cfg)?;
+    res.alpha = init.alpha();
+    Ok(res)
+}
+
+/// Mirror descent `θ₊ = θ − η∇F(w)`, `w = (∇ψ)⁻¹(θ)`, with any potential `ψ` from any `w₀` in its domain
+/// (exponentiated gradient: the negative entropy).
 pub struct FitMd<'a> {
     s: FitState<'a>,
     rule: Scalar,
-    pot: Hyperbolic,
+    pot: Box<dyn Potential + 'a>,
+    algorithm: Algorithm,
     theta: Vec<f64>,
 }
 
 impl FitMd<'_> {
-    /// The safe step: `min(1/(√e·C·maxᵢhᵢ), 1/(2‖g‖_∞))` in the local metric `hᵢ = 1/ψᵢ''(wᵢ)` (a step of
-    /// `|Δθᵢ| ≤ 1/2` changes `hᵢ` by at most `√e`), inside the trust region.
+    /// The safe step: `min(1/(√e·C·maxᵢhᵢ), 1/(2‖g‖_∞))` in the local metric `hᵢ = 1/ψᵢ''(wᵢ)` (for the
+    /// hyperbolic and negative entropies a step of `|Δθᵢ| ≤ 1/2` changes `hᵢ` by at most `√e`), inside the trust
+    /// region.
     fn safe(&self) -> f64 {
         let s = &self.s;
         let root_e = std::f64::consts::E.sqrt();
@@ -443,10 +553,10 @@ impl FitMd<'_> {
 
 impl Method for FitMd<'_> {
     fn algorithm(&self) -> Algorithm {
-        Algorithm::Md
+        self.algorithm
     }
     fn potential(&self) -> PotentialKind {
-        PotentialKind::Hyperbolic
+        self.pot.kind()
     }
     fn metric_grad(&mut self) -> f64 {
         let pot = &self.pot;
@@ -470,11 +580,35 @@ impl Method for FitMd<'_> {
 
 /// Mirror descent with the hyperbolic entropy of scale `α` from 0 on `a.loss`.
 pub fn run_md(p: &Problem, a: &FitArgs) -> Result<RunResult> {
-    let pot = Hyperbolic::uniform(a.alpha, p.d())?;
-    let rule = a.scalar_rule("md")?;
-    let s = a.state(p, vec![0.0; p.d()])?;
-    let theta = vec![0.0; p.d()];
-    drive(p, FitMd { s, rule, pot, theta }, &a.cfg)
+    run_mirror(p, a, Box::new(Hyperbolic::uniform(a.alpha, p.d())?), vec![0.0; p.d()], Algorithm::Md)
+}
+
+/// Mirror descent with `pot` from `w0` on `a.loss`, reported as `algorithm` (`Md`, or `Eg` for the negative
+/// entropy). Errors: `w0` of the wrong length or outside the potential's domain.
+pub fn run_mirror<'a>(
+    p: &'a Problem,
+    a: &FitArgs,
+    pot: Box<dyn Potential + 'a>,
+    w0: Vec<f64>,
+    algorithm: Algorithm,
+) -> Result<RunResult> {
+    let d = p.d();
+    if w0.len() != d {
+        return Err(Error::param("w0", format!("has length {} but d = {d}", w0.len())));
+    }
+    if let Some(i) = (0..d).find(|&i| !(w0[i].is_finite() && pot.in_domain(i, w0[i]))) {
+        return Err(Error::param(
+            "w0",
+            format!("entry {} = {} is outside the domain of the {} potential", i + 1, w0[i], pot.name()),
+        ));
+    }
+    let rule = a.scalar_rule(algorithm.name())?;
+    let theta = pot.grad(&w0);
+    let s = a.state(p, w0)?;
+    let mut m = FitMd { s, rule, pot, algorithm, theta };
+    let safe0 = m.safe();
+    m.s.start(&mut m.rule, safe0);
+    drive(p, m, &a.cfg)
 }
 
 #[cfg(test)]

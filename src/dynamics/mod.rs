@@ -24,6 +24,7 @@ pub mod driver;
 pub mod dual;
 pub mod fit;
 pub mod flow;
+pub mod margin_flow;
 pub mod md;
 pub mod momentum;
 pub mod normalized_gd;
@@ -33,7 +34,6 @@ pub mod registry;
 pub mod reparam;
 pub mod result;
 pub mod sampling;
-pub mod sgd;
 pub mod sign_gd;
 pub mod step;
 

@@ -1,7 +1,7 @@
-//! The sampling policy of the driver (SPEC §2, §11): which rows a step's gradient reads. Full batch, or
+//! The sampling policy of the driver (SPEC §2, §11, §12): which rows a step's gradient reads. Full batch, or
 //! mini-batches of `b` rows from a seeded ChaCha8 stream — with replacement, or epochs of a seeded permutation —
-//! with optional Gaussian label noise. Every loss-generic method ([`super::fit`]) takes it; the least-squares
-//! methods' stochastic versions ([`super::sgd`]) draw from the same stream.
+//! with optional Gaussian label noise (least squares). Every method on a datafit ([`super::fit`] and the
+//! registry's) takes it: a mini-batch run of any method on any loss is that method under this policy.
 
 use crate::{Error, Result};
 use rand_chacha::ChaCha8Rng;

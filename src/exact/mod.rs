@@ -23,6 +23,7 @@ pub mod path;
 pub mod penalty;
 pub mod ridge;
 pub mod saddle;
+pub mod soudry;
 pub mod spectral_risk;
 pub mod uniqueness;
 

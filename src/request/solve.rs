@@ -20,6 +20,7 @@ use crate::dynamics::Init;
 use crate::exact::bregman::{BregmanOptions, bregman_projection};
 use crate::exact::max_margin::{MarginNorm, MaxMargin, Separability, max_margin, separability};
 use crate::exact::min_l2::require_interpolator;
+use crate::exact::soudry::{SoudryAsymptotics, soudry};
 use crate::exact::{BpMethod, Solution, basis_pursuit_with, min_l2};
 use crate::potential::{Potential, PotentialKind};
 use crate::problem::Problem;
@@ -38,6 +39,8 @@ pub enum SolveKind {
     MaxMargin,
     /// Whether labels ±1 are linearly separable through the origin.
     Separability,
+    /// Soudry et al.'s asymptotics of gradient descent on separable data: `w(t) = ŵ ln t + w̃ + o(1)`.
+    Soudry,
 }
 
 /// One solve request.
@@ -77,6 +80,8 @@ pub enum SolveOutput {
     MaxMargin(MaxMargin),
     /// A separability verdict with its certificate either way.
     Separability(Separability),
+    /// `ŵ`, `w̃` and the direction gap's constant, certified.
+    Soudry(SoudryAsymptotics),
 }
 
 impl SolveRequest {
@@ -239,6 +244,7 @@ impl SolveRequest {
                 SolveOutput::MaxMargin(max_margin(p, MarginNorm::parse(self.norm.as_deref().unwrap_or("l2"), self.p)?)?)
             }
             SolveKind::Separability => SolveOutput::Separability(separability(p)?),
+            SolveKind::Soudry => SolveOutput::Soudry(soudry(p)?),
         })
     }
 }

@@ -4,6 +4,7 @@
 //! one line there.
 
 pub mod artefact;
+pub mod classification;
 pub mod depth;
 pub mod ex1;
 pub mod ex2;
@@ -107,6 +108,7 @@ pub fn registry() -> &'static [&'static dyn DynStudy] {
         &Erased::<stepsize::StepSize>(std::marker::PhantomData),
         &Erased::<ridgeflow::RidgeFlow>(std::marker::PhantomData),
         &Erased::<timeavg::TimeAvg>(std::marker::PhantomData),
+        &Erased::<classification::Classification>(std::marker::PhantomData),
     ];
     LIST
 }

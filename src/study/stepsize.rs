@@ -8,7 +8,9 @@
 use super::{Column, Figure, Fmt, Section, Series, Study, Table, Validate, count_in, in_range, non_empty};
 use crate::Result;
 use crate::control::{Progress, ProgressFn};
-use crate::dynamics::sgd::{SgdKind, SgdOptions, run_sgd};
+use crate::datafit::LossKind;
+use crate::dynamics::fit::{FitArgs, run_reparam_init};
+use crate::dynamics::sampling::SgdOptions;
 use crate::dynamics::{Init, RunConfig, RunResult, StopRule, run_reparam};
 use crate::exact::basis_pursuit;
 use crate::exact::finite_step::step_effect;
@@ -136,7 +138,11 @@ fn run_one(
     let steps_per_epoch = n.div_ceil(batch);
     let stop = StopRule::default().risk_tol(cfg.risk_tol).max_iter(cfg.max_epochs * steps_per_epoch);
     let opts = SgdOptions { batch, seed, check_every: steps_per_epoch, ..Default::default() };
-    match run_sgd(p, &SgdKind::Reparam(&init), &opts, &RunConfig::fixed(eta).checkpoints(0).stop(stop)) {
+    match run_reparam_init(
+        p,
+        &FitArgs::new(LossKind::LeastSquares, RunConfig::fixed(eta).checkpoints(0).stop(stop)).sampled(opts),
+        &init,
+    ) {
         Ok(r) => Ok(Some(r)),
         Err(crate::Error::Diverged { .. }) => Ok(None),
         Err(e) => Err(e),

@@ -166,12 +166,6 @@ impl Variant {
         if self.batch == Some(0) {
             return Err(Error::param("[axes] batch", "a batch size must be ≥ 1"));
         }
-        if self.loss.is_classification() && (self.depth != 2 || self.shape != 0.0) {
-            return Err(Error::param(
-                "[axes] loss",
-                format!("the {} loss runs the sheet's setting only (depth 2, shape 0)", self.loss),
-            ));
-        }
         Ok(())
     }
 
@@ -235,7 +229,8 @@ pub struct Row {
     #[serde(with = "nan_as_null")]
     pub distance_to_exact_rel: f64,
     /// `(γ* − γ(w))/γ*` (relative) on a classification loss: the margin `γ(w) = minᵢ yᵢ⟨xᵢ, w⟩/‖w‖` against the
-    /// maximum margin `γ*` in the norm of the method's theorem ([`crate::request::margin_norm`]); NaN otherwise.
+    /// maximum margin `γ*` in the norm of the method's theorem ([`crate::request::margin_norm`]); NaN otherwise
+    /// (and at depth D > 2, whose limit is a KKT point of the non-convex `ℓ_{2/D}` max-margin problem).
     #[serde(with = "nan_as_null", default = "nan")]
     pub margin_gap_rel: f64,
     /// The run's final iterate, when the sweep records it ([`SweepOptions::record_w`]).
@@ -512,7 +507,12 @@ fn best_margin(p: &Problem, norm: MarginNorm) -> Result<f64> {
 }
 
 /// `(γ* − γ(w))/γ*` in the norm of the method's theorem (NaN where no theorem names a norm).
-fn margin_gap(p: &Problem, m: SweepMethod, w: &[f64]) -> Result<f64> {
+fn margin_gap(p: &Problem, m: SweepMethod, v: &Variant, w: &[f64]) -> Result<f64> {
+    // Depth D > 2: the limit is a KKT point of the ℓ_{2/D} quasi-norm's max-margin problem (non-convex: no
+    // certified optimum to measure against).
+    if v.depth != 2 {
+        return Ok(f64::NAN);
+    }
     let Some(norm) = crate::request::margin_norm(m.name()) else { return Ok(f64::NAN) };
     let norm = MarginNorm::parse(norm, None)?;
     let best = best_margin(p, norm)?;
@@ -560,7 +560,7 @@ pub(crate) fn one_variant(
         _ => (f64::NAN, f64::NAN),
     };
     let distance = exact.as_ref().map_or(f64::NAN, |(e, ..)| dist2(&w, e) / norm2(e).max(f64::MIN_POSITIVE));
-    let margin_gap_rel = if classification { margin_gap(p, o.method, &w)? } else { f64::NAN };
+    let margin_gap_rel = if classification { margin_gap(p, o.method, &v, &w)? } else { f64::NAN };
     let row = Row {
         run_id: o.variant_run_id(p.data_hash(), alpha, eta, &v),
         data_hash: p.data_hash().to_string(),

@@ -296,15 +296,6 @@ impl SweepSpec {
             Variant { batch: Some(b), ..Variant::default() }.validate()?;
         }
         let losses = ax.losses()?;
-        if losses.iter().any(LossKind::is_classification)
-            && (ax.depth.as_deref().unwrap_or(&[2]).iter().any(|&d| d != 2)
-                || ax.shape.as_deref().unwrap_or(&[0.0]).iter().any(|&s| s != 0.0))
-        {
-            return Err(Error::param(
-                "[axes] loss",
-                "a classification loss runs the sheet's setting only (depth 2, shape 0): give it its own spec",
-            ));
-        }
         // Each method against each loss and run-shaping axis, as the front door would take it (errors name the
         // spec's keys), without the data.
         let o = SweepOptions {

@@ -148,9 +148,10 @@ fn the_command_line_contract_for_classification() {
     let cases: &[(&[&str], &str)] = &[
         (&["run", "gd", "--loss", "logistic", "--data", &h], "labels −1 or +1"),
         (&["solve", "max-margin", "--data", &h], "labels −1 or +1"),
-        (&["run", "gd", "--loss", "logistic", "--flow", "--data", &f], "--flow"),
+        (&["run", "normalized-gd", "--loss", "logistic", "--flow", "--data", &f], "--flow"),
         (&["run", "gd", "--loss", "logistic", "--eta", "auto", "--data", &f], "--eta"),
-        (&["run", "eg", "--loss", "logistic", "--data", &f], "method"),
+        (&["run", "azulay", "--loss", "logistic", "--data", &f], "method"),
+        (&["run", "gd", "--loss", "logistic", "--momentum", "0.5", "--data", &f], "--momentum"),
         (&["solve", "max-margin", "--norm", "lp", "--data", &f], "--p"),
         (&["solve", "max-margin", "--norm", "l3", "--data", &f], "--norm"),
         (&["solve", "min-l2", "--norm", "l1", "--data", &f], "--norm"),
@@ -311,4 +312,211 @@ fn coordinate_descent_steps_and_reaches_the_l1_margin() {
     let (cd, gd) = (l1_margin("coordinate-descent"), l1_margin("gd"));
     assert!((best - cd) / best < 0.03, "coordinate descent: {cd} vs γ₁* = {best}");
     assert!((best - gd) / best > 0.25, "gd: {gd} vs γ₁* = {best}");
+}
+
+/// Every geometry of the built-in methods reaches the classification losses through the same front door as least
+/// squares (the loss-generic methods take potentials, starts, depth, shape and mini-batches): EG and GD on the
+/// depth-3 network equal loops written here, md with the Euclidean potential is GD, the finite-step identity of a
+/// shaped start holds, a batch of n is full-batch GD bit for bit; a spec sweeps depth on the logistic loss (its
+/// depth-3 rows carry no margin gap: their limit is a KKT point of a non-convex problem).
+#[test]
+fn classification_runs_take_every_geometry_of_the_front_door() {
+    let dir = Tmp::new("class-geometry");
+    let p = separable();
+    let f = write_csv(&dir, "sep.csv", &p);
+    let d = p.d();
+    let run = |extra: &[&str]| {
+        let mut a = vec!["run"];
+        a.extend_from_slice(extra);
+        a.extend(["--loss", "logistic", "--max-iter", "200", "--tol", "0", "--data", &f, "--json"]);
+        json(&a)
+    };
+    // EG from α·1: w ← w⊙exp(−η∇F).
+    let r = run(&["eg", "--alpha", "0.5", "--eta", "0.5"]);
+    assert_eq!((r["algorithm"].as_str(), r["potential"].as_str()), (Some("eg"), Some("entropy")));
+    let mut w = vec![0.5; d];
+    for _ in 0..200 {
+        let g = grad(&p, &w, false);
+        for j in 0..d {
+            w[j] *= (-0.5 * g[j]).exp();
+        }
+    }
+    assert!(crate::helpers::rel(&vec_of(&r["w"]), &w) <= 1e-12, "eg");
+    // Depth 3: u ← u⊙(1 − η∇F⊙u/2), v ← v⊙(1 + η∇F⊙v/2), w = u³ − v³.
+    let r = run(&["reparam", "--depth", "3", "--alpha", "0.3", "--eta", "0.5"]);
+    assert_eq!(r["potential"].as_str(), Some("depth"));
+    let (mut u, mut v) = (vec![0.3f64; d], vec![0.3f64; d]);
+    for _ in 0..200 {
+        let w: Vec<f64> = (0..d).map(|j| u[j].powi(3) - v[j].powi(3)).collect();
+        let g = grad(&p, &w, false);
+        for j in 0..d {
+            u[j] *= 1.0 - 0.25 * g[j] * u[j];
+            v[j] *= 1.0 + 0.25 * g[j] * v[j];
+        }
+    }
+    let w: Vec<f64> = (0..d).map(|j| u[j].powi(3) - v[j].powi(3)).collect();
+    assert!(crate::helpers::rel(&vec_of(&r["w"]), &w) <= 1e-12, "depth 3");
+    // md with the Euclidean potential is GD; a batch of n without replacement is full batch, bit for bit.
+    let gd = vec_of(&run(&["gd", "--eta", "0.5"])["w"]);
+    assert!(crate::helpers::rel(&vec_of(&run(&["md", "--potential", "euclidean", "--eta", "0.5"])["w"]), &gd) <= 1e-14);
+    assert_eq!(vec_of(&run(&["gd", "--eta", "0.5", "--batch", "30"])["w"]), gd);
+    let sgd = run(&["gd", "--eta", "0.5", "--batch", "3", "--seed", "4"]);
+    assert!(crate::helpers::rel(&vec_of(&sgd["w"]), &gd) > 1e-6);
+    assert!(sgd["notes"].to_string().contains("stochastic: batch 3"), "{sgd}");
+    // A shaped start with the identity tracked (SPEC §8 holds for any loss: it is about the update, not R).
+    let r = run(&["reparam", "--shape", "0.5", "--alpha", "0.2", "--eta", "0.5", "--track-scale"]);
+    let e = r["reparam"]["tracked"]["identity_error_rel"].as_f64().unwrap();
+    assert!(e <= 1e-12, "{e}");
+    // The sweep spec door: depth on the logistic loss.
+    let spec = dir.s("spec.toml");
+    std::fs::write(
+        &spec,
+        format!(
+            "[problem]\ndata = [\"{f}\"]\n[axes]\nmethod = [\"reparam\"]\nalpha = [0.3]\ndepth = [2, 3]\nloss = [\"logistic\"]\neta = [\"0.5\"]\n[stop]\nmax_iter = 200\ntol = 0.0\n"
+        ),
+    )
+    .unwrap();
+    let out = dir.s("sweep");
+    let (c, _, err) = ibias(&["sweep", "run", &spec, "--out", &out, "--quiet"]);
+    assert_eq!(c, 0, "{err}");
+    let merged = dir.s("rows.jsonl");
+    assert_eq!(ibias(&["sweep", "merge", &out, "-o", &merged]).0, 0);
+    let rows: Vec<Value> =
+        std::fs::read_to_string(&merged).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(rows.len(), 2);
+    for r in &rows {
+        let depth = r["depth"].as_u64().unwrap();
+        assert_eq!(r["margin_gap_rel"].is_null(), depth == 3, "{r}");
+        if depth == 3 {
+            let l1 = norm1(&w);
+            let got = r["l1_norm"].as_f64().unwrap();
+            assert!((got - l1).abs() <= 1e-12 * l1, "the sweep's depth-3 row is the CLI's run: {got} vs {l1}");
+        }
+    }
+}
+
+/// Soudry et al.'s asymptotics, certified, against the flow integrated in log time: on the 2-D toy (two support
+/// vectors spanning ℝ²) the residual `w(t) − ŵ ln t` of gradient flow reaches `w̃` (measured 4e-8 at t = 3e30, 4e-9
+/// at 1e300, both losses) and the direction gap is the predicted one (gap·ln t → C); the log-time flow agrees with
+/// discrete GD at a small step in flow time `t = ηk` (an independent method: measured 2e-4 at η = 1e-3), reaches
+/// t = 1e300, and bad requests are refused by name.
+#[test]
+fn gd_follows_soudrys_asymptotics_in_log_time() {
+    use ibias::problem::generate::GenSpec;
+    let dir = Tmp::new("soudry");
+    let p = GenSpec::preset("toy", 0).unwrap().generate().unwrap().problem;
+    let f = write_csv(&dir, "toy.csv", &p);
+    let s = json(&["solve", "soudry", "--data", &f, "--json"]);
+    assert_eq!(s["determined"], Value::Bool(true));
+    let c = &s["certificate"];
+    assert!(c["support_margin_residual_abs"].as_f64().unwrap() <= 1e-12, "{c}");
+    assert!(c["min_margin_off_support"].as_f64().unwrap() >= 1.0 && c["min_alpha"].as_f64().unwrap() > 0.0);
+    assert!(c["w_tilde_residual_abs"].as_f64().unwrap() <= 1e-12);
+    let (wh, wt) = (vec_of(&s["w_hat"]), vec_of(&s["w_tilde"]));
+    // ŵ is the ℓ2 max-margin direction scaled by 1/γ.
+    let mm = json(&["solve", "max-margin", "--data", &f, "--json"]);
+    let gamma = mm["margin"].as_f64().unwrap();
+    let unit: Vec<f64> = wh.iter().map(|v| v * gamma).collect();
+    assert!(crate::helpers::rel(&unit, &vec_of(&mm["w"])) <= 1e-8);
+    let big_c = s["gap_constant"].as_f64().unwrap();
+    for loss in ["exponential", "logistic"] {
+        let r =
+            json(&["run", "gd", "--flow", "--loss", loss, "--t-max", "1e300", "--tol", "0", "--data", &f, "--json"]);
+        assert_eq!(r["algorithm"].as_str(), Some("gd_flow"));
+        assert_eq!(r["integrator"]["method"].as_str(), Some("dopri5-log-time"));
+        assert!(r["iterations"].as_u64().unwrap() < 5000, "a few hundred steps to 1e300");
+        let cps = r["checkpoints"].as_array().unwrap();
+        let at = |t_min: f64| cps.iter().find(|c| c["time"].as_f64().unwrap() >= t_min).unwrap();
+        for (t_min, tol) in [(1e30, 1e-6), (1e299, 1e-7)] {
+            let cp = at(t_min);
+            let t = cp["time"].as_f64().unwrap();
+            let w = vec_of(&cp["w"]);
+            let res: Vec<f64> = w.iter().zip(&wh).map(|(a, h)| a - h * t.ln()).collect();
+            assert!(crate::helpers::rel(&res, &wt) <= tol, "{loss} t = {t:e}: {}", crate::helpers::rel(&res, &wt));
+            // The direction gap against ŵ is the predicted vector's (and ≈ C/ln t).
+            let gap = ibias::exact::soudry::direction_gap(&w, &wh);
+            let pred: Vec<f64> = wh.iter().zip(&wt).map(|(h, b)| h * t.ln() + b).collect();
+            let pgap = ibias::exact::soudry::direction_gap(&pred, &wh);
+            assert!((gap - pgap).abs() <= 1e-6 * pgap, "{gap} vs {pgap}");
+            assert!((gap * t.ln() / big_c - 1.0).abs() < 0.1, "gap·ln t = {} vs C = {big_c}", gap * t.ln());
+        }
+    }
+    // The log-time flow against discrete GD at a small step, in flow time t = ηk.
+    let r = json(&["run", "gd", "--flow", "--loss", "logistic", "--t-max", "50", "--tol", "0", "--data", &f, "--json"]);
+    let g = json(&[
+        "run",
+        "gd",
+        "--loss",
+        "logistic",
+        "--eta",
+        "0.001",
+        "--max-iter",
+        "50000",
+        "--tol",
+        "0",
+        "--data",
+        &f,
+        "--json",
+    ]);
+    let e = crate::helpers::rel(&vec_of(&g["w"]), &vec_of(&r["w"]));
+    assert!(e <= 1e-3, "GD at η = 1e-3 vs the flow at t = 50: {e}");
+    // Mirror flows in log time: md with the Euclidean potential is gradient flow; the (u, v) flow carries u⊙v.
+    let m = json(&[
+        "run",
+        "md",
+        "--potential",
+        "euclidean",
+        "--flow",
+        "--loss",
+        "logistic",
+        "--t-max",
+        "1e6",
+        "--tol",
+        "0",
+        "--data",
+        &f,
+        "--json",
+    ]);
+    let g =
+        json(&["run", "gd", "--flow", "--loss", "logistic", "--t-max", "1e6", "--tol", "0", "--data", &f, "--json"]);
+    assert!(crate::helpers::rel(&vec_of(&m["w"]), &vec_of(&g["w"])) <= 1e-12);
+    let z = json(&[
+        "run",
+        "reparam",
+        "--alpha",
+        "0.1",
+        "--flow",
+        "--loss",
+        "exponential",
+        "--t-max",
+        "1e20",
+        "--tol",
+        "0",
+        "--data",
+        &f,
+        "--json",
+    ]);
+    assert_eq!(z["algorithm"].as_str(), Some("reparam_flow"));
+    assert!(z["reparam"]["theta_outside_range_rel"].as_f64().unwrap() <= 1e-8, "{}", z["reparam"]);
+    // Refused by name.
+    for (args, want) in [
+        (vec!["run", "gd", "--flow", "--loss", "logistic", "--t-max", "1e301"], "--t-max"),
+        (vec!["run", "gd", "--flow", "--stiff", "--loss", "logistic"], "--stiff"),
+        (vec!["run", "sign-gd", "--flow", "--loss", "logistic"], "--flow"),
+        (vec!["run", "reparam", "--depth", "3", "--flow", "--loss", "logistic"], "--depth"),
+    ] {
+        let mut a = args.clone();
+        a.extend(["--data", &f]);
+        let (code, _, err) = ibias(&a);
+        assert!(code != 0 && err.contains(want), "{a:?}: {err}");
+    }
+    // A duplicated support vector: w̃ is not unique (the theorem's non-degeneracy fails), and the solver says so.
+    let sv = s["support_vectors"][0].as_u64().unwrap() as usize;
+    let mut rows: Vec<usize> = (0..p.n()).collect();
+    rows.push(sv);
+    let q =
+        crate::helpers::problem(rows.len(), 2, |i, j| p.x().get(rows[i], j), rows.iter().map(|&i| p.y()[i]).collect());
+    let h = write_csv(&dir, "dup.csv", &q);
+    let (code, _, err) = ibias(&["solve", "soudry", "--data", &h]);
+    assert!(code != 0 && err.contains("linearly dependent"), "{err}");
 }

@@ -2,22 +2,43 @@
 //! along mini-batch runs, and bad input is refused.
 
 use crate::helpers::{ex2, rel};
-use ibias::dynamics::sgd::{SgdKind, SgdOptions, run_sgd};
-use ibias::dynamics::{Init, RunConfig, StopRule, run_gd, run_reparam};
-use ibias::potential::Hyperbolic;
+use ibias::datafit::LossKind;
+use ibias::dynamics::fit::{FitArgs, run_gd as fit_gd, run_mirror, run_reparam_init};
+use ibias::dynamics::sampling::SgdOptions;
+use ibias::dynamics::{Algorithm, Init, RunConfig, RunResult, StopRule, run_gd, run_reparam};
+use ibias::potential::{Hyperbolic, NegEntropy};
+use ibias::problem::Problem;
+
+/// The methods the old per-method copy ran, now the loss-generic methods under the driver's sampling policy.
+enum Kind<'a> {
+    Gd,
+    Md(&'a Hyperbolic, Vec<f64>),
+    Eg(Vec<f64>),
+    Reparam(&'a Init),
+}
+
+fn run_sgd(p: &Problem, kind: &Kind<'_>, o: &SgdOptions, cfg: &RunConfig) -> ibias::Result<RunResult> {
+    let a = FitArgs::new(LossKind::LeastSquares, *cfg).sampled(*o);
+    match kind {
+        Kind::Gd => fit_gd(p, &a),
+        Kind::Md(pot, w0) => run_mirror(p, &a, Box::new((*pot).clone()), w0.clone(), Algorithm::Md),
+        Kind::Eg(w0) => run_mirror(p, &a, Box::new(NegEntropy), w0.clone(), Algorithm::Eg),
+        Kind::Reparam(init) => run_reparam_init(p, &a, init),
+    }
+}
 
 #[test]
 fn batch_n_is_full_batch_gd_and_seeded_runs_are_reproducible() {
     let p = ex2(1);
     let (n, d) = (p.n(), p.d());
     let cfg = RunConfig::fixed(0.01).checkpoints(0).stop(StopRule::steps(500));
-    let full = run_sgd(&p, &SgdKind::Gd, &SgdOptions { batch: n, ..Default::default() }, &cfg).unwrap();
+    let full = run_sgd(&p, &Kind::Gd, &SgdOptions { batch: n, ..Default::default() }, &cfg).unwrap();
     let gd = run_gd(&p, &cfg).unwrap();
     assert_eq!(full.w, gd.w, "b = n without replacement is full-batch GD, bit for bit");
     let init = Init::uniform(0.1, d).unwrap();
-    let zfull = run_sgd(&p, &SgdKind::Reparam(&init), &SgdOptions { batch: n, ..Default::default() }, &cfg).unwrap();
+    let zfull = run_sgd(&p, &Kind::Reparam(&init), &SgdOptions { batch: n, ..Default::default() }, &cfg).unwrap();
     assert_eq!(zfull.w, run_reparam(&p, &init, &cfg).unwrap().w);
-    for kind in [SgdKind::Gd, SgdKind::Reparam(&init), SgdKind::Eg(vec![0.1; d])] {
+    for kind in [Kind::Gd, Kind::Reparam(&init), Kind::Eg(vec![0.1; d])] {
         let o = SgdOptions { batch: 3, seed: 11, label_noise: 0.05, ..Default::default() };
         let (a, b) = (run_sgd(&p, &kind, &o, &cfg).unwrap(), run_sgd(&p, &kind, &o, &cfg).unwrap());
         assert_eq!(a.w, b.w, "the same seed gives the same run, bit for bit");
@@ -39,7 +60,7 @@ fn mirror_sgd_reaches_the_bregman_projection() {
     let cfg = RunConfig::fixed(0.005).checkpoints(0).stop(StopRule::default().risk_tol(1e-24).max_iter(20_000_000));
     let r = run_sgd(
         &p,
-        &SgdKind::Md(&pot, vec![0.0; d]),
+        &Kind::Md(&pot, vec![0.0; d]),
         &SgdOptions { batch: 5, seed: 3, check_every: 50, ..Default::default() },
         &cfg,
     )
@@ -56,8 +77,8 @@ fn the_finite_step_identity_holds_along_stochastic_runs() {
     let init = Init::uniform(0.05, d).unwrap().track_scale(true);
     let cfg = RunConfig::fixed(0.05).checkpoints(0).stop(StopRule::steps(10_000));
     for b in [p.n(), 8, 1] {
-        let r = run_sgd(&p, &SgdKind::Reparam(&init), &SgdOptions { batch: b, seed: 5, ..Default::default() }, &cfg)
-            .unwrap();
+        let r =
+            run_sgd(&p, &Kind::Reparam(&init), &SgdOptions { batch: b, seed: 5, ..Default::default() }, &cfg).unwrap();
         let t = r.reparam.as_ref().unwrap().tracked.as_ref().unwrap();
         assert!(t.identity_error_rel <= 1e-12, "b = {b}: {:e}", t.identity_error_rel);
     }
@@ -74,12 +95,12 @@ fn bad_stochastic_input_is_refused_with_its_name() {
         (SgdOptions { batch: 2, label_noise: -1.0, ..Default::default() }, "parameter label_noise"),
         (SgdOptions { batch: 2, check_every: 0, ..Default::default() }, "parameter check_every"),
     ] {
-        let e = run_sgd(&p, &SgdKind::Gd, &o, &cfg).unwrap_err().to_string();
+        let e = run_sgd(&p, &Kind::Gd, &o, &cfg).unwrap_err().to_string();
         assert!(e.contains(word), "{e}");
     }
     // A diverging step: the message names the step and a safe one.
     let big = RunConfig::fixed(50.0).stop(StopRule::default().max_iter(100_000));
-    let e = run_sgd(&p, &SgdKind::Gd, &SgdOptions { batch: 4, check_every: 10, ..Default::default() }, &big)
+    let e = run_sgd(&p, &Kind::Gd, &SgdOptions { batch: 4, check_every: 10, ..Default::default() }, &big)
         .unwrap_err()
         .to_string();
     assert!(e.contains("η = ") && e.contains("safe step"), "{e}");

@@ -195,7 +195,9 @@ fn woodworth_study_ends_and_alpha_star_recomputed() {
 /// (measured on this problem: Even et al.'s "large steps help SGD").
 #[test]
 fn stepsize_study_thresholds_and_rows() {
-    use ibias::dynamics::sgd::{SgdKind, SgdOptions, run_sgd};
+    use ibias::datafit::LossKind;
+    use ibias::dynamics::fit::{FitArgs, run_reparam_init};
+    use ibias::dynamics::sampling::SgdOptions;
     use ibias::dynamics::{Init, RunConfig, StopRule};
     let cfg = small().get::<StepSize>().unwrap();
     let (r, s) = StepSize::run(&cfg, &quiet).unwrap();
@@ -205,8 +207,12 @@ fn stepsize_study_thresholds_and_rows() {
         let go = |eta: f64| {
             let stop = StopRule::default().risk_tol(cfg.risk_tol).max_iter(cfg.max_epochs * 40usize.div_ceil(b));
             let o = SgdOptions { batch: b, check_every: 40usize.div_ceil(b), ..Default::default() };
-            run_sgd(&p, &SgdKind::Reparam(&init), &o, &RunConfig::fixed(eta).checkpoints(0).stop(stop))
-                .is_ok_and(|x| x.converged)
+            run_reparam_init(
+                &p,
+                &FitArgs::new(LossKind::LeastSquares, RunConfig::fixed(eta).checkpoints(0).stop(stop)).sampled(o),
+                &init,
+            )
+            .is_ok_and(|x| x.converged)
         };
         assert!(go(thr) && !go(2.0 * thr), "batch {b}: threshold {thr}");
     }
@@ -350,4 +356,33 @@ fn an_unwritable_output_fails_before_computing() {
     };
     assert!(run_report(&Config::default(), &dir.path("file"), &count).is_err());
     assert_eq!(calls.load(std::sync::atomic::Ordering::Relaxed), 0, "the check comes first");
+}
+
+/// The classification study at a small configuration: Soudry's prediction holds along the log-time flow (the
+/// residual is w̃ to 1e-6 at t = 1e40, the gap is the predicted one), each steepest-descent method's margin gap is
+/// smallest in its own norm, the phase table has a row per (α, ε) plus the end, and every claim has its answer.
+#[test]
+fn classification_study_measures_its_five_claims() {
+    use ibias::study::classification::Classification;
+    let cfg = Config::from_toml(
+        "[classification]\nlog10_t_max = 40.0\nsteps = 20000\nalphas = [0.01, 10.0]\nlog10_eps = [-1.0, -8.0, -16.0]\nn_grid = [10, 80]\nd = 100\nn_test = 300\nseeds = 3\n",
+    )
+    .unwrap();
+    let (r, s) = Classification::run(&cfg.get::<Classification>().unwrap(), &quiet).unwrap();
+    let last = r.soudry.last().unwrap();
+    assert!(last.t >= 1e39 && last.residual_distance_rel <= 1e-6, "{last:?}");
+    assert!((last.direction_gap - last.predicted_gap).abs() <= 1e-5 * last.predicted_gap, "{last:?}");
+    for row in &r.steepest {
+        let own = match row.theorem_norm.as_str() {
+            "l1" => row.l1_margin_gap_rel,
+            "l2" => row.l2_margin_gap_rel,
+            _ => row.linf_margin_gap_rel,
+        };
+        let min = row.l1_margin_gap_rel.min(row.l2_margin_gap_rel).min(row.linf_margin_gap_rel);
+        assert_eq!(own, min, "{row:?}");
+    }
+    assert_eq!(r.phase.len(), 2 * (3 + 1));
+    assert_eq!(r.samples.len(), 2);
+    assert_eq!(s.answers.len(), 5);
+    assert_eq!(s.figures.len(), 4);
 }
