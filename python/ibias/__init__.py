@@ -354,8 +354,6 @@ def lasso_path(X: Any, y: Optional[ArrayLike] = None, *, exact: Optional[bool] =
         lambdas = [2.0 * float(a) for a in alphas]
     if lambdas is not None:
         lambdas = [float(v) for v in lambdas]
-    if exact is None:
-        exact = lambdas is None and n_lambdas is None and not positive
     return _ibias.lasso_path(_problem(X, y), exact=exact, lambdas=lambdas, positive=positive, n_lambdas=n_lambdas)
 
 

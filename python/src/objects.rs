@@ -763,11 +763,11 @@ fn path_request(py: Python<'_>, problem: &Problem, req: PathRequest) -> PyResult
 
 /// The Lasso path: exact breakpoints (homotopy) or coordinate descent on `lambdas` / `n_lambdas`.
 #[pyfunction]
-#[pyo3(signature = (problem, exact=true, lambdas=None, positive=false, n_lambdas=None))]
+#[pyo3(signature = (problem, exact=None, lambdas=None, positive=false, n_lambdas=None))]
 pub fn lasso_path(
     py: Python<'_>,
     problem: &Problem,
-    exact: bool,
+    exact: Option<bool>,
     lambdas: Option<Vec<f64>>,
     positive: bool,
     n_lambdas: Option<usize>,

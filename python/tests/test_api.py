@@ -102,6 +102,11 @@ def test_exact_solvers_equal_the_cli(ex2, cli, tmp_path):
     c = cli("path", "lasso", "--exact", "--data", f, "--json")
     assert np.allclose(path.lambdas, c["lambdas"], rtol=1e-12, atol=0)
     assert rel(path.coefs, np.array(c["coefs"]).T) <= 1e-12
+    # One default in both doors: without a grid the Lasso path is exact (the library decides it once).
+    d = cli("path", "lasso", "--data", f, "--json")
+    assert d["lambdas"] == c["lambdas"] and d["coefs"] == c["coefs"]
+    g, h = ibias.lasso_path(X, y, n_lambdas=7), cli("path", "lasso", "--n-lambdas", "7", "--data", f, "--json")
+    assert len(g.lambdas) == len(h["lambdas"]) == 7 and rel(g.coefs, np.array(h["coefs"]).T) <= 1e-12
 
 
 def test_lasso_path_matches_scikit_learn_lars_path():

@@ -37,7 +37,8 @@ pub struct PathArgs {
     /// Number of λ values of the default grid (100; 1 to 100000; not with --lambdas).
     #[arg(long)]
     n_lambdas: Option<usize>,
-    /// Lasso: the exact homotopy path (every breakpoint, decreasing λ).
+    /// Lasso: the exact homotopy path (every breakpoint, decreasing λ): the default unless --lambdas, --n-lambdas
+    /// or --positive is given.
     #[arg(long)]
     exact: bool,
     /// Lasso: constrain w ≥ 0 (coordinate descent).
@@ -60,7 +61,7 @@ pub fn run(a: PathArgs) -> Result<i32> {
         },
         lambdas: a.lambdas.clone(),
         n_lambdas: a.n_lambdas,
-        exact: a.exact,
+        exact: a.exact.then_some(true),
         positive: a.positive,
         uniqueness: a.uniqueness,
     };

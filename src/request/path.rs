@@ -51,8 +51,10 @@ pub struct PathRequest {
     pub lambdas: Option<Vec<f64>>,
     /// The default grid's size (1 to [`MAX_LAMBDAS`]; default [`DEFAULT_N_LAMBDAS`]); not with `lambdas`.
     pub n_lambdas: Option<usize>,
-    /// Lasso: every breakpoint of the unconstrained path by homotopy (no grid, not with `positive`).
-    pub exact: bool,
+    /// Lasso: every breakpoint of the unconstrained path by homotopy (no grid, not with `positive`). `None`:
+    /// decided here for every door ([`PathRequest::is_exact`]): exact unless a grid, its size or `positive` is
+    /// given (as scikit-learn's `lars_path`).
+    pub exact: Option<bool>,
     /// Lasso: constrain `w ≥ 0` (coordinate descent).
     pub positive: bool,
     /// Lasso: say for every point whether it is the unique solution at its λ.
@@ -76,7 +78,7 @@ pub enum PathOutput {
 impl PathRequest {
     /// A request with the defaults: the default grid, not exact, not positive.
     pub fn new(kind: RegKind) -> Self {
-        PathRequest { kind, lambdas: None, n_lambdas: None, exact: false, positive: false, uniqueness: false }
+        PathRequest { kind, lambdas: None, n_lambdas: None, exact: None, positive: false, uniqueness: false }
     }
 
     /// Refuses meaningless combinations and out-of-range values, by the library's names.
@@ -85,7 +87,7 @@ impl PathRequest {
             let given: Vec<&str> = [
                 ("lambdas", self.lambdas.is_some()),
                 ("n_lambdas", self.n_lambdas.is_some()),
-                ("exact", self.exact),
+                ("exact", self.exact.is_some()),
                 ("positive", self.positive),
                 ("uniqueness", self.uniqueness),
             ]
@@ -102,7 +104,9 @@ impl PathRequest {
             return Ok(());
         }
         if self.kind == RegKind::Ridge {
-            for (name, on) in [("exact", self.exact), ("positive", self.positive), ("uniqueness", self.uniqueness)] {
+            for (name, on) in
+                [("exact", self.exact.is_some()), ("positive", self.positive), ("uniqueness", self.uniqueness)]
+            {
                 if on {
                     return Err(Error::param(
                         name,
@@ -111,7 +115,7 @@ impl PathRequest {
                 }
             }
         }
-        if self.exact {
+        if self.exact == Some(true) {
             if self.positive {
                 return Err(Error::param(
                     "exact/positive",
@@ -143,9 +147,16 @@ impl PathRequest {
         Ok(())
     }
 
+    /// Whether the Lasso path is the exact homotopy: `exact` as given, else exact unless `lambdas`, `n_lambdas`
+    /// or `positive` is given (the one default of `ibias path lasso` and Python's `lasso_path`).
+    pub fn is_exact(&self) -> bool {
+        self.kind == RegKind::Lasso
+            && self.exact.unwrap_or(self.lambdas.is_none() && self.n_lambdas.is_none() && !self.positive)
+    }
+
     /// The number of points the request asks for (`None`: the exact path, whose count the data decide).
     pub fn points(&self) -> Option<usize> {
-        match (&self.lambdas, self.exact) {
+        match (&self.lambdas, self.is_exact()) {
             (Some(l), _) => Some(l.len()),
             (None, false) => Some(self.n_lambdas.unwrap_or(DEFAULT_N_LAMBDAS)),
             (None, true) => None,
@@ -168,7 +179,7 @@ impl PathRequest {
                 };
                 ridge_path(p, &grid)?
             }
-            RegKind::Lasso if self.exact => lasso_path(p)?,
+            RegKind::Lasso if self.is_exact() => lasso_path(p)?,
             RegKind::Lasso => {
                 let grid = match &self.lambdas {
                     Some(l) => l.clone(),

@@ -364,6 +364,8 @@ fn audit_defects_negative_numbers_zero_data_and_devices() {
         let mut args = vec!["path", "lasso", "--data", &*dir.s("y0.csv").leak(), "--json"];
         if exact {
             args.push("--exact");
+        } else {
+            args.extend(["--n-lambdas", "100"]);
         }
         let (c, out, err) = ibias(&args);
         assert_eq!(c, 0, "{err}");
