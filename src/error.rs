@@ -157,12 +157,23 @@ impl fmt::Display for Error {
                 }
             }
             Error::Param { name, message } => write!(f, "invalid parameter {name}: {message}"),
-            Error::Diverged { iteration, eta, safe_eta, rule, risk_start, risk } => write!(
-                f,
-                "diverged: the run diverged at iteration {iteration} with step size η = {eta:e} (rule {rule}): risk went \
-                 from {risk_start:e} to {risk:e}; a safe step for this problem is η ≤ {safe_eta:e}; use a smaller eta \
-                 or eta = safe"
-            ),
+            Error::Diverged { iteration, eta, safe_eta, rule, risk_start, risk } => {
+                write!(
+                    f,
+                    "diverged: the run diverged at iteration {iteration} with step size η = {eta:e} (rule {rule}): risk \
+                     went from {risk_start:e} to {risk:e}; "
+                )?;
+                if *safe_eta > 0.0 && safe_eta.is_finite() {
+                    write!(f, "a safe step for this problem is η ≤ {safe_eta:e}; use a smaller eta or eta = safe")
+                } else {
+                    write!(
+                        f,
+                        "no safe step exists at the start (the potential's metric 1/ψ'' is infinite there, e.g. the \
+                         p-norm potential with p > 2 at w = 0): use a smaller fixed eta, e.g. η ≤ {:e}",
+                        eta / 10.0
+                    )
+                }
+            }
             Error::Numerical(m) => write!(f, "numerical failure: {m}"),
             Error::CertificateFailed { solver, detail } => {
                 write!(f, "certificate failed: {solver}: {detail}; no result is returned")

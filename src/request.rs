@@ -28,7 +28,7 @@ use crate::dynamics::sampling::SgdOptions;
 use crate::dynamics::{
     Algorithm, Init, RunConfig, RunResult, StepRule, StopRule, run_eg, run_gd, run_heavy_ball, run_md, run_reparam,
 };
-use crate::potential::{DepthD, Euclidean, Hyperbolic, NegEntropy, Potential, PotentialKind};
+use crate::potential::{DepthD, Euclidean, Hyperbolic, NegEntropy, PNorm, Potential, PotentialKind};
 use crate::problem::Problem;
 use crate::{Error, Result};
 
@@ -76,6 +76,8 @@ pub enum PotentialChoice {
     Hyperbolic(Hyperbolic),
     /// A depth-D potential with its own `α`.
     Depth(DepthD),
+    /// The p-norm potential with its own `p`.
+    PNorm(PNorm),
 }
 
 impl PotentialChoice {
@@ -105,6 +107,10 @@ impl PotentialChoice {
                 }
             }
             PotentialChoice::Depth(p) => Box::new(p.clone()),
+            PotentialChoice::PNorm(p) => Box::new(*p),
+            PotentialChoice::Kind(PotentialKind::PNorm) => {
+                return Err(Error::param("p", "the p-norm potential needs its exponent p ∈ [1.05, 20]"));
+            }
         })
     }
 
@@ -114,6 +120,7 @@ impl PotentialChoice {
             PotentialChoice::Kind(k) => *k,
             PotentialChoice::Hyperbolic(_) => PotentialKind::Hyperbolic,
             PotentialChoice::Depth(_) => PotentialKind::Depth,
+            PotentialChoice::PNorm(_) => PotentialKind::PNorm,
         }
     }
 }

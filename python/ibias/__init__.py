@@ -44,7 +44,7 @@ from ._ibias import (
 __version__: str = _ibias.__version__
 
 __all__ = [
-    "Problem", "Potential", "RunResult", "Solution", "Path", "Euclidean", "Hyperbolic", "NegEntropy", "Depth",
+    "Problem", "Potential", "RunResult", "Solution", "Path", "Euclidean", "Hyperbolic", "NegEntropy", "Depth", "PNorm",
     "gd", "md", "reparam", "azulay", "eg", "flow", "run", "methods", "min_l2", "min_l1", "max_margin", "separability", "soudry", "bregman", "lasso_path", "ridge_path",
     "saddle_path", "accelerated_flow", "step_effect",
     "sweep", "sweep_plan", "sweep_run", "sweep_status", "sweep_merge", "generate", "load_csv", "report", "study", "set_max_memory",
@@ -129,6 +129,13 @@ def Depth(depth: int, alpha: float) -> Potential:
     w = h(θ) = (α^{2−D} − kθ)^{−D/(D−2)} − (α^{2−D} + kθ)^{−D/(D−2)}, k = (D − 2)/2, on a bounded dual interval.
     Raises ``ValueError`` for D < 3 or α^{2−D} > 1e10 (not resolvable in double precision)."""
     return Potential.depth(int(depth), float(alpha))
+
+
+def PNorm(p: float) -> Potential:
+    """The p-norm potential ψ(w) = Σ|wᵢ|^p/p, p ∈ [1.05, 20]: mirror descent with it is p-GD (Sun et al. 2022), whose
+    direction on separable data tends to the ℓp maximum-margin classifier. At w = 0 its metric 1/ψ'' is 0 (p < 2) or
+    infinite (p > 2): give a fixed ``eta`` for p > 2."""
+    return Potential.pnorm(float(p))
 
 
 def _eta(eta: Optional[Eta]) -> Optional[str]:

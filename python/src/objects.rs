@@ -121,6 +121,7 @@ enum Pot {
     Hyperbolic(ibias::potential::Hyperbolic),
     Entropy,
     Depth(ibias::potential::DepthD),
+    PNorm(ibias::potential::PNorm),
 }
 
 /// A mirror map ψ (separable): Euclidean, hyperbolic entropy (scales c = 2α², per coordinate if given) or
@@ -139,6 +140,7 @@ impl Potential {
             Pot::Entropy => PotentialChoice::Kind(ibias::potential::PotentialKind::Entropy),
             Pot::Hyperbolic(h) => PotentialChoice::Hyperbolic(h.clone()),
             Pot::Depth(d) => PotentialChoice::Depth(d.clone()),
+            Pot::PNorm(p) => PotentialChoice::PNorm(*p),
         }
     }
 
@@ -178,7 +180,12 @@ impl Potential {
     fn depth(depth: u32, alpha: f64) -> PyResult<Self> {
         Ok(Potential { pot: Pot::Depth(call::quick(|| ibias::potential::DepthD::new(depth, alpha))?) })
     }
-    /// `euclidean`, `hyperbolic`, `entropy` or `depth`.
+    /// ψ(w) = Σ|wᵢ|^p/p, p ∈ [1.05, 20] (mirror descent is p-GD).
+    #[staticmethod]
+    fn pnorm(p: f64) -> PyResult<Self> {
+        Ok(Potential { pot: Pot::PNorm(call::quick(|| ibias::potential::PNorm::new(p))?) })
+    }
+    /// `euclidean`, `hyperbolic`, `entropy`, `depth` or `pnorm`.
     #[getter]
     fn kind(&self) -> &'static str {
         match self.pot {
@@ -186,6 +193,7 @@ impl Potential {
             Pot::Hyperbolic(_) => "hyperbolic",
             Pot::Entropy => "entropy",
             Pot::Depth(_) => "depth",
+            Pot::PNorm(_) => "pnorm",
         }
     }
     /// ψ(w).
@@ -215,6 +223,7 @@ impl Potential {
         match &self.pot {
             Pot::Hyperbolic(h) => format!("Hyperbolic(c={:?})", h.scales()),
             Pot::Depth(p) => format!("Depth(depth={}, alpha={})", p.depth(), p.alpha()),
+            Pot::PNorm(p) => format!("PNorm(p={})", p.p()),
             _ => format!("{}()", self.kind()),
         }
     }

@@ -65,6 +65,8 @@ REQUESTS = [
      {"loss": "exponential", "alpha": 0.2, "shape": 0.5}),
     ("cls", "md", ["--loss", "logistic", "--alpha", "0.1", "--batch", "5", "--seed", "1"],
      {"loss": "logistic", "alpha": 0.1, "batch": 5, "seed": 1}),
+    ("cls", "md", ["--loss", "exponential", "--potential", "pnorm", "--p", "3", "--eta", "0.2"],
+     {"loss": "exponential", "potential": ibias.PNorm(3), "eta": 0.2}),
 ]
 
 FIELDS = ("algorithm", "loss", "potential", "alpha", "step_rule", "iterations", "stop_reason", "eta_first", "risk", "w")

@@ -36,9 +36,12 @@ pub struct RunArgs {
     /// Initialisation scale α: md/reparam start from u0 = v0 = α (c = 2α²), eg from w0 = α·1.
     #[arg(long, value_parser = args::alpha)]
     alpha: Option<f64>,
-    /// Potential of md (depth: the depth-D network's mirror map, with --depth).
-    #[arg(long, value_parser = ["euclidean", "hyperbolic", "entropy", "depth"])]
+    /// Potential of md (depth: the depth-D network's mirror map, with --depth; pnorm: Σ|wᵢ|^p/p, p-GD, with --p).
+    #[arg(long, value_parser = ["euclidean", "hyperbolic", "entropy", "depth", "pnorm"])]
     potential: Option<String>,
+    /// Exponent p ∈ [1.05, 20] of --potential pnorm.
+    #[arg(long, value_parser = args::finite)]
+    p: Option<f64>,
     /// Depth D of the network w = u^D − v^D: md with --potential depth (D ≥ 3), or reparam (D ≥ 2).
     #[arg(long)]
     depth: Option<u32>,
@@ -112,11 +115,15 @@ fn request(a: &RunArgs) -> Result<RunRequest> {
         (Some(u), Some(v)) => (Some(load_vector(u)?), Some(load_vector(v)?)),
         _ => (None, None),
     };
-    let potential = match &a.potential {
-        Some(name) => {
+    let potential = match (&a.potential, a.p) {
+        (Some(name), p) if name == "pnorm" => Some(PotentialChoice::PNorm(ibias::potential::PNorm::new(
+            p.ok_or_else(|| Error::param("p", "--potential pnorm needs its exponent p ∈ [1.05, 20]"))?,
+        )?)),
+        (_, Some(_)) => return Err(Error::param("p", "is the exponent of --potential pnorm")),
+        (Some(name), None) => {
             Some(PotentialChoice::Kind(name.parse::<PotentialKind>().map_err(|m| Error::param("potential", m))?))
         }
-        None => None,
+        (None, None) => None,
     };
     Ok(RunRequest {
         method: a.algorithm.clone(),

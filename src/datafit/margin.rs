@@ -22,6 +22,11 @@ pub trait MarginFn: Send + Sync + 'static {
     fn loss(m: f64) -> f64;
     /// `ℓ'(m)`.
     fn dloss(m: f64) -> f64;
+    /// `(ℓ(m), ℓ'(m))` together (one exponential where they share it).
+    #[inline]
+    fn loss_dloss(m: f64) -> (f64, f64) {
+        (Self::loss(m), Self::dloss(m))
+    }
 }
 
 /// `ℓ(m) = ln(1 + e^{−m})`.
@@ -37,6 +42,10 @@ impl MarginFn for Logistic {
         if m > 0.0 { (-m).exp().ln_1p() } else { -m + m.exp().ln_1p() }
     }
     #[inline]
+    fn loss_dloss(m: f64) -> (f64, f64) {
+        Logistic::both(m)
+    }
+    #[inline]
     fn dloss(m: f64) -> f64 {
         // −1/(1 + e^m), without overflow for large |m|.
         if m > 0.0 {
@@ -45,6 +54,17 @@ impl MarginFn for Logistic {
         } else {
             -1.0 / (1.0 + m.exp())
         }
+    }
+}
+
+impl Logistic {
+    /// `(ℓ(m), ℓ'(m))` from one `e = e^{−|m|}`: `ℓ = max(−m, 0) + ln1p(e)`, `ℓ' = −e/(1 + e)` (`m > 0`) or
+    /// `−1/(1 + e)`.
+    #[inline]
+    fn both(m: f64) -> (f64, f64) {
+        let e = (-m.abs()).exp();
+        let l = (-m).max(0.0) + e.ln_1p();
+        (l, if m > 0.0 { -e / (1.0 + e) } else { -1.0 / (1.0 + e) })
     }
 }
 
@@ -162,8 +182,9 @@ impl<L: MarginFn> Datafit for Margin<'_, L> {
         let mut value = 0.0;
         let n = self.p.n() as f64;
         for (s, yi) in scratch.iter_mut().zip(self.p.y()) {
-            value += L::loss(*s);
-            *s = L::dloss(*s) * yi / n;
+            let (l, dl) = L::loss_dloss(*s);
+            value += l;
+            *s = dl * yi / n;
         }
         self.p.xt_mul(scratch, g);
         value / n
@@ -237,5 +258,11 @@ mod tests {
             assert!((v - (-10f64).exp()).abs() <= 1e-14 * v, "{v}");
         }
         assert!(ln_loss(LossKind::LeastSquares, 1.0).is_nan());
+        // The logistic loss and its derivative from one exponential equal the separate forms.
+        for m in [-800.0, -40.0, -1.0, -1e-9, 0.0, 1e-9, 0.7, 35.0, 800.0] {
+            let (l, dl) = Logistic::loss_dloss(m);
+            let (a, b) = (Logistic::loss(m), Logistic::dloss(m));
+            assert!((l - a).abs() <= 2e-16 * a.abs() && (dl - b).abs() <= 2e-16 * b.abs(), "m = {m}");
+        }
     }
 }

@@ -607,6 +607,16 @@ pub fn run_mirror<'a>(
     let s = a.state(p, w0)?;
     let mut m = FitMd { s, rule, pot, algorithm, theta };
     let safe0 = m.safe();
+    if m.rule == Scalar::Safe && !(safe0 > 0.0 && safe0.is_finite()) {
+        return Err(Error::param(
+            "eta",
+            format!(
+                "the safe step is {safe0:e} at w0: the {} potential's metric 1/ψ'' is infinite there (the p-norm \
+                 potential with p > 2 at 0); give a fixed eta",
+                m.pot.name()
+            ),
+        ));
+    }
     m.s.start(&mut m.rule, safe0);
     drive(p, m, &a.cfg)
 }

@@ -13,11 +13,13 @@ mod depth;
 mod entropy;
 mod euclidean;
 mod hyperbolic;
+mod pnorm;
 
 pub use depth::DepthD;
 pub use entropy::NegEntropy;
 pub use euclidean::Euclidean;
 pub use hyperbolic::{ALPHA_RANGE, Hyperbolic, check_alpha};
+pub use pnorm::{P_RANGE, PNorm};
 
 use serde::{Deserialize, Serialize};
 
@@ -33,6 +35,9 @@ pub enum PotentialKind {
     Entropy,
     /// The depth-D network `w = u^D − v^D` (D ≥ 3).
     Depth,
+    /// `Σ|wᵢ|^p/p` (p-GD; its exponent `p` is the potential's own).
+    #[serde(rename = "pnorm")]
+    PNorm,
 }
 
 impl PotentialKind {
@@ -43,6 +48,7 @@ impl PotentialKind {
             PotentialKind::Hyperbolic => "hyperbolic",
             PotentialKind::Entropy => "entropy",
             PotentialKind::Depth => "depth",
+            PotentialKind::PNorm => "pnorm",
         }
     }
 }
@@ -55,7 +61,8 @@ impl std::str::FromStr for PotentialKind {
             "hyperbolic" => Ok(PotentialKind::Hyperbolic),
             "entropy" => Ok(PotentialKind::Entropy),
             "depth" => Ok(PotentialKind::Depth),
-            _ => Err(format!("unknown potential '{s}' (euclidean, hyperbolic, entropy or depth)")),
+            "pnorm" => Ok(PotentialKind::PNorm),
+            _ => Err(format!("unknown potential '{s}' (euclidean, hyperbolic, entropy, depth or pnorm)")),
         }
     }
 }

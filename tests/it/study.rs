@@ -365,7 +365,7 @@ fn an_unwritable_output_fails_before_computing() {
 fn classification_study_measures_its_five_claims() {
     use ibias::study::classification::Classification;
     let cfg = Config::from_toml(
-        "[classification]\nlog10_t_max = 40.0\nsteps = 20000\nalphas = [0.01, 10.0]\nlog10_eps = [-1.0, -8.0, -16.0]\nn_grid = [10, 80]\nd = 100\nn_test = 300\nseeds = 3\n",
+        "[classification]\nlog10_t_max = 40.0\nsteps = 20000\nalphas = [0.01, 10.0]\nlog10_eps = [-1.0, -8.0, -16.0]\nn_grid = [10, 80]\nd = 100\nn_test = 300\nseeds = 3\npgd_steps = 20000\n",
     )
     .unwrap();
     let (r, s) = Classification::run(&cfg.get::<Classification>().unwrap(), &quiet).unwrap();
@@ -382,6 +382,9 @@ fn classification_study_measures_its_five_claims() {
         assert_eq!(own, min, "{row:?}");
     }
     assert_eq!(r.phase.len(), 2 * (3 + 1));
+    // p-GD at p = 1.5 (flow) is nearest its own ℓ1.5 maximum margin.
+    let g = &r.pgd[0];
+    assert!(g.l1_5_margin_gap_rel < g.l2_margin_gap_rel.min(g.l3_margin_gap_rel), "{g:?}");
     assert_eq!(r.samples.len(), 2);
     assert_eq!(s.answers.len(), 5);
     assert_eq!(s.figures.len(), 4);
