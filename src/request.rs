@@ -469,11 +469,8 @@ impl RunRequest {
     }
 
     fn init(&self, alpha: f64, d: usize) -> Result<Init> {
-        let i = match (self.shape, &self.u0, &self.v0) {
-            (Some(s), _, _) => Init::shape(alpha, s, d)?,
-            (None, Some(u), Some(v)) => Init::explicit(u.clone(), v.clone())?,
-            _ => Init::uniform(alpha, d)?,
-        };
+        // validate() refused shape with u0/v0 and half pairs.
+        let i = Init::from_options(alpha, self.shape, self.u0.clone(), self.v0.clone(), d)?;
         let i = if self.is("reparam") { i.depth(self.depth.unwrap_or(2))? } else { i };
         Ok(i.track_scale(self.track_scale))
     }

@@ -469,12 +469,7 @@ pub fn step_effect(
     let r = result.r.clone();
     let (u0, v0) = (u0.map(|v| vector(&v)), v0.map(|v| vector(&v)));
     let e = call::run(py, move || {
-        let init = match (u0, v0, shape) {
-            (Some(u), Some(v), None) => Init::explicit(u, v)?,
-            (None, None, Some(s)) => Init::shape(alpha, s, d)?,
-            (None, None, None) => Init::uniform(alpha, d)?,
-            _ => return Err(ibias::Error::param("u0/v0/shape", "give u0 and v0 together, or shape, not both")),
-        };
+        let init = Init::from_options(alpha, shape, u0, v0, d)?;
         ibias::exact::finite_step::step_effect(&p, &init, &r, eta)
     })?;
     json_obj(py, &serde_json::to_value(&e).unwrap_or_default())

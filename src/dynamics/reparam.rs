@@ -81,6 +81,23 @@ impl Init {
         Ok(self)
     }
 
+    /// The initialisation a request describes, decided in one place for every door: a `shape` at scale `alpha`,
+    /// or an explicit `(u0, v0)`, or uniform `u₀ = v₀ = alpha`. Errors name `u0/v0/shape` when both or half are given.
+    pub fn from_options(
+        alpha: f64,
+        shape: Option<f64>,
+        u0: Option<Vec<f64>>,
+        v0: Option<Vec<f64>>,
+        d: usize,
+    ) -> Result<Self> {
+        match (shape, u0, v0) {
+            (Some(s), None, None) => Self::shape(alpha, s, d),
+            (None, Some(u), Some(v)) => Self::explicit(u, v),
+            (None, None, None) => Self::uniform(alpha, d),
+            _ => Err(Error::param("u0/v0/shape", "give u0 and v0 together, or shape, not both")),
+        }
+    }
+
     /// Whether the finite-step identity is tracked.
     pub fn tracks_scale(&self) -> bool {
         self.track
