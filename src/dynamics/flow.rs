@@ -148,6 +148,21 @@ pub fn reparam_flow(p: &Problem, init: &Init, times: &[f64], opts: OdeOptions) -
     Ok(FlowPath { times: times.to_vec(), w: ws, uv: Some(uvs), stats: st })
 }
 
+/// The output times of a flow run — 0, then `max(checkpoints, 200)` log-spaced times from
+/// `min(t_lo, 1e-6·t_max)` to `stop.max_time` (at least 200 for the stop test) — after checking the stop rule,
+/// the checkpoint cap and the memory of a trajectory of states with `state_len` entries.
+pub(crate) fn output_times(stop: &StopRule, checkpoints: usize, t_lo: f64, state_len: usize) -> Result<Vec<f64>> {
+    stop.validate()?;
+    if checkpoints > MAX_CHECKPOINTS {
+        return Err(Error::param("checkpoints", format!("at most {MAX_CHECKPOINTS}, got {checkpoints}")));
+    }
+    let count = checkpoints.max(200);
+    crate::io::require_memory("the flow's trajectory", 8.0 * (count * state_len) as f64 * 2.0)?;
+    let mut times = vec![0.0];
+    times.extend(logspace(t_lo.min(stop.max_time * 1e-6), stop.max_time, count));
+    Ok(times)
+}
+
 /// Which flow [`run_flow`] integrates.
 pub enum FlowKind<'a> {
     /// Gradient flow from 0.
@@ -168,15 +183,7 @@ pub fn run_flow(
     opts: OdeOptions,
 ) -> Result<RunResult> {
     let start = Instant::now();
-    stop.validate()?;
-    if checkpoints > MAX_CHECKPOINTS {
-        return Err(Error::param("checkpoints", format!("at most {MAX_CHECKPOINTS}, got {checkpoints}")));
-    }
-    let count = checkpoints.max(200);
-    crate::io::require_memory("the flow's trajectory", 8.0 * (count * 2 * p.d()) as f64 * 2.0)?;
-    let t_lo = (1e-3 / p.smoothness()).min(stop.max_time * 1e-6);
-    let mut times = vec![0.0];
-    times.extend(logspace(t_lo, stop.max_time, count));
+    let times = output_times(stop, checkpoints, 1e-3 / p.smoothness(), 2 * p.d())?;
     let risk0 = p.risk_at_zero();
     let d = p.d();
     let mut stopped = None;

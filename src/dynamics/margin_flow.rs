@@ -11,15 +11,15 @@
 //! gradient's flow the negative entropy from `α·1`, the `(u, v)` flow of depth 2 the hyperbolic entropy with
 //! `c = 2u₀⊙v₀` from `w₀ = u₀² − v₀²` (SPEC §8: `u⊙v` is constant along it).
 
-use super::config::{MAX_CHECKPOINTS, StopReason, StopRule};
-use super::flow::FlowPath;
+use super::config::{StopReason, StopRule};
+use super::flow::{FlowPath, output_times};
 use super::ode::{OdeOptions, dopri5};
 use super::reparam::{Init, reparam_info};
 use super::result::{Algorithm, Checkpoint, Integrator, RunResult};
 use crate::datafit::LossKind;
 use crate::datafit::margin::{ln_loss, scaled_neg_dloss, separable_labels};
-use crate::kernels::linalg::{self, logspace};
-use crate::potential::{Potential, PotentialKind};
+use crate::kernels::linalg;
+use crate::potential::Potential;
 use crate::problem::Problem;
 use crate::{Error, Result};
 use std::time::Instant;
@@ -90,10 +90,6 @@ pub fn run_margin_flow(
     opts: OdeOptions,
 ) -> Result<RunResult> {
     let start = Instant::now();
-    stop.validate()?;
-    if checkpoints > MAX_CHECKPOINTS {
-        return Err(Error::param("checkpoints", format!("at most {MAX_CHECKPOINTS}, got {checkpoints}")));
-    }
     if stop.max_time > MAX_LOG_TIME_HORIZON {
         return Err(Error::param(
             "t_max",
@@ -101,10 +97,7 @@ pub fn run_margin_flow(
         ));
     }
     let d = p.d();
-    let count = checkpoints.max(200);
-    crate::io::require_memory("the flow's trajectory", 8.0 * (count * d) as f64 * 2.0)?;
-    let mut times = vec![0.0];
-    times.extend(logspace(1e-3f64.min(stop.max_time * 1e-6), stop.max_time, count));
+    let times = output_times(stop, checkpoints, 1e-3, d)?;
     let f0 = ln_loss(loss, 0.0);
     let mut stopped = None;
     let on_time = |t: f64, w: &[f64], stopped: &mut Option<f64>| -> bool {
@@ -115,6 +108,7 @@ pub fn run_margin_flow(
         false
     };
     let euclid = crate::potential::Euclidean;
+    let hyper;
     let (algorithm, pot, w0): (Algorithm, &dyn Potential, Vec<f64>) = match &kind {
         MarginFlowKind::Gd => (Algorithm::GdFlow, &euclid, vec![0.0; d]),
         MarginFlowKind::Md(pot, w0, alg) => (*alg, *pot, w0.clone()),
@@ -126,16 +120,9 @@ pub fn run_margin_flow(
                      run md with the depth potential and flow",
                 ));
             }
-            (Algorithm::ReparamFlow, &euclid, init.w0())
-        }
-    };
-    let hyper;
-    let pot: &dyn Potential = match &kind {
-        MarginFlowKind::Reparam(init) => {
             hyper = init.potential();
-            &hyper
+            (Algorithm::ReparamFlow, &hyper, init.w0())
         }
-        _ => pot,
     };
     if w0.len() != d {
         return Err(Error::param("w0", format!("has length {} but d = {d}", w0.len())));
@@ -187,10 +174,7 @@ pub fn run_margin_flow(
             risk / risk0
         ));
     }
-    let pot_kind = match &kind {
-        MarginFlowKind::Reparam(_) => PotentialKind::Hyperbolic,
-        _ => pot.kind(),
-    };
+    let pot_kind = pot.kind();
     Ok(RunResult {
         algorithm,
         loss,

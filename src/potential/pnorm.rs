@@ -76,14 +76,8 @@ impl Potential for PNorm {
             }
             return (t.abs().powf(q) / q * sum).max(0.0);
         }
-        let g = self.grad_conj(i, t);
-        (self.conj_i(i, t + d) - self.conj_i(i, t) - g * d).max(0.0)
-    }
-}
-
-impl PNorm {
-    fn grad_conj(&self, i: usize, t: f64) -> f64 {
-        self.inv_grad_i(i, t)
+        // ψ*'(θ) = (∇ψ)⁻¹(θ).
+        (self.conj_i(i, t + d) - self.conj_i(i, t) - self.inv_grad_i(i, t) * d).max(0.0)
     }
 }
 
