@@ -260,3 +260,24 @@ def test_soudry_asymptotics_and_the_log_time_flow_from_python():
     Xd, yd = np.vstack([X, X[sv]]), np.append(y, y[sv])
     with pytest.raises(ibias.IbiasError, match="linearly dependent"):
         ibias.soudry(Xd, yd)
+
+
+def test_sweep_specs_sweep_p_gd_exponents_from_python(tmp_path):
+    X, y = separable()
+    f = write_csv(tmp_path / "cls.csv", X, y)
+    spec = tmp_path / "pgd.toml"
+    spec.write_text(
+        f'[problem]\ndata = ["{f}"]\n[axes]\nmethod = ["md"]\nalpha = [0.1, 1.0]\np = [1.5, 3.0]\n'
+        'loss = ["logistic"]\neta = ["0.5"]\n[stop]\ntol = 0.0\nmax_iter = 2000\n'
+    )
+    assert len(ibias.sweep_plan(str(spec))["runs"]) == 2  # p-GD has no alpha: one run per p
+    ibias.sweep_run(str(spec), str(tmp_path / "out"))
+    rows = ibias.sweep_merge(str(tmp_path / "out")).to_pandas()
+    assert rows["p"].tolist() == [1.5, 3.0] and rows["alpha"].isna().all()
+    assert (rows["potential"] == "pnorm").all() and rows["margin_gap_rel"].between(0.0, 1.0).all()
+    for p in (1.5, 3.0):
+        r = ibias.run(X, y, method="md", potential=ibias.PNorm(p), loss="logistic", eta=0.5, max_iter=2000, tol=0.0)
+        assert rows.loc[rows["p"] == p, "risk"].item() == r.risk
+    spec.write_text(spec.read_text().replace('method = ["md"]', 'method = ["gd"]'))
+    with pytest.raises(ValueError, match=r"\[axes\] p"):
+        ibias.sweep_plan(str(spec))

@@ -2,9 +2,10 @@
 //!
 //! `min ‖w‖ s.t. yᵢ⟨xᵢ, w⟩ ≥ 1`  (primal)      `max 1ᵀλ s.t. λ ≥ 0, ‖Σλᵢyᵢxᵢ‖_* ≤ 1`  (dual),
 //!
-//! whose common value `P* = 1/γ*` gives the maximum margin `γ* = max_{‖w‖≤1} minᵢ yᵢ⟨xᵢ, w⟩`. Solved by clarabel —
-//! a QP for `ℓ2` (hard-margin SVM), LPs for `ℓ1` and `ℓ∞`, power cones for `ℓp`, `1 < p < ∞` — and then certified
-//! by ibias itself, not by the solver's status: the primal point is scaled to exact feasibility (`minᵢ mᵢ = 1`),
+//! whose common value `P* = 1/γ*` gives the maximum margin `γ* = max_{‖w‖≤1} minᵢ yᵢ⟨xᵢ, w⟩`. Solved first by a
+//! fast path — the dual active set on the Gram matrix for `ℓ2`, ibias' interior point on the `n × n` normal
+//! equations for the `ℓ1` and `ℓ∞` LPs — and otherwise by clarabel — a QP for `ℓ2` (hard-margin SVM), LPs for `ℓ1`
+//! and `ℓ∞`, power cones for `ℓp`, `1 < p < ∞` — and then certified by ibias itself, not by the solver's status: the primal point is scaled to exact feasibility (`minᵢ mᵢ = 1`),
 //! giving `P ≥ P*`; the multipliers are clipped to `λ ≥ 0` and scaled to `‖Σλᵢyᵢxᵢ‖_* = 1`, giving `D = 1ᵀλ ≤ P*`.
 //! The relative gap `(P − D)/P` bounds the suboptimality of the returned direction's margin; above `1e-8` the
 //! solver re-solves with tighter settings, and fails rather than return an uncertified answer.
@@ -23,6 +24,7 @@
 //! assert!((m.norm_of_w - 1.0).abs() < 1e-12); // a unit direction in the chosen norm
 //! ```
 
+use super::lp_ipm;
 use crate::datafit::separable_labels;
 use crate::kernels::linalg;
 use crate::problem::Problem;
@@ -359,17 +361,90 @@ pub fn max_margin(p: &Problem, norm: MarginNorm) -> Result<MaxMargin> {
             i + 1
         )));
     }
-    // At most d distinct rows yᵢxᵢ: the hard-margin SVM through its dual's active set on their Gram matrix (no
-    // interior point); certified like the programs' answers, else the program decides.
-    if norm == MarginNorm::L2
-        && let Some((w, lam, moves)) = l2_dual_active_set(p)
-        && let Ok(mut m) = certify(p, norm, &w, &lam, moves)
+    // ℓ2 with at most d distinct rows yᵢxᵢ: the hard-margin SVM through its dual's active set on their Gram matrix
+    // (no interior point). ℓ1 and ℓ∞: the LP by ibias' interior point on its n-row normal equations.
+    let (fast, method) = match norm {
+        MarginNorm::L2 => (l2_dual_active_set(p), "dual active set on the Gram matrix (Cholesky; hard-margin SVM)"),
+        MarginNorm::L1 | MarginNorm::Linf => {
+            (by_block_lp(p, norm), "interior point on the LP's normal equations (Mehrotra; n × n Cholesky)")
+        }
+        MarginNorm::Lp(_) => (None, ""),
+    };
+    certified_or_program(p, norm, fast, method, t0)
+}
+
+/// A fast path's candidate `(w, λ, iterations)` returned when ibias' certificate accepts it, else clarabel's
+/// program decides (the hand-over every fast path relies on).
+fn certified_or_program(
+    p: &Problem,
+    norm: MarginNorm,
+    candidate: Option<(Vec<f64>, Vec<f64>, usize)>,
+    method: &str,
+    t0: Instant,
+) -> Result<MaxMargin> {
+    if let Some((w, lam, iters)) = candidate
+        && let Ok(mut m) = certify(p, norm, &w, &lam, iters)
     {
-        m.method = "dual active set on the Gram matrix (Cholesky; hard-margin SVM)".into();
+        m.method = method.into();
         m.wall_seconds = t0.elapsed().as_secs_f64();
         return Ok(m);
     }
     by_program(p, norm, t0)
+}
+
+/// The ℓ1 or ℓ∞ max margin as a [`lp_ipm::BlockLp`] over the scaled rows `z̃ᵢ = yᵢxᵢ/cᵢ` (`cᵢ = ‖xᵢ‖_∞`):
+/// `ℓ1`: `min 1ᵀ(w⁺ + w⁻)` s.t. `z̃ᵢᵀ(w⁺ − w⁻) − sᵢ = 1/cᵢ`, `w±, s ≥ 0`;
+/// `ℓ∞`: `max γ` s.t. `z̃ᵢᵀw − γ/cᵢ − sᵢ = 0`, `−1 ≤ w ≤ 1`, `γ, s ≥ 0`, with `w = 2v − 1`, `0 ≤ v ≤ 1`.
+/// Returns `(w, λ, iterations)` with the multipliers unscaled (`λᵢ = yᵢ/cᵢ` of the rows' multipliers `y`).
+fn by_block_lp(p: &Problem, norm: MarginNorm) -> Option<(Vec<f64>, Vec<f64>, usize)> {
+    let (n, d) = (p.n(), p.d());
+    let scale: Vec<f64> = (0..n).map(|i| linalg::norm_inf(p.x().row(i))).collect();
+    let mut z = linalg::Dense::zeros(n, d);
+    for (i, out) in z.data.chunks_exact_mut(d).enumerate() {
+        let f = p.y()[i] / scale[i];
+        for (o, v) in out.iter_mut().zip(p.x().row(i)) {
+            *o = f * v;
+        }
+    }
+    let inv_scale: Vec<f64> = scale.iter().map(|c| 1.0 / c).collect();
+    let unscale = |y: &[f64]| (0..n).map(|i| (y[i] / scale[i]).max(0.0)).collect::<Vec<f64>>();
+    let gap = |w: &[f64], y: &[f64]| {
+        certify(p, norm, w, &unscale(y), 0).map_or(f64::INFINITY, |m| m.certificate.duality_gap_rel)
+    };
+    let (w, point) = match norm {
+        MarginNorm::L1 => {
+            let lp = lp_ipm::BlockLp {
+                z: &z,
+                zmap: (0..d).map(|j| (j, 1.0)).chain((0..d).map(|j| (j, -1.0))).collect(),
+                dense: Vec::new(),
+                slacks: true,
+                b: inv_scale,
+                c: [vec![1.0; 2 * d], vec![0.0; n]].concat(),
+                upper: vec![f64::INFINITY; 2 * d + n],
+            };
+            let w_of = |x: &[f64]| (0..d).map(|j| x[j] - x[d + j]).collect::<Vec<f64>>();
+            let pt = lp.solve(|x, y| gap(&w_of(x), y))?;
+            (w_of(&pt.x), pt)
+        }
+        MarginNorm::Linf => {
+            let mut b = vec![0.0; n];
+            z.mul_vec(&vec![1.0; d], &mut b);
+            let lp = lp_ipm::BlockLp {
+                z: &z,
+                zmap: (0..d).map(|j| (j, 2.0)).collect(),
+                dense: vec![inv_scale.iter().map(|v| -v).collect()],
+                slacks: true,
+                b,
+                c: [vec![0.0; d], vec![-1.0], vec![0.0; n]].concat(),
+                upper: [vec![1.0; d], vec![f64::INFINITY; n + 1]].concat(),
+            };
+            let w_of = |x: &[f64]| (0..d).map(|j| 2.0 * x[j] - 1.0).collect::<Vec<f64>>();
+            let pt = lp.solve(|x, y| gap(&w_of(x), y))?;
+            (w_of(&pt.x), pt)
+        }
+        _ => return None,
+    };
+    Some((w, unscale(&point.y), point.iterations))
 }
 
 /// The max-margin direction by clarabel's program for `norm`, certified (re-solved once with tolerances 1e-13).
@@ -724,6 +799,97 @@ mod tests {
         let x = Dense::from_fn(3, 2, |i, j| [[1.0, 0.5], [-1.0, 0.5], [0.3, 1.0]][i][j]);
         let q = Problem::new(x, vec![1.0, -1.0, 1.0]).unwrap();
         assert!(max_margin(&q, MarginNorm::L2).unwrap().method.starts_with("clarabel"));
+    }
+
+    /// The ℓ1 and ℓ∞ LPs by ibias' interior point against clarabel's programs on random problems (n < d, n > d,
+    /// a duplicated and a negated column, duplicated rows, widely scaled rows): the same certified margin to 1e-9
+    /// (relative), each with a relative duality gap ≤ 1e-10; where the optimum is a vertex the directions agree
+    /// too. A row far outside the margin (λ = 0) stays out of the support.
+    #[test]
+    fn the_lp_interior_point_agrees_with_clarabel() {
+        let mut s = 11u64;
+        let mut rnd = || {
+            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            ((s >> 11) as f64 / (1u64 << 53) as f64) * 2.0 - 1.0
+        };
+        for (n, d, twist) in [(6, 10, 0), (25, 60, 1), (40, 30, 0), (30, 80, 2), (20, 50, 3)] {
+            let vals: Vec<f64> = (0..n * d).map(|_| rnd()).collect();
+            let mut x = Dense::from_fn(n, d, |i, j| vals[i * d + j]);
+            match twist {
+                // Column 1 duplicates column 0 and column 3 is −column 2: the ℓ1 optimum is not a unique point.
+                1 => {
+                    for i in 0..n {
+                        x.data[i * d + 1] = x.get(i, 0);
+                        x.data[i * d + 3] = -x.get(i, 2);
+                    }
+                }
+                // Rows 0..5 copy rows 5..10.
+                2 => {
+                    for i in 0..5 {
+                        for j in 0..d {
+                            x.data[i * d + j] = x.get(i + 5, j);
+                        }
+                    }
+                }
+                // Rows scaled from 1e-3 to 1e3.
+                3 => {
+                    for i in 0..n {
+                        let f = 10f64.powf(-3.0 + 6.0 * i as f64 / (n - 1) as f64);
+                        x.data[i * d..(i + 1) * d].iter_mut().for_each(|v| *v *= f);
+                    }
+                }
+                _ => {}
+            }
+            let wt: Vec<f64> = (0..d).map(|_| rnd()).collect();
+            let y: Vec<f64> = (0..n).map(|i| if linalg::dot(x.row(i), &wt) >= 0.0 { 1.0 } else { -1.0 }).collect();
+            let p = Problem::new(x, y).unwrap();
+            for norm in [MarginNorm::L1, MarginNorm::Linf] {
+                if separability(&p).is_ok_and(|s| !s.separable) {
+                    continue;
+                }
+                let fast = max_margin(&p, norm).unwrap();
+                assert!(fast.method.starts_with("interior point"), "{n}×{d} {norm:?}: {}", fast.method);
+                let reference = by_program(&p, norm, Instant::now()).unwrap();
+                assert!(
+                    (fast.margin - reference.margin).abs() <= 1e-9 * reference.margin,
+                    "{n}×{d} {norm:?}: {} vs {}\n{:?}\n{:?}",
+                    fast.margin,
+                    reference.margin,
+                    fast.certificate,
+                    reference.certificate
+                );
+                assert!(fast.certificate.duality_gap_rel <= 1e-10, "{:?}", fast.certificate);
+                assert!((fast.norm_of_w - 1.0).abs() <= 1e-12);
+                if twist == 0 && norm == MarginNorm::L1 {
+                    assert!(linalg::dist2(&fast.w, &reference.w) <= 1e-7, "{n}×{d} {norm:?}");
+                }
+            }
+        }
+    }
+
+    /// A fast path whose candidate fails the certificate hands over to clarabel's program: a direction moved off
+    /// the optimum (gap ~1e-3), multipliers of the wrong rows, or no candidate at all give the program's certified
+    /// answer, never the candidate.
+    #[test]
+    fn a_failing_fast_path_hands_over_to_the_program() {
+        let x = Dense::from_fn(6, 4, |i, j| ((i * 7 + j * 3) % 5) as f64 - 2.0 + if j == i % 4 { 3.0 } else { 0.0 });
+        let y: Vec<f64> = (0..6).map(|i| if i % 2 == 0 { 1.0 } else { -1.0 }).collect();
+        let p = Problem::new(x, y).unwrap();
+        for norm in [MarginNorm::L2, MarginNorm::L1, MarginNorm::Linf] {
+            let good = max_margin(&p, norm).unwrap();
+            let w_off: Vec<f64> = good.w.iter().enumerate().map(|(j, v)| v + if j == 0 { 1e-3 } else { 0.0 }).collect();
+            let lam_wrong: Vec<f64> = good.dual.iter().map(|l| if *l > 0.0 { 0.0 } else { 1.0 }).collect();
+            for candidate in [Some((w_off, good.dual.clone(), 3)), Some((good.w.clone(), lam_wrong, 3)), None] {
+                let m = certified_or_program(&p, norm, candidate, "fast", Instant::now()).unwrap();
+                assert!(m.method.starts_with("clarabel"), "{norm:?}: {}", m.method);
+                assert!((m.margin - good.margin).abs() <= 1e-9 * good.margin, "{norm:?}");
+                assert!(m.certificate.duality_gap_rel <= GAP_TOL);
+            }
+            // The exact candidate is accepted as the fast path's.
+            let m =
+                certified_or_program(&p, norm, Some((good.w.clone(), good.dual.clone(), 3)), "fast", Instant::now());
+            assert_eq!(m.unwrap().method, "fast");
+        }
     }
 
     #[test]

@@ -17,6 +17,7 @@ pub mod bregman;
 pub mod finite_step;
 pub mod homotopy;
 pub mod lasso;
+mod lp_ipm;
 pub mod max_margin;
 pub mod min_l2;
 pub mod path;

@@ -127,11 +127,15 @@ pub struct Variant {
     /// The datafit (least squares unless the spec sweeps `loss`).
     #[serde(default)]
     pub loss: LossKind,
+    /// p-GD's exponent: md with the p-norm potential `ψ = Σ|wᵢ|^p/p` (Sun et al. 2022) from 0, whose
+    /// classification limit is the `ℓp` max margin (`None`: md's hyperbolic entropy).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p: Option<f64>,
 }
 
 impl Default for Variant {
     fn default() -> Self {
-        Variant { depth: 2, shape: 0.0, batch: None, sgd_seed: 0, loss: LossKind::LeastSquares }
+        Variant { depth: 2, shape: 0.0, batch: None, sgd_seed: 0, loss: LossKind::LeastSquares, p: None }
     }
 }
 
@@ -166,14 +170,21 @@ impl Variant {
         if self.batch == Some(0) {
             return Err(Error::param("[axes] batch", "a batch size must be ≥ 1"));
         }
+        if let Some(p) = self.p {
+            crate::potential::PNorm::new(p).map_err(|e| Error::param("[axes] p", e.to_string()))?;
+            if self.depth != 2 || self.shape != 0.0 {
+                return Err(Error::param("[axes] p", "p-GD has no depth or shape: sweep them in another spec"));
+            }
+        }
         Ok(())
     }
 
     fn id_part(&self) -> String {
-        // The loss joins the id only when it is not least squares (earlier journals keep their ids).
+        // The loss and p join the id only when they are not the default (earlier journals keep their ids).
         let loss = if self.loss.is_classification() { format!("|{}", self.loss) } else { String::new() };
+        let p = self.p.map_or(String::new(), |p| format!("|p{:016x}", p.to_bits()));
         format!(
-            "|D{}|s{:016x}|b{}|r{}{loss}",
+            "|D{}|s{:016x}|b{}|r{}{loss}{p}",
             self.depth,
             self.shape.to_bits(),
             self.batch.map_or("full".into(), |b| b.to_string()),
@@ -249,7 +260,8 @@ pub fn default_rule(m: SweepMethod, v: &Variant, p: Option<&Problem>) -> StepRul
     if m == SweepMethod::Bregman {
         return StepRule::Lbfgs;
     }
-    let r = RunRequest { loss: v.loss, batch: v.batch, ..RunRequest::new(m.name()) };
+    let potential = v.p.and_then(|p| crate::potential::PNorm::new(p).ok()).map(PotentialChoice::PNorm);
+    let r = RunRequest { loss: v.loss, batch: v.batch, potential, ..RunRequest::new(m.name()) };
     match p {
         Some(p) => r.step_rule_on(p),
         None => r.step_rule(),
@@ -320,6 +332,18 @@ impl SweepOptions {
         match m {
             SweepMethod::Bregman => {
                 return Err(Error::param("[axes] method", "bregman is an exact limit, not a run"));
+            }
+            SweepMethod::Md if v.p.is_some() => {
+                let pp = v.p.unwrap_or(2.0);
+                r.potential = Some(PotentialChoice::PNorm(
+                    crate::potential::PNorm::new(pp).map_err(|e| Error::param("[axes] p", e.to_string()))?,
+                ));
+            }
+            _ if v.p.is_some() => {
+                return Err(Error::param(
+                    "[axes] p",
+                    format!("p is p-GD's exponent (method md), not a parameter of {m}"),
+                ));
             }
             SweepMethod::Md if v.depth != 2 => {
                 r.potential = Some(PotentialChoice::Kind(PotentialKind::Depth));
@@ -513,8 +537,13 @@ fn margin_gap(p: &Problem, m: SweepMethod, v: &Variant, w: &[f64]) -> Result<f64
     if v.depth != 2 {
         return Ok(f64::NAN);
     }
-    let Some(norm) = crate::request::margin_norm(m.name()) else { return Ok(f64::NAN) };
-    let norm = MarginNorm::parse(norm, None)?;
+    let norm = match v.p {
+        Some(pp) => MarginNorm::Lp(pp),
+        None => match crate::request::margin_norm(m.name()) {
+            Some(norm) => MarginNorm::parse(norm, None)?,
+            None => return Ok(f64::NAN),
+        },
+    };
     let best = best_margin(p, norm)?;
     let mut xw = vec![0.0; p.n()];
     p.x().mul_vec(w, &mut xw);

@@ -262,6 +262,8 @@ impl Plan {
                 for &a in &alphas_m {
                     for v in &variants {
                         let v = v.normalized(method);
+                        // p-GD has no α: each p runs once (the other α values give the same run id, dropped below).
+                        let a = if v.p.is_some() { f64::NAN } else { a };
                         if let Some(b) = v.batch
                             && b > key.n
                         {

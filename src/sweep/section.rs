@@ -63,6 +63,8 @@ struct CsvRow {
     batch: Option<usize>,
     #[serde(default)]
     sgd_seed: Option<u64>,
+    #[serde(default)]
+    p: Option<f64>,
     converged: bool,
     l1_gap_abs: Option<f64>,
     l2_gap_abs: Option<f64>,
@@ -83,6 +85,7 @@ impl From<CsvRow> for MergedRow {
                 batch: r.batch,
                 sgd_seed: r.sgd_seed.unwrap_or(0),
                 loss: r.loss.and_then(|l| l.parse().ok()).unwrap_or_default(),
+                p: r.p,
             },
             converged: r.converged,
             l1_gap_abs: r.l1_gap_abs.unwrap_or(f64::NAN),

@@ -114,10 +114,14 @@ pub struct Axes {
     /// needs labels ±1 and measures each run's margin against the maximum margin of its method's norm.
     #[serde(default)]
     pub loss: Option<Vec<String>>,
+    /// p-GD's exponents `p ∈ [1.05, 20]` (method `md` only): mirror descent with `ψ = Σ|wᵢ|^p/p` from 0, which
+    /// has no α (each p runs once, α missing); on a classification loss its row's margin gap is in `ℓp`.
+    #[serde(default)]
+    pub p: Option<Vec<f64>>,
 }
 
 impl Axes {
-    /// How many variants the extra axes make (depth × shape × batch × sgd_seed × loss), counted without building
+    /// How many variants the extra axes make (loss × depth × shape × batch × sgd_seed × p), counted without building
     /// them.
     pub fn variant_count(&self) -> f64 {
         [
@@ -126,6 +130,7 @@ impl Axes {
             self.shape.as_ref().map_or(1, Vec::len),
             self.batch.as_ref().map_or(1, Vec::len),
             self.sgd_seed.as_ref().map_or(1, Vec::len),
+            self.p.as_ref().map_or(1, Vec::len),
         ]
         .iter()
         .map(|&k| k as f64)
@@ -140,7 +145,7 @@ impl Axes {
         }
     }
 
-    /// Every variant of the extra axes (loss × depth × shape × batch × sgd_seed), in spec order.
+    /// Every variant of the extra axes (loss × depth × shape × batch × sgd_seed × p), in spec order.
     pub fn variants(&self) -> Vec<Variant> {
         let depths = self.depth.clone().unwrap_or_else(|| vec![2]);
         let shapes = self.shape.clone().unwrap_or_else(|| vec![0.0]);
@@ -149,13 +154,19 @@ impl Axes {
             None => vec![None],
         };
         let seeds = self.sgd_seed.clone().unwrap_or_else(|| vec![0]);
+        let ps: Vec<Option<f64>> = match &self.p {
+            Some(v) => v.iter().map(|&x| Some(x)).collect(),
+            None => vec![None],
+        };
         let mut out = Vec::new();
         for loss in self.losses().unwrap_or_default() {
             for &depth in &depths {
                 for &shape in &shapes {
                     for &batch in &batches {
                         for &sgd_seed in &seeds {
-                            out.push(Variant { depth, shape, batch, sgd_seed, loss });
+                            for &p in &ps {
+                                out.push(Variant { depth, shape, batch, sgd_seed, loss, p });
+                            }
                         }
                     }
                 }
@@ -266,6 +277,7 @@ impl SweepSpec {
             ("[axes] batch", ax.batch.as_ref().map(Vec::len)),
             ("[axes] sgd_seed", ax.sgd_seed.as_ref().map(Vec::len)),
             ("[axes] loss", ax.loss.as_ref().map(Vec::len)),
+            ("[axes] p", ax.p.as_ref().map(Vec::len)),
         ] {
             if let Some(l) = len {
                 empty(name, l)?;
@@ -294,6 +306,24 @@ impl SweepSpec {
         }
         for &b in ax.batch.as_deref().unwrap_or(&[]) {
             Variant { batch: Some(b), ..Variant::default() }.validate()?;
+        }
+        if let Some(ps) = &ax.p {
+            for &p in ps {
+                Variant { p: Some(p), ..Variant::default() }.validate()?;
+            }
+            if let Some(m) = ax.method.iter().find(|m| m.parse::<SweepMethod>() != Ok(SweepMethod::Md)) {
+                return Err(Error::param(
+                    "[axes] p",
+                    format!(
+                        "p is p-GD's exponent and goes with method = [\"md\"] alone, not '{m}' (give it its own spec)"
+                    ),
+                ));
+            }
+            if ax.depth.as_deref().unwrap_or(&[2]).iter().any(|&d| d != 2)
+                || ax.shape.as_deref().unwrap_or(&[0.0]).iter().any(|&s| s != 0.0)
+            {
+                return Err(Error::param("[axes] p", "p-GD has no depth or shape: sweep them in another spec"));
+            }
         }
         let losses = ax.losses()?;
         // Each method against each loss and run-shaping axis, as the front door would take it (errors name the
@@ -324,7 +354,8 @@ impl SweepSpec {
             }
             for &loss in &losses {
                 for batch in [None, ax.batch.as_ref().and_then(|b| b.first().copied())] {
-                    let v = Variant { loss, batch, ..Variant::default() };
+                    let p = ax.p.as_ref().and_then(|p| p.first().copied());
+                    let v = Variant { loss, batch, p, ..Variant::default() };
                     let default_eta = engine::default_rule(m, &v, None);
                     for &e in etas.iter().chain(ax.eta.is_none().then_some(&default_eta)) {
                         o.request(m, 1.0, e, &v, 1)?;

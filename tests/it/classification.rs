@@ -608,3 +608,75 @@ fn p_gd_steps_and_reaches_its_lp_margin() {
         assert!(code != 0 && err.contains(want), "{a:?}: {err}");
     }
 }
+
+/// Sweep specs sweep p-GD's exponent (`[axes] p`, method md): one row per p whatever the α axis (p-GD has no α:
+/// `alpha` missing), the potential `pnorm` and `p` in the merged table, each row the front door's run (the same
+/// final loss as `ibias run md --potential pnorm --p P`, bit for bit), its margin gap measured in `ℓp`; p outside
+/// [1.05, 20], p with another method or with a depth are refused naming `[axes] p`.
+#[test]
+fn sweep_specs_sweep_the_exponent_of_p_gd() {
+    let dir = Tmp::new("pgd-sweep");
+    let p = separable();
+    let f = write_csv(&dir, "sep.csv", &p);
+    let spec = dir.s("spec.toml");
+    let body = |axes: &str| {
+        format!(
+            "[problem]\ndata = [\"{f}\"]\n[axes]\n{axes}\nloss = [\"logistic\"]\neta = [\"0.5\"]\n[stop]\nmax_iter = 3000\ntol = 0.0\n"
+        )
+    };
+    std::fs::write(&spec, body("method = [\"md\"]\nalpha = [0.1, 1.0]\np = [1.5, 3.0]")).unwrap();
+    let out = dir.s("sweep");
+    let (c, _, err) = ibias(&["sweep", "run", &spec, "--out", &out, "--quiet"]);
+    assert_eq!(c, 0, "{err}");
+    let merged = dir.s("rows.jsonl");
+    let (c, _, err) = ibias(&["sweep", "merge", &out, "-o", &merged]);
+    assert_eq!(c, 0, "{err}");
+    let rows: Vec<Value> =
+        std::fs::read_to_string(&merged).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    for (r, pv) in rows.iter().zip(["1.5", "3"]) {
+        assert!(r["alpha"].is_null() && r["potential"] == "pnorm", "{r}");
+        assert_eq!(r["p"].as_f64(), Some(pv.parse().unwrap()));
+        let run = json(&[
+            "run",
+            "md",
+            "--potential",
+            "pnorm",
+            "--p",
+            pv,
+            "--loss",
+            "logistic",
+            "--eta",
+            "0.5",
+            "--max-iter",
+            "3000",
+            "--tol",
+            "0",
+            "--data",
+            &f,
+            "--json",
+        ]);
+        assert_eq!(r["risk"].as_f64(), run["risk"].as_f64(), "p = {pv}");
+        // The gap in ℓp, recomputed here against the certified ℓp max margin.
+        let w = vec_of(&run["w"]);
+        let q: f64 = pv.parse().unwrap();
+        let best = json(&["solve", "max-margin", "--norm", "lp", "--p", pv, "--data", &f, "--json"])["margin"]
+            .as_f64()
+            .unwrap();
+        let nw = w.iter().map(|x| x.abs().powf(q)).sum::<f64>().powf(1.0 / q);
+        let m = (0..p.n()).map(|i| p.y()[i] * dot(p.x().row(i), &w)).fold(f64::INFINITY, f64::min) / nw;
+        let gap = r["margin_gap_rel"].as_f64().unwrap();
+        assert!((gap - (best - m) / best).abs() <= 1e-9, "{gap} vs {}", (best - m) / best);
+        assert!(gap > 0.0 && gap < 0.5, "{gap}");
+    }
+    for (axes, want) in [
+        ("method = [\"md\"]\nalpha = [1.0]\np = [0.5]", "[axes] p"),
+        ("method = [\"md\", \"gd\"]\nalpha = [1.0]\np = [1.5]", "[axes] p"),
+        ("method = [\"md\"]\nalpha = [1.0]\np = [1.5]\ndepth = [3]", "[axes] p"),
+        ("method = [\"md\"]\nalpha = [1.0]\np = []", "[axes] p"),
+    ] {
+        std::fs::write(&spec, body(axes)).unwrap();
+        let (c, _, err) = ibias(&["sweep", "plan", &spec]);
+        assert!(c != 0 && err.contains(want), "{axes}: {err}");
+    }
+}
