@@ -169,18 +169,7 @@ pub fn residual_tmul_rows(data: &[f64], d: usize, w: &[f64], y: &[f64], r: &mut 
             a[k] = o[k] - y[i + k];
         }
         r[i..i + 8].copy_from_slice(&a);
-        let (x0, rest) = blk.split_at(d);
-        let (x1, rest) = rest.split_at(d);
-        let (x2, rest) = rest.split_at(d);
-        let (x3, rest) = rest.split_at(d);
-        let (x4, rest) = rest.split_at(d);
-        let (x5, rest) = rest.split_at(d);
-        let (x6, x7) = rest.split_at(d);
-        let g = &mut g[..d];
-        for j in 0..d {
-            g[j] += (a[0] * x0[j] + a[1] * x1[j] + a[2] * x2[j] + a[3] * x3[j])
-                + (a[4] * x4[j] + a[5] * x5[j] + a[6] * x6[j] + a[7] * x7[j]);
-        }
+        axpy8(blk, &a, g);
         i += 8;
     }
     while i < rows {
@@ -190,6 +179,24 @@ pub fn residual_tmul_rows(data: &[f64], d: usize, w: &[f64], y: &[f64], r: &mut 
         i += 1;
     }
     dot(r, r)
+}
+
+/// `g += Σₖ aₖ xₖ` for the eight consecutive rows `xₖ` of `blk` (`8 × g.len()`, row-major): one pass over `g`.
+#[inline(always)]
+pub fn axpy8(blk: &[f64], a: &[f64; 8], g: &mut [f64]) {
+    let d = g.len();
+    let (x0, rest) = blk.split_at(d);
+    let (x1, rest) = rest.split_at(d);
+    let (x2, rest) = rest.split_at(d);
+    let (x3, rest) = rest.split_at(d);
+    let (x4, rest) = rest.split_at(d);
+    let (x5, rest) = rest.split_at(d);
+    let (x6, x7) = rest.split_at(d);
+    let x7 = &x7[..d];
+    for j in 0..d {
+        g[j] += (a[0] * x0[j] + a[1] * x1[j] + a[2] * x2[j] + a[3] * x3[j])
+            + (a[4] * x4[j] + a[5] * x5[j] + a[6] * x6[j] + a[7] * x7[j]);
+    }
 }
 
 /// `out = Bᵀr` for the row-major block `data` (`r.len()` rows of `d` columns), four rows at a time.
