@@ -11,11 +11,18 @@ process, alternating, as ratios (baseline time / ibias time; > 1 means ibias is 
 Answers are checked equal first (directions to 1e-8, GD iterates to 1e-10). ibias gets an ``ibias.Problem`` built
 once (as a notebook would); its time is the call's. Median and minimum of ``--repeat`` alternating runs.
 
+NumPy's OpenBLAS is held to one thread (``OPENBLAS_NUM_THREADS=1`` unless set): every baseline here is
+single-threaded (libsvm, HiGHS, 40 x 100 mat-vecs), each ran as fast or faster so (SVC 60 -> 52 ms, the NumPy GD
+step 8.3 -> 6.0 us), and OpenBLAS' idle workers otherwise spin on the two cores ibias' Gram product uses.
+
     target/py-test/bin/python bench/margin_bench.py [--repeat K] [--n 200] [--d 2000]
 """
 import argparse
+import os
 import statistics
 import time
+
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
 

@@ -39,8 +39,31 @@ pub fn array2_t<'py>(py: Python<'py>, rows: &[Vec<f64>], cols: usize) -> Bound<'
     a.into_pyarray(py)
 }
 
-/// A serde value as a Python object through JSON (dicts of numbers and strings).
+/// A serde value as a Python object (dicts of numbers, strings and lists, as `json.loads` of its text would give:
+/// integers as `int`, other numbers as `float`, `null` as `None`), built directly rather than through JSON text.
 pub fn json_obj(py: Python<'_>, v: &serde_json::Value) -> PyResult<Py<PyAny>> {
-    let json = py.import("json")?;
-    Ok(json.call_method1("loads", (v.to_string(),))?.unbind())
+    use pyo3::IntoPyObjectExt;
+    use pyo3::types::{PyDict, PyList};
+    use serde_json::Value;
+    Ok(match v {
+        Value::Null => py.None(),
+        Value::Bool(b) => b.into_py_any(py)?,
+        Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => i.into_py_any(py)?,
+            (None, Some(u)) => u.into_py_any(py)?,
+            _ => n.as_f64().unwrap_or(f64::NAN).into_py_any(py)?,
+        },
+        Value::String(s) => s.into_py_any(py)?,
+        Value::Array(a) => {
+            let items = a.iter().map(|x| json_obj(py, x)).collect::<PyResult<Vec<_>>>()?;
+            PyList::new(py, items)?.into_any().unbind()
+        }
+        Value::Object(o) => {
+            let d = PyDict::new(py);
+            for (k, x) in o {
+                d.set_item(k, json_obj(py, x)?)?;
+            }
+            d.into_any().unbind()
+        }
+    })
 }

@@ -497,39 +497,34 @@ const MAX_GRAM_ROWS: usize = 4000;
 /// interior-point program then decides. Returns `(X̃ᵀλ, λ, moves)`.
 fn l2_dual_active_set(p: &Problem) -> Option<(Vec<f64>, Vec<f64>, usize)> {
     // Identical rows yᵢxᵢ are one constraint (a symmetrised dataset {(x, y), (−x, −y)} has each twice): solve on
-    // the distinct ones, the copies get λ = 0.
-    let d = p.d();
-    let mut xt = linalg::Dense::zeros(p.n(), d);
-    for (i, out) in xt.data.chunks_exact_mut(d).enumerate() {
-        let yi = p.y()[i];
-        for (o, v) in out.iter_mut().zip(p.x().row(i)) {
-            *o = yi * v + 0.0; // + 0.0: −0 and 0 hash alike
-        }
-    }
-    // A row's hash (bits of its entries, mixed in four independent lanes); equal hashes are compared entry by
-    // entry.
+    // the distinct ones, the copies get their row's multiplier shared. X̃ = diag(y)X is never formed: rows are
+    // hashed and compared through their signs, and the Gram matrix of the distinct rows of X is signed afterwards.
+    let (x, y, d) = (p.x(), p.y(), p.d());
+    // A row's hash (bits of yᵢxᵢⱼ + 0.0, so −0 and 0 hash alike, mixed in four independent lanes); equal hashes are
+    // compared entry by entry.
     let hash = |i: usize| {
         const M: u64 = 0x0100_0000_01b3;
-        let r = xt.row(i);
+        let (r, yi) = (x.row(i), y[i]);
         let mut h = [0x9e37_79b9_7f4a_7c15u64, 0xc2b2_ae3d_27d4_eb4f, 0x1656_67b1_9e37_79f9, 0x27d4_eb2f_1656_67c5];
         let mut chunks = r.chunks_exact(4);
         for c in &mut chunks {
             for k in 0..4 {
-                h[k] = (h[k] ^ c[k].to_bits()).wrapping_mul(M);
+                h[k] = (h[k] ^ (yi * c[k] + 0.0).to_bits()).wrapping_mul(M);
             }
         }
         for (k, v) in chunks.remainder().iter().enumerate() {
-            h[k] = (h[k] ^ v.to_bits()).wrapping_mul(M);
+            h[k] = (h[k] ^ (yi * v + 0.0).to_bits()).wrapping_mul(M);
         }
         h.iter().fold(0u64, |a, b| (a ^ b).wrapping_mul(M).rotate_left(17))
     };
+    let same_row = |i: usize, k: usize| x.row(i).iter().zip(x.row(k)).all(|(a, b)| y[i] * a == y[k] * b);
     let mut seen: std::collections::HashMap<u64, Vec<usize>> = std::collections::HashMap::new();
     let mut keep = Vec::with_capacity(p.n());
     // copy_of[i]: the position in `keep` of row i's first copy.
     let mut copy_of = vec![0; p.n()];
     for i in 0..p.n() {
         let same = seen.entry(hash(i)).or_default();
-        match same.iter().find(|&&k| xt.row(k) == xt.row(i)) {
+        match same.iter().find(|&&k| same_row(i, k)) {
             Some(&k) => copy_of[i] = copy_of[k],
             None => {
                 same.push(i);
@@ -543,17 +538,25 @@ fn l2_dual_active_set(p: &Problem) -> Option<(Vec<f64>, Vec<f64>, usize)> {
         return None;
     }
     crate::io::require_memory("the Gram matrix", 16.0 * (n * n) as f64 + 8.0 * (n * d) as f64).ok()?;
-    let xs = if n == p.n() {
-        xt
+    let copied;
+    let xs: &linalg::Dense = if n == p.n() {
+        x
     } else {
-        let mut xs = linalg::Dense::zeros(n, d);
-        for (out, &i) in xs.data.chunks_exact_mut(d).zip(&keep) {
-            out.copy_from_slice(xt.row(i));
+        let mut c = linalg::Dense::zeros(n, d);
+        for (out, &i) in c.data.chunks_exact_mut(d).zip(&keep) {
+            out.copy_from_slice(x.row(i));
         }
-        xs
+        copied = c;
+        &copied
     };
-    // One product of n²d/2 multiply-adds with nothing else to run: on two cores.
-    let g = linalg::gram_two_cores(&xs);
+    let ys: Vec<f64> = keep.iter().map(|&i| y[i]).collect();
+    // One product of n²d/2 multiply-adds with nothing else to run: on two cores; then K = diag(y)XXᵀdiag(y).
+    let mut g = linalg::gram_two_cores(xs);
+    for (a, row) in g.data.chunks_exact_mut(n).enumerate() {
+        for (v, yc) in row.iter_mut().zip(&ys) {
+            *v *= ys[a] * yc;
+        }
+    }
     let mut in_p = vec![true; n];
     let mut lam = vec![0.0; n];
     for moves in 0..2 * n + 10 {
@@ -578,7 +581,8 @@ fn l2_dual_active_set(p: &Problem) -> Option<(Vec<f64>, Vec<f64>, usize)> {
             Some((j, m)) if m < 1.0 - 1e-12 => in_p[j] = true,
             _ => {
                 let mut w = vec![0.0; d];
-                xs.tmul_vec(&lam, &mut w);
+                let ly: Vec<f64> = lam.iter().zip(&ys).map(|(l, yi)| l * yi).collect();
+                xs.tmul_vec(&ly, &mut w);
                 // Copies share their row's multiplier equally (every split is a dual optimum; this one keeps
                 // every copy of a support vector in the support).
                 let mut copies = vec![0usize; n];

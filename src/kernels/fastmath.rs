@@ -92,6 +92,36 @@ pub fn c_sinh(c: f64, lc: f64, t: f64) -> f64 {
     if a < 0.5 { small } else { big.copysign(t) }
 }
 
+/// `ln(1 + z)` for `z ∈ [0, 1]` (the logistic loss' `ln1p(e^{−|m|})`), branch-free so that a loop over margins
+/// vectorises: `ln(1 + z) = 2·atanh(s)`, `s = z/(2 + z) ∈ [0, 1/3]`, by its odd series to `s³³` (the first term
+/// left out is below `s³⁵/35 · 2 ≤ 1e-18` relative). `s` carries two roundings, the series one per step: a few
+/// ulp in all (tested against the standard library's `ln_1p`). NaN in, NaN out.
+#[inline(always)]
+pub fn ln1p_unit(z: f64) -> f64 {
+    // u = 2s from 2z (exact) so that subnormal z keep their last bit.
+    let u = (2.0 * z) / (2.0 + z);
+    let s = 0.5 * u;
+    let s2 = s * s;
+    let mut p: f64 = 1.0 / 33.0;
+    p = p.mul_add(s2, 1.0 / 31.0);
+    p = p.mul_add(s2, 1.0 / 29.0);
+    p = p.mul_add(s2, 1.0 / 27.0);
+    p = p.mul_add(s2, 1.0 / 25.0);
+    p = p.mul_add(s2, 1.0 / 23.0);
+    p = p.mul_add(s2, 1.0 / 21.0);
+    p = p.mul_add(s2, 1.0 / 19.0);
+    p = p.mul_add(s2, 1.0 / 17.0);
+    p = p.mul_add(s2, 1.0 / 15.0);
+    p = p.mul_add(s2, 1.0 / 13.0);
+    p = p.mul_add(s2, 1.0 / 11.0);
+    p = p.mul_add(s2, 1.0 / 9.0);
+    p = p.mul_add(s2, 1.0 / 7.0);
+    p = p.mul_add(s2, 1.0 / 5.0);
+    p = p.mul_add(s2, 1.0 / 3.0);
+    // 2s(1 + s²p): the leading 1 added last keeps the correction's rounding relative to s²p, not to 1.
+    u.mul_add(s2 * p, u)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,5 +175,26 @@ mod tests {
             }
         }
         assert!(worst < 2e-14, "worst relative error {worst:e}");
+    }
+
+    #[test]
+    fn ln1p_unit_matches_std_to_a_few_ulp() {
+        let mut worst = 0.0f64;
+        let mut z: f64 = 0.0;
+        while z <= 1.0 {
+            let r = z.ln_1p();
+            if r > 0.0 {
+                worst = worst.max(((ln1p_unit(z) - r) / r).abs());
+            }
+            z += 1.0 / 4099.0;
+        }
+        // Tiny and subnormal arguments (e^{−|m|} for margins up to 745), and the ends.
+        for z in [5e-324f64, 1e-310, 1e-300, 1e-200, 1e-20, 1e-16, 2.2e-16, 1e-8, 0.5, 1.0 - 1e-16, 1.0] {
+            let r = z.ln_1p();
+            worst = worst.max(((ln1p_unit(z) - r) / r).abs());
+        }
+        assert!(worst < 6e-16, "worst relative error {worst:e}");
+        assert_eq!(ln1p_unit(0.0), 0.0);
+        assert!(ln1p_unit(f64::NAN).is_nan());
     }
 }
