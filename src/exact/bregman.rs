@@ -211,9 +211,10 @@ pub fn bregman_dual_newton<P: Potential + ?Sized>(
             let mut dstar = 0.0;
             for i in 0..d {
                 theta_new[i] = theta[i] + t * delta_theta[i];
-                w_new[i] = pot.inv_grad_i(i, theta_new[i]);
                 dstar += pot.conj_bregman_i(i, theta[i], t * delta_theta[i]);
             }
+            // The mirror map's inverse over all coordinates at once (vectorised where the potential has a form).
+            pot.inv_grad_into(&theta_new, &mut w_new);
             let df = dstar + t * slope;
             if df.is_finite() && linalg::all_finite(&w_new) && df <= 1e-4 * t * slope {
                 accepted = true;
@@ -227,8 +228,8 @@ pub fn bregman_dual_newton<P: Potential + ?Sized>(
             t = t_newton;
             for i in 0..d {
                 theta_new[i] = theta[i] + t * delta_theta[i];
-                w_new[i] = pot.inv_grad_i(i, theta_new[i]);
             }
+            pot.inv_grad_into(&theta_new, &mut w_new);
             let r_new = p.residual(&w_new);
             if !(linalg::all_finite(&w_new) && linalg::norm2(&r_new) <= 0.5 * res) {
                 return Err(Error::Numerical(format!(

@@ -300,13 +300,28 @@ pub fn all_finite(v: &[f64]) -> bool {
 /// Solves the symmetric positive-definite system `A x = b` by Cholesky (`faer`), adding a
 /// diagonal shift `shift` first; `None` if the factorisation fails.
 pub fn spd_solve(a: &Dense, b: &[f64], shift: f64) -> Option<Vec<f64>> {
-    let n = a.rows;
-    let m = Mat::from_fn(n, n, |i, j| a.get(i, j) + if i == j { shift } else { 0.0 });
-    let llt = m.llt(faer::Side::Lower).ok()?;
-    let rhs = Mat::from_fn(n, 1, |i, _| b[i]);
-    let x = llt.solve(&rhs);
-    let out: Vec<f64> = (0..n).map(|i| x[(i, 0)]).collect();
-    all_finite(&out).then_some(out)
+    SpdFactor::new(a, shift)?.solve(b)
+}
+
+/// A Cholesky factorisation `A + shift·I = LLᵀ` kept for later solves (a chord / frozen-Hessian Newton method
+/// solves with an earlier iterate's factor).
+pub struct SpdFactor(faer::linalg::solvers::Llt<f64>);
+
+impl SpdFactor {
+    /// Factors `a + shift·I`; `None` if the factorisation fails.
+    pub fn new(a: &Dense, shift: f64) -> Option<Self> {
+        let n = a.rows;
+        let m = Mat::from_fn(n, n, |i, j| a.get(i, j) + if i == j { shift } else { 0.0 });
+        m.llt(faer::Side::Lower).ok().map(SpdFactor)
+    }
+
+    /// `x` with `(A + shift·I)x = b`; `None` if it is not finite.
+    pub fn solve(&self, b: &[f64]) -> Option<Vec<f64>> {
+        let rhs = Mat::from_fn(b.len(), 1, |i, _| b[i]);
+        let x = self.0.solve(&rhs);
+        let out: Vec<f64> = (0..b.len()).map(|i| x[(i, 0)]).collect();
+        all_finite(&out).then_some(out)
+    }
 }
 
 /// The largest eigenvalue of a symmetric positive semi-definite operator on `Rᵐ` given by `apply(v, out)`, by
@@ -347,50 +362,46 @@ pub fn power_lambda_max(
 
 /// Reusable buffers of [`weighted_gram`].
 pub struct GramScratch {
-    scaled: Mat<f64>,
+    /// `diag(h)Xᵀ`, column-major `d × n`.
+    scaled: Vec<f64>,
     gram: Mat<f64>,
 }
 
 impl Default for GramScratch {
     fn default() -> Self {
-        GramScratch { scaled: Mat::zeros(0, 0), gram: Mat::zeros(0, 0) }
+        GramScratch { scaled: Vec::new(), gram: Mat::zeros(0, 0) }
     }
 }
 
 /// `H = X diag(h) Xᵀ` (`n × n`, written into `out` row-major) for a row-major `X` (`n × d`): `X`'s buffer is read
 /// as the column-major `Xᵀ` (no copy), `diag(h)Xᵀ` is formed once, and only the lower half of `H` is computed
-/// (`n²d` multiply-adds, half a general product), then mirrored.
+/// (`n²d` multiply-adds, half a general product), then mirrored. From `n²d/2 ≥ 2·10⁶` multiply-adds the lower
+/// half runs on two cores ([`super::par::join`]) in the two blocks of equal work of [`gram_two_cores`].
 pub fn weighted_gram(x: &Dense, h: &[f64], out: &mut Dense, scratch: &mut GramScratch) {
-    use faer::linalg::matmul::triangular::{BlockStructure, matmul};
     let (n, d) = (x.rows, x.cols);
     let xt = faer::MatRef::from_column_major_slice(&x.data, d, n);
-    if scratch.scaled.nrows() != d || scratch.scaled.ncols() != n {
-        scratch.scaled = Mat::zeros(d, n);
+    if scratch.scaled.len() != d * n || scratch.gram.nrows() != n {
+        scratch.scaled = vec![0.0; d * n];
         scratch.gram = Mat::zeros(n, n);
     }
-    for a in 0..n {
-        let src = &x.data[a * d..(a + 1) * d];
-        let dst = scratch
-            .scaled
-            .col_mut(a)
-            .try_as_col_major_mut()
-            .expect("a fresh faer matrix is column-major")
-            .as_slice_mut();
-        for ((o, &v), &w) in dst.iter_mut().zip(src).zip(h) {
-            *o = v * w;
+    let two_cores = (n * n) as f64 * d as f64 / 2.0 >= 2e6 && n >= 16;
+    // diag(h)Xᵀ, column a = h ⊙ row a of X (on two cores: half the columns each).
+    let scale = |first: usize, cols: &mut [f64]| {
+        for (k, dst) in cols.chunks_exact_mut(d).enumerate() {
+            let src = &x.data[(first + k) * d..(first + k + 1) * d];
+            for ((o, &v), &w) in dst.iter_mut().zip(src).zip(h) {
+                *o = v * w;
+            }
         }
+    };
+    if two_cores {
+        let (left, right) = scratch.scaled.split_at_mut(n / 2 * d);
+        super::par::join(|| scale(0, left), || scale(n / 2, right));
+    } else {
+        scale(0, &mut scratch.scaled);
     }
-    matmul(
-        scratch.gram.as_mut(),
-        BlockStructure::TriangularLower,
-        faer::Accum::Replace,
-        xt.transpose(),
-        BlockStructure::Rectangular,
-        scratch.scaled.as_ref(),
-        BlockStructure::Rectangular,
-        1.0,
-        faer::Par::Seq,
-    );
+    let scaled = faer::MatRef::from_column_major_slice(&scratch.scaled, d, n);
+    lower_product(scratch.gram.as_mut(), xt.transpose(), scaled, two_cores);
     out.rows = n;
     out.cols = n;
     out.data.resize(n * n, 0.0);
@@ -403,6 +414,48 @@ pub fn weighted_gram(x: &Dense, h: &[f64], out: &mut Dense, scratch: &mut GramSc
     }
 }
 
+/// The lower half of `G = A·B` (`A` `n × d`, `B` `d × n`, `G` symmetric by construction), on one core or on two in
+/// blocks of equal work: rows `[0, h)` (a triangle, `h²d/2`) and rows `[h, n)` (a rectangle and a triangle),
+/// `h = n/√2`.
+fn lower_product(g: faer::MatMut<'_, f64>, a: faer::MatRef<'_, f64>, b: faer::MatRef<'_, f64>, two_cores: bool) {
+    use faer::linalg::matmul::triangular::{BlockStructure, matmul};
+    let n = a.nrows();
+    let tri = |out: faer::MatMut<'_, f64>, a: faer::MatRef<'_, f64>, b: faer::MatRef<'_, f64>| {
+        matmul(
+            out,
+            BlockStructure::TriangularLower,
+            faer::Accum::Replace,
+            a,
+            BlockStructure::Rectangular,
+            b,
+            BlockStructure::Rectangular,
+            1.0,
+            faer::Par::Seq,
+        )
+    };
+    if !two_cores {
+        tri(g, a, b);
+        return;
+    }
+    let h = ((n as f64) / std::f64::consts::SQRT_2).round() as usize;
+    let (top, bottom) = g.split_at_row_mut(h);
+    super::par::join(
+        || tri(top.submatrix_mut(0, 0, h, h), a.subrows(0, h), b.subcols(0, h)),
+        || {
+            let (left, right) = bottom.split_at_col_mut(h);
+            faer::linalg::matmul::matmul(
+                left,
+                faer::Accum::Replace,
+                a.subrows(h, n - h),
+                b.subcols(0, h),
+                1.0,
+                faer::Par::Seq,
+            );
+            tri(right, a.subrows(h, n - h), b.subcols(h, n - h));
+        },
+    );
+}
+
 /// `G = XXᵀ` (`n × n`, row-major) for a row-major `X` (`n × d`) on two cores ([`super::par::join`]): the lower
 /// half in two blocks of equal work — rows `[0, h)` (a triangle, `h²d/2`) and rows `[h, n)` (a rectangle and a
 /// triangle), `h = n/√2` —, then mirrored. For one large product with nothing else to run.
@@ -412,39 +465,9 @@ pub fn gram_two_cores(x: &Dense) -> Dense {
 
 /// [`gram_two_cores`] of the row-major `n × d` matrix held in `data` (borrowed: no copy of `X`).
 pub fn gram_rows_two_cores(data: &[f64], n: usize, d: usize) -> Dense {
-    use faer::linalg::matmul::triangular::{BlockStructure, matmul};
     let xt = faer::MatRef::from_column_major_slice(&data[..n * d], d, n);
-    let h = ((n as f64) / std::f64::consts::SQRT_2).round() as usize;
     let mut g = Mat::<f64>::zeros(n, n);
-    let (top, bottom) = g.as_mut().split_at_row_mut(h);
-    let tri = |out: faer::MatMut<'_, f64>, a: faer::MatRef<'_, f64>| {
-        matmul(
-            out,
-            BlockStructure::TriangularLower,
-            faer::Accum::Replace,
-            a.transpose(),
-            BlockStructure::Rectangular,
-            a,
-            BlockStructure::Rectangular,
-            1.0,
-            faer::Par::Seq,
-        )
-    };
-    super::par::join(
-        || tri(top.submatrix_mut(0, 0, h, h), xt.subcols(0, h)),
-        || {
-            let (left, right) = bottom.split_at_col_mut(h);
-            faer::linalg::matmul::matmul(
-                left,
-                faer::Accum::Replace,
-                xt.subcols(h, n - h).transpose(),
-                xt.subcols(0, h),
-                1.0,
-                faer::Par::Seq,
-            );
-            tri(right, xt.subcols(h, n - h));
-        },
-    );
+    lower_product(g.as_mut(), xt.transpose(), xt, n >= 2);
     let mut out = Dense::zeros(n, n);
     for a in 0..n {
         for c in 0..=a {
@@ -687,17 +710,27 @@ mod tests {
     }
 
     #[test]
+    /// One core (7 × 23) and two (41 × 2500: n²d/2 above the threshold, an odd n so the blocks are unequal).
     fn weighted_gram_matches_the_naive_sum() {
-        let x = Dense::from_fn(7, 23, |i, j| ((i * 31 + j * 17) % 11) as f64 - 5.0 + 0.1 * j as f64);
-        let h: Vec<f64> = (0..23).map(|j| 0.5 + (j as f64).sin().abs()).collect();
-        let mut out = Dense::zeros(1, 1);
-        let mut scratch = GramScratch::default();
-        for _ in 0..2 {
-            weighted_gram(&x, &h, &mut out, &mut scratch);
-            for a in 0..7 {
-                for c in 0..7 {
-                    let want: f64 = (0..23).map(|j| x.get(a, j) * h[j] * x.get(c, j)).sum();
-                    assert!((out.get(a, c) - want).abs() <= 1e-12 * want.abs().max(1.0), "({a}, {c})");
+        for (n, d) in [(7, 23), (41, 2500)] {
+            let x = Dense::from_fn(n, d, |i, j| ((i * 31 + j * 17) % 11) as f64 - 5.0 + 0.1 * (j % 23) as f64);
+            let h: Vec<f64> = (0..d).map(|j| 0.5 + (j as f64).sin().abs()).collect();
+            let mut out = Dense::zeros(1, 1);
+            let mut scratch = GramScratch::default();
+            for _ in 0..2 {
+                weighted_gram(&x, &h, &mut out, &mut scratch);
+                for a in 0..n {
+                    for c in 0..n {
+                        let want: f64 = (0..d).map(|j| x.get(a, j) * h[j] * x.get(c, j)).sum();
+                        assert!((out.get(a, c) - want).abs() <= 1e-12 * want.abs().max(1.0), "({a}, {c})");
+                    }
+                }
+            }
+            let g = gram_two_cores(&x);
+            for a in 0..n {
+                for c in 0..n {
+                    let want: f64 = (0..d).map(|j| x.get(a, j) * x.get(c, j)).sum();
+                    assert!((g.get(a, c) - want).abs() <= 1e-12 * want.abs().max(1.0), "({a}, {c})");
                 }
             }
         }
