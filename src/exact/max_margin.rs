@@ -500,23 +500,8 @@ fn l2_dual_active_set(p: &Problem) -> Option<(Vec<f64>, Vec<f64>, usize)> {
     // the distinct ones, the copies get their row's multiplier shared. X̃ = diag(y)X is never formed: rows are
     // hashed and compared through their signs, and the Gram matrix of the distinct rows of X is signed afterwards.
     let (x, y, d) = (p.x(), p.y(), p.d());
-    // A row's hash (bits of yᵢxᵢⱼ + 0.0, so −0 and 0 hash alike, mixed in four independent lanes); equal hashes are
-    // compared entry by entry.
-    let hash = |i: usize| {
-        const M: u64 = 0x0100_0000_01b3;
-        let (r, yi) = (x.row(i), y[i]);
-        let mut h = [0x9e37_79b9_7f4a_7c15u64, 0xc2b2_ae3d_27d4_eb4f, 0x1656_67b1_9e37_79f9, 0x27d4_eb2f_1656_67c5];
-        let mut chunks = r.chunks_exact(4);
-        for c in &mut chunks {
-            for k in 0..4 {
-                h[k] = (h[k] ^ (yi * c[k] + 0.0).to_bits()).wrapping_mul(M);
-            }
-        }
-        for (k, v) in chunks.remainder().iter().enumerate() {
-            h[k] = (h[k] ^ (yi * v + 0.0).to_bits()).wrapping_mul(M);
-        }
-        h.iter().fold(0u64, |a, b| (a ^ b).wrapping_mul(M).rotate_left(17))
-    };
+    // A row's hash (of the bits of yᵢxᵢ); equal hashes are compared entry by entry.
+    let hash = |i: usize| linalg::signed_bits_hash(x.row(i), y[i]);
     let same_row = |i: usize, k: usize| x.row(i).iter().zip(x.row(k)).all(|(a, b)| y[i] * a == y[k] * b);
     let mut seen: std::collections::HashMap<u64, Vec<usize>> = std::collections::HashMap::new();
     let mut keep = Vec::with_capacity(p.n());

@@ -134,10 +134,8 @@ impl ActiveFactor {
         let k = self.idx.len();
         let mut l = vec![0.0; k + 1];
         for a in 0..k {
-            let mut v = gram(self.idx[a], self.sign[a], j, s);
-            for c in 0..a {
-                v -= self.rows[a][c] * l[c];
-            }
+            // Forward substitution, row a: a dot product (several accumulators), not a chain of dependent updates.
+            let v = gram(self.idx[a], self.sign[a], j, s) - linalg::dot(&self.rows[a][..a], &l[..a]);
             l[a] = v / self.rows[a][a];
         }
         let gjj = gram(j, s, j, s);
@@ -304,24 +302,28 @@ fn active_set_nnls(
 fn copy_classes(p: &Problem) -> Vec<Vec<(usize, f64)>> {
     let cols = p.columns();
     let mut classes: Vec<Vec<(usize, f64)>> = Vec::new();
-    let mut index: std::collections::HashMap<Vec<u64>, usize> = std::collections::HashMap::new();
+    // Classes by the hash of their representative's bits (sign-normalised), candidates compared entry by entry.
+    let mut index: std::collections::HashMap<u64, Vec<usize>> = std::collections::HashMap::new();
+    let mut rep_sign: Vec<f64> = Vec::new();
     for j in 0..p.d() {
         let c = cols.row(j);
         let Some(first) = c.iter().copied().find(|v| *v != 0.0) else {
             classes.push(vec![(j, 1.0)]);
+            rep_sign.push(1.0);
             continue;
         };
         let s = first.signum();
-        // −0.0 and 0.0 are one value here.
-        let key: Vec<u64> = c.iter().map(|v| (s * v + 0.0).to_bits()).collect();
-        match index.get(&key) {
-            Some(&k) => {
-                let rep_sign = classes[k][0].1;
-                classes[k].push((j, s * rep_sign));
-            }
+        let same = index.entry(linalg::signed_bits_hash(c, s)).or_default();
+        let found = same.iter().copied().find(|&k| {
+            let (r, rs) = (cols.row(classes[k][0].0), rep_sign[k]);
+            r.iter().zip(c).all(|(a, b)| rs * a + 0.0 == s * b + 0.0)
+        });
+        match found {
+            Some(k) => classes[k].push((j, s * rep_sign[k])),
             None => {
-                index.insert(key, classes.len());
+                same.push(classes.len());
                 classes.push(vec![(j, s)]);
+                rep_sign.push(s);
             }
         }
     }
@@ -401,9 +403,21 @@ fn saddle_path_distinct(p: &Problem) -> Result<SaddlePath> {
     let mut drift = 0.0f64;
     for _jump in 0..(10 * d + 100) {
         crate::control::check()?;
-        // g = ∇R(β) = (2/n)Xᵀ(Xβ − y): two mat-vecs (split over two cores on large problems), the only O(nd)
-        // work of a jump; the sign-constrained least squares below works on the n-vectors of the columns.
-        plan.grad(&beta, &mut r, &mut g);
+        // g = ∇R(β) = (2/n)Xᵀ(Xβ − y): Xβ from the support's columns only (n per non-zero of β), then one
+        // mat-vec Xᵀr (split over two cores on large problems), the only O(nd) work of a jump; the
+        // sign-constrained least squares below works on the n-vectors of the columns.
+        for (ri, yi) in r.iter_mut().zip(p.y()) {
+            *ri = -yi;
+        }
+        for (j, &b) in beta.iter().enumerate() {
+            if b != 0.0 {
+                linalg::axpy(b, cols.row(j), &mut r);
+            }
+        }
+        plan.xt_mul(&r, &mut g);
+        for gi in g.iter_mut() {
+            *gi *= 2.0 / nf;
+        }
         if linalg::norm_inf(&g) <= tol_g {
             return Ok(SaddlePath {
                 times,
@@ -416,15 +430,16 @@ fn saddle_path_distinct(p: &Problem) -> Result<SaddlePath> {
             });
         }
         // The first coordinate to reach the boundary it is pushed to.
-        let mut delta = f64::INFINITY;
-        for i in 0..d {
-            if g[i].abs() > tol_g {
-                let di = (1.0 + g[i].signum() * q[i]) / g[i].abs();
-                if di > 1e-14 * (1.0 + tau) && di < delta {
-                    delta = di;
-                }
-            }
+        // Branch-free over the coordinates (eight lanes of selects the compiler vectorises).
+        let floor = 1e-14 * (1.0 + tau);
+        let mut lanes = [f64::INFINITY; 8];
+        for (k, (gi, qi)) in g.iter().zip(&q).enumerate() {
+            let a = gi.abs();
+            let di = (1.0 + gi.signum() * qi) / a;
+            let ok = a > tol_g && di > floor && di < lanes[k % 8];
+            lanes[k % 8] = if ok { di } else { lanes[k % 8] };
         }
+        let delta = lanes.iter().fold(f64::INFINITY, |m, &v| if v < m { v } else { m });
         if !delta.is_finite() {
             return Err(Error::Numerical(format!(
                 "saddle path: no coordinate moves at τ = {tau:e} while ‖∇R‖∞ = {:e}",
@@ -448,10 +463,9 @@ fn saddle_path_distinct(p: &Problem) -> Result<SaddlePath> {
         let tol_q = 1e-12 + 16.0 * f64::EPSILON * drift;
         // Snap the coordinates that reached ±1 (within rounding), so ties join together.
         for qi in q.iter_mut() {
-            if (qi.abs() - 1.0).abs() <= tol_q {
-                *qi = qi.signum();
-            }
-            q_max = q_max.max(qi.abs());
+            let snapped = if (qi.abs() - 1.0).abs() <= tol_q { qi.signum() } else { *qi };
+            *qi = snapped;
+            q_max = if snapped.abs() > q_max { snapped.abs() } else { q_max };
         }
         let active: Vec<usize> = (0..d).filter(|&i| q[i].abs() == 1.0).collect();
         let signs: Vec<f64> = active.iter().map(|&i| q[i]).collect();

@@ -286,6 +286,24 @@ pub fn norm_inf(v: &[f64]) -> f64 {
     m.iter().fold(0.0, |a, &b| if b > a { b } else { a })
 }
 
+/// A 64-bit hash of the bits of `s·v + 0.0` (so `−0` and `0` hash alike; `s = ±1` makes `v` and `−v` one key
+/// when the caller passes each vector's sign), mixed in four independent lanes: for grouping exact copies of
+/// rows or columns, each candidate pair then compared entry by entry.
+pub fn signed_bits_hash(v: &[f64], s: f64) -> u64 {
+    const M: u64 = 0x0100_0000_01b3;
+    let mut h = [0x9e37_79b9_7f4a_7c15u64, 0xc2b2_ae3d_27d4_eb4f, 0x1656_67b1_9e37_79f9, 0x27d4_eb2f_1656_67c5];
+    let mut chunks = v.chunks_exact(4);
+    for c in &mut chunks {
+        for k in 0..4 {
+            h[k] = (h[k] ^ (s * c[k] + 0.0).to_bits()).wrapping_mul(M);
+        }
+    }
+    for (k, x) in chunks.remainder().iter().enumerate() {
+        h[k] = (h[k] ^ (s * x + 0.0).to_bits()).wrapping_mul(M);
+    }
+    h.iter().fold(v.len() as u64, |a, b| (a ^ b).wrapping_mul(M).rotate_left(17))
+}
+
 /// `‖a − b‖₂`.
 pub fn dist2(a: &[f64], b: &[f64]) -> f64 {
     let d: Vec<f64> = a.iter().zip(b).map(|(x, y)| x - y).collect();
