@@ -121,11 +121,25 @@ struct ActiveFactor {
     sign: Vec<f64>,
     /// Rows of `L` (row `i` has `k` entries, zero beyond `i`).
     rows: Vec<Vec<f64>>,
+    /// The passive solution `G_P⁻¹ s⊙(Xᵀy)_P` of the factor as it is (cleared by every change): `Xᵀy` is fixed
+    /// along the path, so a jump whose factor did not change reuses the last one's.
+    passive: Option<Vec<f64>>,
 }
 
 impl ActiveFactor {
     fn new() -> Self {
-        ActiveFactor { idx: Vec::new(), sign: Vec::new(), rows: Vec::new() }
+        ActiveFactor { idx: Vec::new(), sign: Vec::new(), rows: Vec::new(), passive: None }
+    }
+
+    /// `G_P⁻¹ s⊙(Xᵀy)_P` for the current factor (solved once per factor state).
+    fn passive_solution(&mut self, xty: &[f64]) -> Vec<f64> {
+        if let Some(sol) = &self.passive {
+            return sol.clone();
+        }
+        let b: Vec<f64> = self.idx.iter().zip(&self.sign).map(|(&j, &s)| s * xty[j]).collect();
+        let sol = self.solve(&b);
+        self.passive = Some(sol.clone());
+        sol
     }
 
     /// Appends coordinate `j` with sign `s`; `gram(a, b)` is the signed Gram entry of two coordinates.
@@ -144,6 +158,7 @@ impl ActiveFactor {
             return false;
         }
         l[k] = dd.sqrt();
+        self.passive = None;
         for r in self.rows.iter_mut() {
             r.push(0.0);
         }
@@ -156,6 +171,7 @@ impl ActiveFactor {
     /// Removes the coordinate at position `p`: drop row `p`, then Givens rotations on column pairs restore
     /// the triangle (rotations from the right keep every row's inner products, hence `L Lᵀ`).
     fn remove(&mut self, p: usize) {
+        self.passive = None;
         self.rows.remove(p);
         self.idx.remove(p);
         self.sign.remove(p);
@@ -225,8 +241,7 @@ fn active_set_nnls(
     for _outer in 0..(3 * k + 10) {
         for _inner in 0..(k + 1) {
             crate::control::check()?;
-            let b: Vec<f64> = factor.idx.iter().zip(&factor.sign).map(|(&j, &s)| s * xty[j]).collect();
-            let sol = factor.solve(&b);
+            let sol = factor.passive_solution(xty);
             if sol.iter().all(|v| *v > 0.0) {
                 z = sol;
                 break;
@@ -258,8 +273,9 @@ fn active_set_nnls(
         for ((&j, &sj), &zj) in factor.idx.iter().zip(&factor.sign).zip(&z) {
             linalg::axpy(zj * sj, cols.row(j), &mut xb);
         }
-        let va: Vec<f64> = active.iter().map(|&i| linalg::dot(cols.row(i), &xb)).collect();
-        let grad_a = |a: usize| -> f64 { signs[a] * (va[a] - xty[active[a]]) };
+        // Only the active coordinates outside the factor can enter: their gradients first (usually one or two
+        // n-vector dots); the factor's own only for the final KKT residual.
+        let grad_a = |a: usize| -> f64 { signs[a] * (linalg::dot(cols.row(active[a]), &xb) - xty[active[a]]) };
         let mut in_factor = vec![false; xty.len()];
         for &j in &factor.idx {
             in_factor[j] = true;
