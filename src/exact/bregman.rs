@@ -205,7 +205,8 @@ pub fn bregman_dual_newton<P: Potential + ?Sized>(
                 precision_hint()
             )));
         }
-        let mut t = if dinf * t_newton > max_move { max_move / dinf } else { t_newton };
+        let capped = dinf * t_newton > max_move;
+        let mut t = if capped { max_move / dinf } else { t_newton };
         let mut accepted = false;
         for _ in 0..80 {
             let mut dstar = 0.0;
@@ -218,6 +219,38 @@ pub fn bregman_dual_newton<P: Potential + ?Sized>(
             let df = dstar + t * slope;
             if df.is_finite() && linalg::all_finite(&w_new) && df <= 1e-4 * t * slope {
                 accepted = true;
+                // A capped step that F accepts at once: the cap may be far short of the minimum along Δ̃ (the
+                // Newton step of a tiny Hessian is huge). Double it while F keeps falling (O(d) a trial, no
+                // new Newton system), up to the full step and at most 2¹⁶ times the cap — for the hyperbolic
+                // entropy with its metric in linear scale only (in log scale ψ*'s values underflow and F's change
+                // is not measurable; the depth-D maps lose their precision far out, where a doubled step lands).
+                if capped && s_log == 0.0 && pot.kind() == PotentialKind::Hyperbolic {
+                    let mut best = df;
+                    let limit = t_newton.min(65_536.0 * t);
+                    while 2.0 * t <= limit {
+                        let t2 = 2.0 * t;
+                        let mut dstar2 = 0.0;
+                        for i in 0..d {
+                            dstar2 += pot.conj_bregman_i(i, theta[i], t2 * delta_theta[i]);
+                        }
+                        let df2 = dstar2 + t2 * slope;
+                        if !(df2.is_finite() && df2 < best) {
+                            break;
+                        }
+                        for i in 0..d {
+                            theta_new[i] = theta[i] + t2 * delta_theta[i];
+                        }
+                        pot.inv_grad_into(&theta_new, &mut w_new);
+                        if !linalg::all_finite(&w_new) {
+                            for i in 0..d {
+                                theta_new[i] = theta[i] + t * delta_theta[i];
+                            }
+                            pot.inv_grad_into(&theta_new, &mut w_new);
+                            break;
+                        }
+                        (t, best) = (t2, df2);
+                    }
+                }
                 break;
             }
             t *= 0.5;

@@ -78,7 +78,9 @@ pub fn c_sinh(c: f64, lc: f64, t: f64) -> f64 {
     let a = t.abs();
     let big_p = exp(a + lc);
     let h = 0.5 * c;
-    let big = big_p - h * (h / big_p);
+    // h/P with P floored at the smallest normal: where c itself underflowed (the log-scale potentials, lc far
+    // below −745) P can underflow to 0 as well, and 0·(0/0) would be NaN; then h = 0 and the term is 0.
+    let big = big_p - h * (h / big_p.max(f64::MIN_POSITIVE));
     let t2 = t * t;
     let mut p: f64 = 1.0 / 1_307_674_368_000.0;
     p = p.mul_add(t2, 1.0 / 6_227_020_800.0);
@@ -175,6 +177,21 @@ mod tests {
             }
         }
         assert!(worst < 2e-14, "worst relative error {worst:e}");
+    }
+
+    /// Scales below the floating-point range (`c = 0`, only `ln(c/2)` known): 0 where the value underflows, never
+    /// NaN, and `sign(θ)e^{|θ| + ln(c/2)}` where it is representable.
+    #[test]
+    fn c_sinh_survives_an_underflowed_scale() {
+        let lc = -2000.0;
+        for t in [0.0, 0.3, 0.5, 0.7, 19.0, 25.0, 700.0, 1254.0, -1254.0] {
+            let v = c_sinh(0.0, lc, t);
+            assert!(v == 0.0, "θ = {t}: {v}");
+        }
+        for t in [1300.0f64, 2000.0, -2100.0] {
+            let want = (t.abs() + lc).exp().copysign(t);
+            assert!((c_sinh(0.0, lc, t) - want).abs() <= 1e-13 * want.abs(), "θ = {t}");
+        }
     }
 
     #[test]
