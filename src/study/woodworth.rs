@@ -154,19 +154,55 @@ struct Counter {
     iterations: AtomicUsize,
 }
 
-/// The exact limit at α, warm-started from `mu` (updated); returns `w`.
-fn limit(p: &Problem, alpha: f64, mu: &mut Option<Vec<f64>>, count: &Counter) -> Result<Vec<f64>> {
+/// Warm starts along a scan in `ln α`: the line through the last two duals (at small α the projection's dual is
+/// close to affine in `ln α`: `Xᵀμ ≈ ln(1/α²)·ν`), or the last one alone.
+#[derive(Clone, Default)]
+struct Warm {
+    prev: Option<(f64, Vec<f64>)>,
+    last: Option<(f64, Vec<f64>)>,
+}
+
+impl Warm {
+    /// The predicted dual at `ln α = la`.
+    fn guess(&self, la: f64) -> Option<Vec<f64>> {
+        match (&self.prev, &self.last) {
+            (Some((l0, m0)), Some((l1, m1))) if l1 != l0 => {
+                let f = (la - l1) / (l1 - l0);
+                Some(m1.iter().zip(m0).map(|(a, b)| a + f * (a - b)).collect())
+            }
+            (_, Some((_, m1))) => Some(m1.clone()),
+            _ => None,
+        }
+    }
+
+    fn record(&mut self, la: f64, mu: Vec<f64>) {
+        self.prev = self.last.take();
+        self.last = Some((la, mu));
+    }
+}
+
+/// The exact limit at α, warm-started from `warm`'s prediction (then from its last dual, then cold: a start
+/// far from the new optimum can only cost iterations); records the dual; returns `w`.
+fn limit(p: &Problem, alpha: f64, warm: &mut Warm, count: &Counter) -> Result<Vec<f64>> {
     let d = p.d();
     let pot = Hyperbolic::uniform(alpha, d)?;
-    let (w, m, cert) = match bregman_dual_newton(p, &pot, &vec![0.0; d], mu.as_deref(), BregmanOptions::default()) {
+    let la = alpha.ln();
+    let solve = |mu: Option<&[f64]>| bregman_dual_newton(p, &pot, &vec![0.0; d], mu, BregmanOptions::default());
+    let guess = warm.guess(la);
+    let (w, m, cert) = match solve(guess.as_deref()) {
         Ok(r) => r,
-        // A warm start far from the new optimum can only cost iterations; retry cold before failing.
-        Err(_) if mu.is_some() => bregman_dual_newton(p, &pot, &vec![0.0; d], None, BregmanOptions::default())?,
-        Err(e) => return Err(e),
+        Err(e) => {
+            let last = warm.last.as_ref().map(|(_, m)| m.as_slice());
+            match (guess.is_some(), last) {
+                (true, Some(m)) if warm.prev.is_some() => solve(Some(m)).or_else(|_| solve(None))?,
+                (true, _) => solve(None)?,
+                (false, _) => return Err(e),
+            }
+        }
     };
     count.projections.fetch_add(1, Ordering::Relaxed);
     count.iterations.fetch_add(cert.iterations.unwrap_or(0), Ordering::Relaxed);
-    *mu = Some(m);
+    warm.record(la, m);
     Ok(w)
 }
 
@@ -178,8 +214,8 @@ fn sq_dist(a: &[f64], b: &[f64]) -> f64 {
 /// (warm-started) to the first α that meets the target, then bisects on `ln α` between it and the grid point
 /// above. NaN when no grid α meets it.
 fn alpha_star(p: &Problem, w_star: &[f64], cfg: &WoodworthConfig, alphas: &[f64], count: &Counter) -> Result<f64> {
-    let mut mu = None;
-    let err = |a: f64, mu: &mut Option<Vec<f64>>| -> Result<f64> { Ok(sq_dist(&limit(p, a, mu, count)?, w_star)) };
+    let mut mu = Warm::default();
+    let err = |a: f64, mu: &mut Warm| -> Result<f64> { Ok(sq_dist(&limit(p, a, mu, count)?, w_star)) };
     let mut above = None;
     for &a in alphas.iter().rev() {
         if err(a, &mut mu)? <= cfg.target_error {
@@ -278,7 +314,7 @@ impl Study for Woodworth {
             .map(|(&seed, (full, w_star))| -> Result<SeedCurve> {
                 let p = head(full, cfg.n)?;
                 let (bp, l2) = (basis_pursuit(&p)?, min_l2(&p)?);
-                let mut mu = None;
+                let mut mu = Warm::default();
                 let mut c = SeedCurve {
                     seed,
                     population_error: vec![0.0; alphas.len()],
