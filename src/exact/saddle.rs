@@ -211,17 +211,20 @@ impl ActiveFactor {
 }
 
 /// Lawson–Hanson on the signed active columns with a persistent [`ActiveFactor`] (its passive set is the
-/// previous saddle's support). Writes `β` and returns the KKT residual in the Gram units of [`nnls`].
+/// previous saddle's support). `grad_units` is `XᵀXβ − Xᵀy` at the incoming β (the caller's gradient, rescaled).
+/// Writes `β` and returns the KKT residual in the Gram units of [`nnls`].
 fn active_set_nnls(
     factor: &mut ActiveFactor,
     active: &[usize],
-    signs: &[f64],
     cols: &Dense,
     xty: &[f64],
     q: &[f64],
     beta: &mut [f64],
+    grad_units: &[f64],
 ) -> Result<f64> {
     let gram = |a: usize, sa: f64, b: usize, sb: f64| sa * sb * linalg::dot(cols.row(a), cols.row(b));
+    // The active coordinates' signs: q = ±1 there.
+    let signs: Vec<f64> = active.iter().map(|&j| q[j]).collect();
     let sign_of = |j: usize| (q[j].abs() == 1.0).then_some(q[j]);
     // Leave the factor: coordinates no longer active, or active with the other sign.
     let mut p = 0;
@@ -238,6 +241,9 @@ fn active_set_nnls(
     let mut z: Vec<f64> = factor.idx.iter().zip(&factor.sign).map(|(&j, &s)| (s * beta[j]).max(0.0)).collect();
     let mut blocked: Vec<usize> = Vec::new();
     let k = active.len();
+    // An unchanged factor (nothing left it above) still holds the last solution, which is β: while z stays there,
+    // the gradients are the caller's `grad_units` (XᵀXβ − Xᵀy at this β) and no Xβ needs forming.
+    let mut at_beta = factor.passive.is_some();
     for _outer in 0..(3 * k + 10) {
         for _inner in 0..(k + 1) {
             crate::control::check()?;
@@ -246,6 +252,7 @@ fn active_set_nnls(
                 z = sol;
                 break;
             }
+            at_beta = false;
             // Move towards the passive solution until a coordinate hits 0, and drop it.
             let mut step = 1.0f64;
             for (zi, si) in z.iter().zip(&sol) {
@@ -269,13 +276,21 @@ fn active_set_nnls(
         }
         // Xβ = Σ_P z_j s_j x_j (an n-vector), then (XᵀXβ)_i on the active set only; the Gram gradient is
         // ∇_i = s_i((XᵀXβ)_i − (Xᵀy)_i).
-        let mut xb = vec![0.0; cols.cols];
-        for ((&j, &sj), &zj) in factor.idx.iter().zip(&factor.sign).zip(&z) {
-            linalg::axpy(zj * sj, cols.row(j), &mut xb);
+        let mut xb = vec![0.0; if at_beta { 0 } else { cols.cols }];
+        if !at_beta {
+            for ((&j, &sj), &zj) in factor.idx.iter().zip(&factor.sign).zip(&z) {
+                linalg::axpy(zj * sj, cols.row(j), &mut xb);
+            }
         }
         // Only the active coordinates outside the factor can enter: their gradients first (usually one or two
         // n-vector dots); the factor's own only for the final KKT residual.
-        let grad_a = |a: usize| -> f64 { signs[a] * (linalg::dot(cols.row(active[a]), &xb) - xty[active[a]]) };
+        let grad_a = |a: usize| -> f64 {
+            if at_beta {
+                signs[a] * grad_units[active[a]]
+            } else {
+                signs[a] * (linalg::dot(cols.row(active[a]), &xb) - xty[active[a]])
+            }
+        };
         let mut in_factor = vec![false; xty.len()];
         for &j in &factor.idx {
             in_factor[j] = true;
@@ -286,6 +301,7 @@ fn active_set_nnls(
             .min_by(|a, b| a.2.total_cmp(&b.2));
         match enter {
             Some((j, s, w)) if w < -tol => {
+                at_beta = false;
                 if factor.append(j, s, gram) {
                     z.push(0.0);
                 } else {
@@ -417,6 +433,10 @@ fn saddle_path_distinct(p: &Problem) -> Result<SaddlePath> {
     // Rounding accumulated in q: each update q −= Δg adds about ε·Δ·(the magnitude of the terms of g), so the
     // snap to ±1 and the |q| ≤ 1 check allow 1e-12 plus 16ε times that sum (long paths: thousands of jumps).
     let mut drift = 0.0f64;
+    let xty_inf = linalg::norm_inf(&xty);
+    // The non-zeros of β (empty at β = 0).
+    let mut support: Vec<usize> = Vec::new();
+    let mut grad_units = vec![0.0; d];
     for _jump in 0..(10 * d + 100) {
         crate::control::check()?;
         // g = ∇R(β) = (2/n)Xᵀ(Xβ − y): Xβ from the support's columns only (n per non-zero of β), then one
@@ -425,10 +445,8 @@ fn saddle_path_distinct(p: &Problem) -> Result<SaddlePath> {
         for (ri, yi) in r.iter_mut().zip(p.y()) {
             *ri = -yi;
         }
-        for (j, &b) in beta.iter().enumerate() {
-            if b != 0.0 {
-                linalg::axpy(b, cols.row(j), &mut r);
-            }
+        for &j in &support {
+            linalg::axpy(beta[j], cols.row(j), &mut r);
         }
         plan.xt_mul(&r, &mut g);
         for gi in g.iter_mut() {
@@ -466,15 +484,8 @@ fn saddle_path_distinct(p: &Problem) -> Result<SaddlePath> {
         for i in 0..d {
             q[i] -= delta * g[i];
         }
-        let g_terms = 2.0 / nf
-            * (linalg::norm_inf(&xty)
-                + col_norm_max
-                    * beta
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, b)| **b != 0.0)
-                        .map(|(j, b)| b.abs() * col_norm[j])
-                        .sum::<f64>());
+        let g_terms =
+            2.0 / nf * (xty_inf + col_norm_max * support.iter().map(|&j| beta[j].abs() * col_norm[j]).sum::<f64>());
         drift += delta * g_terms;
         let tol_q = 1e-12 + 16.0 * f64::EPSILON * drift;
         // Snap the coordinates that reached ±1 (within rounding), so ties join together.
@@ -487,7 +498,12 @@ fn saddle_path_distinct(p: &Problem) -> Result<SaddlePath> {
         let signs: Vec<f64> = active.iter().map(|&i| q[i]).collect();
         // β = argmin R over the signed active columns: Lawson–Hanson NNLS on C = X_A diag(s), from the last
         // saddle's support, with the Cholesky factor of the passive Gram block kept and updated (ActiveFactor).
-        let kkt = active_set_nnls(&mut factor, &active, &signs, cols, &xty, &q, &mut beta)?;
+        // ∇R(β) in the NNLS' Gram units: XᵀXβ − Xᵀy = (n/2)·g.
+        grad_units.iter_mut().zip(&g).for_each(|(u, gi)| *u = 0.5 * nf * gi);
+        let kkt = active_set_nnls(&mut factor, &active, cols, &xty, &q, &mut beta, &grad_units)?;
+        // β's non-zeros: the factor's coordinates (the NNLS writes β there only).
+        support.clear();
+        support.extend(factor.idx.iter().copied().filter(|&j| beta[j] != 0.0));
         // In gradient units: ∇R restricted to the active block is (2/n)·s⊙(Gz − b).
         let kkt = 2.0 / nf * kkt;
         times.push(tau);
