@@ -276,20 +276,21 @@ fn active_set_nnls(
         }
         // Xβ = Σ_P z_j s_j x_j (an n-vector), then (XᵀXβ)_i on the active set only; the Gram gradient is
         // ∇_i = s_i((XᵀXβ)_i − (Xᵀy)_i).
-        let mut xb = vec![0.0; if at_beta { 0 } else { cols.cols }];
-        if !at_beta {
+        let xb = (!at_beta).then(|| {
+            let mut xb = vec![0.0; cols.cols];
             for ((&j, &sj), &zj) in factor.idx.iter().zip(&factor.sign).zip(&z) {
                 linalg::axpy(zj * sj, cols.row(j), &mut xb);
             }
-        }
+            xb
+        });
         // Only the active coordinates outside the factor can enter: their gradients first (usually one or two
         // n-vector dots); the factor's own only for the final KKT residual.
         let grad_a = |a: usize| -> f64 {
-            if at_beta {
-                signs[a] * grad_units[active[a]]
-            } else {
-                signs[a] * (linalg::dot(cols.row(active[a]), &xb) - xty[active[a]])
-            }
+            signs[a]
+                * match &xb {
+                    None => grad_units[active[a]],
+                    Some(xb) => linalg::dot(cols.row(active[a]), xb) - xty[active[a]],
+                }
         };
         let mut in_factor = vec![false; xty.len()];
         for &j in &factor.idx {

@@ -318,28 +318,13 @@ pub fn all_finite(v: &[f64]) -> bool {
 /// Solves the symmetric positive-definite system `A x = b` by Cholesky (`faer`), adding a
 /// diagonal shift `shift` first; `None` if the factorisation fails.
 pub fn spd_solve(a: &Dense, b: &[f64], shift: f64) -> Option<Vec<f64>> {
-    SpdFactor::new(a, shift)?.solve(b)
-}
-
-/// A Cholesky factorisation `A + shift·I = LLᵀ` kept for later solves (a chord / frozen-Hessian Newton method
-/// solves with an earlier iterate's factor).
-pub struct SpdFactor(faer::linalg::solvers::Llt<f64>);
-
-impl SpdFactor {
-    /// Factors `a + shift·I`; `None` if the factorisation fails.
-    pub fn new(a: &Dense, shift: f64) -> Option<Self> {
-        let n = a.rows;
-        let m = Mat::from_fn(n, n, |i, j| a.get(i, j) + if i == j { shift } else { 0.0 });
-        m.llt(faer::Side::Lower).ok().map(SpdFactor)
-    }
-
-    /// `x` with `(A + shift·I)x = b`; `None` if it is not finite.
-    pub fn solve(&self, b: &[f64]) -> Option<Vec<f64>> {
-        let rhs = Mat::from_fn(b.len(), 1, |i, _| b[i]);
-        let x = self.0.solve(&rhs);
-        let out: Vec<f64> = (0..b.len()).map(|i| x[(i, 0)]).collect();
-        all_finite(&out).then_some(out)
-    }
+    let n = a.rows;
+    let m = Mat::from_fn(n, n, |i, j| a.get(i, j) + if i == j { shift } else { 0.0 });
+    let llt = m.llt(faer::Side::Lower).ok()?;
+    let rhs = Mat::from_fn(n, 1, |i, _| b[i]);
+    let x = llt.solve(&rhs);
+    let out: Vec<f64> = (0..n).map(|i| x[(i, 0)]).collect();
+    all_finite(&out).then_some(out)
 }
 
 /// The largest eigenvalue of a symmetric positive semi-definite operator on `Rᵐ` given by `apply(v, out)`, by
@@ -420,12 +405,18 @@ pub fn weighted_gram(x: &Dense, h: &[f64], out: &mut Dense, scratch: &mut GramSc
     }
     let scaled = faer::MatRef::from_column_major_slice(&scratch.scaled, d, n);
     lower_product(scratch.gram.as_mut(), xt.transpose(), scaled, two_cores);
+    mirror_lower(scratch.gram.as_ref(), out);
+}
+
+/// The symmetric matrix whose lower half `g` holds, written row-major into `out` (resized to `n × n`).
+fn mirror_lower(g: faer::MatRef<'_, f64>, out: &mut Dense) {
+    let n = g.nrows();
     out.rows = n;
     out.cols = n;
     out.data.resize(n * n, 0.0);
     for a in 0..n {
         for c in 0..=a {
-            let v = scratch.gram[(a, c)];
+            let v = g[(a, c)];
             out.data[a * n + c] = v;
             out.data[c * n + a] = v;
         }
@@ -478,22 +469,12 @@ fn lower_product(g: faer::MatMut<'_, f64>, a: faer::MatRef<'_, f64>, b: faer::Ma
 /// half in two blocks of equal work — rows `[0, h)` (a triangle, `h²d/2`) and rows `[h, n)` (a rectangle and a
 /// triangle), `h = n/√2` —, then mirrored. For one large product with nothing else to run.
 pub fn gram_two_cores(x: &Dense) -> Dense {
-    gram_rows_two_cores(&x.data, x.rows, x.cols)
-}
-
-/// [`gram_two_cores`] of the row-major `n × d` matrix held in `data` (borrowed: no copy of `X`).
-pub fn gram_rows_two_cores(data: &[f64], n: usize, d: usize) -> Dense {
-    let xt = faer::MatRef::from_column_major_slice(&data[..n * d], d, n);
+    let (n, d) = (x.rows, x.cols);
+    let xt = faer::MatRef::from_column_major_slice(&x.data, d, n);
     let mut g = Mat::<f64>::zeros(n, n);
     lower_product(g.as_mut(), xt.transpose(), xt, n >= 2);
     let mut out = Dense::zeros(n, n);
-    for a in 0..n {
-        for c in 0..=a {
-            let v = g[(a, c)];
-            out.data[a * n + c] = v;
-            out.data[c * n + a] = v;
-        }
-    }
+    mirror_lower(g.as_ref(), &mut out);
     out
 }
 

@@ -191,14 +191,12 @@ fn limit(p: &Problem, alpha: f64, warm: &mut Warm, count: &Counter) -> Result<Ve
     let guess = warm.guess(la);
     let (w, m, cert) = match solve(guess.as_deref()) {
         Ok(r) => r,
-        Err(e) => {
-            let last = warm.last.as_ref().map(|(_, m)| m.as_slice());
-            match (guess.is_some(), last) {
-                (true, Some(m)) if warm.prev.is_some() => solve(Some(m)).or_else(|_| solve(None))?,
-                (true, _) => solve(None)?,
-                (false, _) => return Err(e),
-            }
-        }
+        Err(e) if guess.is_none() => return Err(e),
+        // An extrapolated guess failed: the last dual itself, then cold; the last dual failed: cold.
+        Err(_) => match (&warm.prev, &warm.last) {
+            (Some(_), Some((_, last))) => solve(Some(last)).or_else(|_| solve(None))?,
+            _ => solve(None)?,
+        },
     };
     count.projections.fetch_add(1, Ordering::Relaxed);
     count.iterations.fetch_add(cert.iterations.unwrap_or(0), Ordering::Relaxed);
