@@ -281,7 +281,7 @@ impl RunRequest {
                 Some(PotentialChoice::Kind(PotentialKind::Entropy)) => self.w0.is_none(),
                 _ => false,
             },
-            _ => false,
+            m => registry::find(m).is_some_and(|e| e.takes_alpha),
         }
     }
 
@@ -360,8 +360,15 @@ impl RunRequest {
                 "only md takes a potential (gd is Euclidean, eg the entropy, reparam the hyperbolic entropy)".into(),
             );
         }
-        if self.depth.is_some() && !(m == "reparam" || m == "md" && pot_kind == Some(PotentialKind::Depth)) {
-            return bad("depth", "depth is an option of reparam and of md with the depth potential".into());
+        if self.depth.is_some()
+            && !(m == "reparam"
+                || m == "md" && pot_kind == Some(PotentialKind::Depth)
+                || registered.is_some_and(|e| e.takes_depth))
+        {
+            return bad(
+                "depth",
+                "depth is an option of reparam, of md with the depth potential and of factored/factored_psd".into(),
+            );
         }
         if self.stiff && m == "reparam" && self.depth.is_some_and(|d| d != 2) {
             return bad(
@@ -441,7 +448,7 @@ impl RunRequest {
         let mut res = if self.flow && self.loss.is_classification() {
             self.run_margin_flow(p, alpha)?
         } else if self.loss.is_classification() || registered.is_some() || self.batch.is_some() {
-            let args = FitArgs { loss: self.loss, cfg, sampling: self.sampling(), alpha };
+            let args = FitArgs { loss: self.loss, cfg, sampling: self.sampling(), alpha, depth: self.depth };
             match registered {
                 Some(e) => (e.run)(p, &args)?,
                 None => self.run_fit(p, &args, alpha)?,

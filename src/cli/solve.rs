@@ -25,6 +25,11 @@ pub enum SolveName {
     Separability,
     /// Soudry et al.'s asymptotics of GD on separable data: w(t) = ŵ ln t + w̃ + o(1), certified.
     Soudry,
+    /// Matrix sensing (rows vec(Aᵢ), m² columns, then y): the minimum nuclear norm interpolator (symmetric W, or
+    /// W ⪰ 0 with --psd), an SDP certified by its dual (‖Σλᵢ Aᵢ‖₂ ≤ 1) and duality gap.
+    MinNuclear,
+    /// Matrix sensing: the minimum Frobenius interpolator.
+    MinFrobenius,
 }
 
 impl From<SolveName> for SolveKind {
@@ -36,6 +41,8 @@ impl From<SolveName> for SolveKind {
             SolveName::MaxMargin => SolveKind::MaxMargin,
             SolveName::Separability => SolveKind::Separability,
             SolveName::Soudry => SolveKind::Soudry,
+            SolveName::MinNuclear => SolveKind::MinNuclear,
+            SolveName::MinFrobenius => SolveKind::MinFrobenius,
         }
     }
 }
@@ -79,6 +86,9 @@ pub struct SolveArgs {
     /// The exponent p ∈ (1, ∞) of --norm lp.
     #[arg(long, value_parser = args::finite)]
     p: Option<f64>,
+    /// min-nuclear: over positive semidefinite W (min tr W) instead of every symmetric W.
+    #[arg(long)]
+    psd: bool,
     /// Stop the solver after this many seconds (with an error).
     #[arg(long, value_parser = args::positive)]
     max_seconds: Option<f64>,
@@ -111,6 +121,7 @@ fn request(a: &SolveArgs) -> Result<SolveRequest> {
         bp_method,
         norm: a.norm.clone(),
         p: a.p,
+        psd: a.psd,
     })
 }
 
@@ -135,6 +146,7 @@ pub fn run(a: SolveArgs) -> Result<i32> {
         SolveOutput::MaxMargin(m) => return show_max_margin(&a, &m),
         SolveOutput::Separability(s) => return show_separability(&a, &s),
         SolveOutput::Soudry(s) => return show_soudry(&a, &s),
+        SolveOutput::Matrix(s) => return show_matrix(&a, &s),
     };
     if a.json {
         out::json(&sol)?;
@@ -172,6 +184,46 @@ pub fn run(a: SolveArgs) -> Result<i32> {
     if let Some(u) = c.unique {
         out::line(format!("uniqueness: {u}"))?;
     }
+    Ok(0)
+}
+
+/// `solve min-nuclear` and `solve min-frobenius`.
+fn show_matrix(a: &SolveArgs, s: &ibias::exact::nuclear::MatrixSolution) -> Result<i32> {
+    if a.json {
+        out::json(s)?;
+        return Ok(0);
+    }
+    let c = &s.certificate;
+    out::line(format!(
+        "{}: W is {} × {}, ‖W‖_* = {:.15}, ‖W‖_F = {:.15}, ‖W‖₂ = {:.6}",
+        s.method, s.m, s.m, s.nuclear_norm, s.frobenius_norm, s.operator_norm
+    ))?;
+    let shown: Vec<String> = s.eigenvalues.iter().take(8).map(|l| format!("{l:.6e}")).collect();
+    out::line(format!(
+        "eigenvalues (decreasing): [{}{}]; numerical rank {} (|λ| > 1e-8·‖W‖₂), effective rank {:.4}",
+        shown.join(", "),
+        if s.eigenvalues.len() > 8 { ", …" } else { "" },
+        s.numerical_rank,
+        s.effective_rank
+    ))?;
+    out::line(format!(
+        "residual ‖𝒜(W) − y‖₂ = {:.3e} (relative {:.3e}), {:.4} s",
+        c.residual_norm, c.residual_rel, s.wall_seconds
+    ))?;
+    if let (Some(g), Some(gr), Some(op)) = (c.duality_gap_abs, c.duality_gap_rel, c.dual_operator_norm) {
+        out::line(format!(
+            "duality gap ‖W‖_* − yᵀλ = {g:.3e} (relative {gr:.3e}); ‖Σλᵢ Aᵢ‖₂ before scaling {op:.9}; {} interior-point \
+             iterations",
+            c.iterations.unwrap_or(0)
+        ))?;
+    }
+    if let Some(e) = c.min_eigenvalue {
+        out::line(format!("smallest eigenvalue of W {e:.3e} (W ⪰ 0)"))?;
+    }
+    if let Some(o) = c.outside_span_rel {
+        out::line(format!("component outside span{{vec Aᵢ}} (relative) {o:.3e}"))?;
+    }
+    out::line("--json prints W")?;
     Ok(0)
 }
 

@@ -21,6 +21,9 @@ pub const ENTRY: Entry = Entry {
     name: "coordinate_descent",
     summary: "greedy coordinate descent from 0: steepest descent for ‖·‖₁ (→ the ℓ1 max-margin direction)",
     margin_norm: Some("l1"),
+    takes_alpha: false,
+    takes_depth: false,
+    matrix: false,
     run,
 };
 

@@ -234,6 +234,8 @@ pub fn drive_with<M: Method, O: Observer>(p: &Problem, mut m: M, cfg: &RunConfig
         reparam: fin.reparam,
         notes,
         step_effect: None,
+        w_matrix: None,
+        spectrum: None,
     })
 }
 

@@ -60,12 +60,14 @@ pub struct FitArgs {
     pub sampling: Option<SgdOptions>,
     /// Initialisation scale `α` (GD on `(u, v)`: `u₀ = v₀ = α·1`; mirror descent: `ψ` with scale `α`).
     pub alpha: f64,
+    /// Depth of a registered method that takes one ([`Entry::takes_depth`]; `None`: its default).
+    pub depth: Option<u32>,
 }
 
 impl FitArgs {
     /// Full batch, `α = 1`.
     pub fn new(loss: LossKind, cfg: RunConfig) -> Self {
-        FitArgs { loss, cfg, sampling: None, alpha: 1.0 }
+        FitArgs { loss, cfg, sampling: None, alpha: 1.0, depth: None }
     }
 
     /// The same, on mini-batches drawn under `opts`.
@@ -127,6 +129,12 @@ pub struct Entry {
     /// The norm whose maximum-margin direction the method reaches on separable data (its theorem; `l1`, `l2`,
     /// `linf`; `None`: no such theorem). Sweeps measure each run's margin gap against it.
     pub margin_norm: Option<&'static str>,
+    /// Whether it reads the initialisation scale `alpha`.
+    pub takes_alpha: bool,
+    /// Whether it reads a `depth`.
+    pub takes_depth: bool,
+    /// Whether it runs on matrix sensing data only (`d = m²`, symmetric measurements; SPEC §13).
+    pub matrix: bool,
     /// Runs it on a problem.
     pub run: fn(&Problem, &FitArgs) -> Result<RunResult>,
 }

@@ -316,6 +316,8 @@ pub fn run_flow(
         reparam: info,
         notes,
         step_effect: None,
+        w_matrix: None,
+        spectrum: None,
     })
 }
 

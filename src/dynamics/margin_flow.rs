@@ -201,5 +201,7 @@ pub fn run_margin_flow(
         reparam: info,
         notes,
         step_effect: None,
+        w_matrix: None,
+        spectrum: None,
     })
 }

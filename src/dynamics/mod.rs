@@ -22,6 +22,7 @@ pub mod config;
 pub mod coordinate_descent;
 pub mod driver;
 pub mod dual;
+pub mod factored;
 pub mod fit;
 pub mod flow;
 pub mod margin_flow;
@@ -35,6 +36,7 @@ pub mod reparam;
 pub mod result;
 pub mod sampling;
 pub mod sign_gd;
+pub mod spectral_md;
 pub mod step;
 
 pub use azulay::run_azulay;

@@ -20,6 +20,9 @@ pub const ENTRY: Entry = Entry {
     name: "normalized_gd",
     summary: "normalised GD from 0: steps of length η along −∇F/‖∇F‖₂ (→ the ℓ2 max-margin direction, fast)",
     margin_norm: Some("l2"),
+    takes_alpha: false,
+    takes_depth: false,
+    matrix: false,
     run,
 };
 

@@ -6,7 +6,14 @@
 pub use super::fit::Entry;
 
 /// Every registered method.
-pub const REGISTRY: &[Entry] = &[super::sign_gd::ENTRY, super::normalized_gd::ENTRY, super::coordinate_descent::ENTRY];
+pub const REGISTRY: &[Entry] = &[
+    super::sign_gd::ENTRY,
+    super::normalized_gd::ENTRY,
+    super::coordinate_descent::ENTRY,
+    super::factored::ENTRY,
+    super::factored::ENTRY_PSD,
+    super::spectral_md::ENTRY,
+];
 
 /// The entry named `name` (hyphens read as underscores).
 pub fn find(name: &str) -> Option<&'static Entry> {

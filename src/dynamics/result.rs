@@ -223,6 +223,42 @@ pub struct RunResult {
     /// The finite-step effect on GD on `(u, v)` at a fixed step (SPEC §9), when computed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub step_effect: Option<StepEffect>,
+    /// Matrix methods (SPEC §13): the final `W` (`w` is `vec(W)`, row-major), `m` rows.
+    #[serde(rename = "W", default, skip_serializing_if = "Option::is_none")]
+    pub w_matrix: Option<Vec<Vec<f64>>>,
+    /// Matrix methods: the spectrum of the final `W`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spectrum: Option<Spectrum>,
+}
+
+/// The spectrum of a symmetric matrix iterate.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Spectrum {
+    /// Eigenvalues, decreasing.
+    pub eigenvalues: Vec<f64>,
+    /// `‖W‖_* = Σ|λₖ|`.
+    pub nuclear_norm: f64,
+    /// `‖W‖_F`.
+    pub frobenius_norm: f64,
+    /// `exp(entropy of |λ|/Σ|λ|)` (Roy & Vetterli 2007).
+    pub effective_rank: f64,
+}
+
+impl Spectrum {
+    /// The spectrum of the symmetric `vec(W)` (row-major, side `m`).
+    pub fn of(w: &[f64], m: usize) -> crate::Result<Self> {
+        let mut eig = crate::kernels::spectral::eigvalsh(crate::kernels::spectral::mat(w, m).as_ref())?;
+        eig.reverse();
+        let (nuclear_norm, frobenius_norm, _, effective_rank) = crate::kernels::spectral::summaries(&eig);
+        Ok(Spectrum { eigenvalues: eig, nuclear_norm, frobenius_norm, effective_rank })
+    }
+}
+
+/// A matrix method's result: `W` as rows and its spectrum added.
+pub fn with_matrix(mut r: RunResult, m: usize) -> crate::Result<RunResult> {
+    r.w_matrix = Some(crate::problem::matrix::rows(&r.w, m));
+    r.spectrum = Some(Spectrum::of(&r.w, m)?);
+    Ok(r)
 }
 
 /// What a finite step did to the limit of GD on `(u, v)` (SPEC §8–§9): the run's limit against the flow's limit

@@ -20,6 +20,9 @@ pub const ENTRY: Entry = Entry {
     name: "sign_gd",
     summary: "sign gradient descent from 0: steepest descent for ‖·‖∞ (→ the ℓ∞ max-margin direction)",
     margin_norm: Some("linf"),
+    takes_alpha: false,
+    takes_depth: false,
+    matrix: false,
     run,
 };
 

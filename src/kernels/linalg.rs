@@ -43,6 +43,11 @@ impl Dense {
         &self.data[i * self.cols..(i + 1) * self.cols]
     }
 
+    /// Row `i`, mutable.
+    pub fn row_mut(&mut self, i: usize) -> &mut [f64] {
+        &mut self.data[i * self.cols..(i + 1) * self.cols]
+    }
+
     /// `out = A v` (length `rows`): four rows at a time ([`dot4`]).
     pub fn mul_vec(&self, v: &[f64], out: &mut [f64]) {
         debug_assert_eq!(v.len(), self.cols);

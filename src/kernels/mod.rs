@@ -5,4 +5,5 @@
 pub mod fastmath;
 pub mod linalg;
 pub mod par;
+pub mod spectral;
 pub mod stats;

@@ -12,6 +12,7 @@
 
 pub mod csv;
 pub mod generate;
+pub mod matrix;
 pub mod plan;
 
 pub use plan::{GradPlan, Parallelism};
@@ -20,6 +21,28 @@ use crate::kernels::linalg::{self, Dense};
 use crate::{Error, Result};
 use serde::Serialize;
 use std::sync::OnceLock;
+
+/// Any preset by name at `seed`: the vector presets of [`generate::PRESETS`] and the matrix sensing ones of
+/// [`matrix::PRESETS`] (whose `w*` is `vec(W*)`; Razin & Cohen's example has none and gives an empty `w*`).
+pub fn preset(name: &str, seed: u64) -> Result<generate::Generated> {
+    if matrix::PRESETS.iter().any(|p| p.0 == name.replace('-', "_")) {
+        let (x, y, w) = matrix::preset_arrays(name, seed)?;
+        return Ok(generate::Generated { problem: Problem::new(x, y)?, w_star: w.unwrap_or_default() });
+    }
+    generate::GenSpec::preset(name, seed)?.generate()
+}
+
+/// `(n, d)` of a preset, without drawing it.
+pub fn preset_shape(name: &str) -> Result<(usize, usize)> {
+    if matrix::PRESETS.iter().any(|p| p.0 == name.replace('-', "_")) {
+        return Ok(match matrix::MatrixSpec::preset(name, 0)? {
+            Some(s) => (s.n, s.m * s.m),
+            None => (2, 4),
+        });
+    }
+    let g = generate::GenSpec::preset(name, 0)?;
+    Ok((g.n, g.d))
+}
 
 /// A least-squares problem. `X` is `n × d`, row-major; every entry is finite. The caches derived from
 /// `(X, y)` (singular values, the column copy, the Gram matrix, the row-space basis) are private, so

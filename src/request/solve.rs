@@ -20,6 +20,7 @@ use crate::dynamics::Init;
 use crate::exact::bregman::{BregmanOptions, bregman_projection};
 use crate::exact::max_margin::{MarginNorm, MaxMargin, Separability, max_margin, separability};
 use crate::exact::min_l2::require_interpolator;
+use crate::exact::nuclear::{MatrixSolution, NuclearKind, min_frobenius, min_nuclear};
 use crate::exact::soudry::{SoudryAsymptotics, soudry};
 use crate::exact::{BpMethod, Solution, basis_pursuit_with, min_l2};
 use crate::potential::{Potential, PotentialKind};
@@ -41,6 +42,10 @@ pub enum SolveKind {
     Separability,
     /// Soudry et al.'s asymptotics of gradient descent on separable data: `w(t) = ŵ ln t + w̃ + o(1)`.
     Soudry,
+    /// Matrix sensing: the minimum nuclear norm interpolator (symmetric, or PSD with `psd`), SDP-certified.
+    MinNuclear,
+    /// Matrix sensing: the minimum Frobenius interpolator.
+    MinFrobenius,
 }
 
 /// One solve request.
@@ -69,6 +74,8 @@ pub struct SolveRequest {
     pub norm: Option<String>,
     /// Maximum margin: the exponent `p ∈ (1, ∞)` of `lp`.
     pub p: Option<f64>,
+    /// Minimum nuclear norm: over `W ⪰ 0` instead of every symmetric `W`.
+    pub psd: bool,
 }
 
 /// What a solve request returns.
@@ -82,6 +89,8 @@ pub enum SolveOutput {
     Separability(Separability),
     /// `ŵ`, `w̃` and the direction gap's constant, certified.
     Soudry(SoudryAsymptotics),
+    /// A matrix interpolator with its spectrum and certificate.
+    Matrix(MatrixSolution),
 }
 
 impl SolveRequest {
@@ -99,6 +108,7 @@ impl SolveRequest {
             bp_method: None,
             norm: None,
             p: None,
+            psd: false,
         }
     }
 
@@ -126,6 +136,9 @@ impl SolveRequest {
         }
         if self.bp_method.is_some() && self.kind != SolveKind::MinL1 {
             return refuse("bp_method", "is an option of the minimum-ℓ1 interpolator (the basis pursuit method)");
+        }
+        if self.psd && self.kind != SolveKind::MinNuclear {
+            return refuse("psd", "is an option of the minimum nuclear norm interpolator");
         }
         if (self.norm.is_some() || self.p.is_some()) && self.kind != SolveKind::MaxMargin {
             return refuse("norm/p", "are options of the maximum-margin solver");
@@ -245,6 +258,10 @@ impl SolveRequest {
             }
             SolveKind::Separability => SolveOutput::Separability(separability(p)?),
             SolveKind::Soudry => SolveOutput::Soudry(soudry(p)?),
+            SolveKind::MinNuclear => {
+                SolveOutput::Matrix(min_nuclear(p, if self.psd { NuclearKind::Psd } else { NuclearKind::Symmetric })?)
+            }
+            SolveKind::MinFrobenius => SolveOutput::Matrix(min_frobenius(p)?),
         })
     }
 }

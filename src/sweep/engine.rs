@@ -12,7 +12,6 @@ use crate::exact::max_margin::{MarginNorm, max_margin};
 use crate::exact::{basis_pursuit, min_l2};
 use crate::kernels::linalg::{dist2, norm1, norm2};
 use crate::potential::PotentialKind;
-use crate::problem::generate::GenSpec;
 use crate::problem::{Problem, text_hash};
 use crate::request::solve::{SolveKind, SolveRequest};
 use crate::request::{PotentialChoice, RunRequest};
@@ -244,6 +243,13 @@ pub struct Row {
     /// (and at depth D > 2, whose limit is a KKT point of the non-convex `ℓ_{2/D}` max-margin problem).
     #[serde(with = "nan_as_null", default = "nan")]
     pub margin_gap_rel: f64,
+    /// Matrix methods (SPEC §13): `‖W‖_*` of the final `W`; NaN otherwise.
+    #[serde(with = "nan_as_null", default = "nan")]
+    pub nuclear_norm: f64,
+    /// Matrix methods: `(‖W‖_* − ‖W_*‖_*)/‖W_*‖_*` (relative) against the certified minimum nuclear norm
+    /// interpolator `W_*` (0: the run found it); NaN otherwise.
+    #[serde(with = "nan_as_null", default = "nan")]
+    pub nuclear_gap_rel: f64,
     /// The run's final iterate, when the sweep records it ([`SweepOptions::record_w`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub w: Option<Vec<f64>>,
@@ -359,6 +365,12 @@ impl SweepOptions {
                 r.alpha = Some(alpha);
                 r.depth = (v.depth != 2).then_some(v.depth);
                 r.shape = (v.shape != 0.0).then_some(v.shape);
+            }
+            SweepMethod::Run(name)
+                if v.shape == 0.0 && crate::dynamics::registry::find(name).is_some_and(|e| e.takes_depth) =>
+            {
+                r.alpha = Some(alpha);
+                r.depth = (v.depth != 2).then_some(v.depth);
             }
             _ if v.depth != 2 || v.shape != 0.0 => {
                 return Err(Error::param(
@@ -553,6 +565,17 @@ fn margin_gap(p: &Problem, m: SweepMethod, v: &Variant, w: &[f64]) -> Result<f64
     Ok((best - gamma) / best)
 }
 
+/// A matrix method's `‖W‖_*` and its gap to the certified minimum nuclear norm (NaN for other methods).
+fn nuclear_gap(p: &Problem, m: SweepMethod, w: &[f64]) -> Result<(f64, f64)> {
+    if !crate::dynamics::registry::find(m.name()).is_some_and(|e| e.matrix) {
+        return Ok((f64::NAN, f64::NAN));
+    }
+    let side = crate::problem::matrix::sensing(p)?;
+    let nuc = crate::dynamics::result::Spectrum::of(w, side)?.nuclear_norm;
+    let best = crate::exact::nuclear::min_nuclear(p, crate::exact::nuclear::NuclearKind::Symmetric)?.nuclear_norm;
+    Ok((nuc, (nuc - best) / best.max(f64::MIN_POSITIVE)))
+}
+
 /// One run of a sweep in a variant (depth, shape, mini-batches, loss; [`Variant::default`] is the sheet's
 /// setting): its row and final `w`. Every run but the exact limit goes through the front door
 /// ([`SweepOptions::request`]); `refs` (the least-squares reference norms) may be `None` for a classification
@@ -590,6 +613,7 @@ pub(crate) fn one_variant(
     };
     let distance = exact.as_ref().map_or(f64::NAN, |(e, ..)| dist2(&w, e) / norm2(e).max(f64::MIN_POSITIVE));
     let margin_gap_rel = if classification { margin_gap(p, o.method, &v, &w)? } else { f64::NAN };
+    let (nuclear_norm, nuclear_gap_rel) = nuclear_gap(p, o.method, &w)?;
     let row = Row {
         run_id: o.variant_run_id(p.data_hash(), alpha, eta, &v),
         data_hash: p.data_hash().to_string(),
@@ -609,6 +633,8 @@ pub(crate) fn one_variant(
         l2_gap_abs: l2_gap,
         distance_to_exact_rel: distance,
         margin_gap_rel,
+        nuclear_norm,
+        nuclear_gap_rel,
         w: None,
     };
     Ok((row, w))
@@ -707,7 +733,7 @@ pub fn problems_from(data: Option<&Path>, preset: &str, seeds: &[u64]) -> Result
             if seeds.is_empty() {
                 return Err(Error::param("seeds", "is empty"));
             }
-            seeds.iter().map(|&s| Ok((Some(s), GenSpec::preset(preset, s)?.generate()?.problem))).collect()
+            seeds.iter().map(|&s| Ok((Some(s), crate::problem::preset(preset, s)?.problem))).collect()
         }
     }
 }

@@ -94,6 +94,8 @@ pub fn to_table(rows: &[SpecRow]) -> Table {
             col("l2_gap_abs", Fmt::Sci(3)),
             col("distance_to_exact_rel", Fmt::Sci(3)),
             col("margin_gap_rel", Fmt::Sci(3)),
+            col("nuclear_norm", Fmt::Sci(6)),
+            col("nuclear_gap_rel", Fmt::Sci(3)),
             col("recovery_error_sq_abs", Fmt::Sci(4)),
         ],
     );
@@ -128,6 +130,8 @@ pub fn to_table(rows: &[SpecRow]) -> Table {
             known(x.l2_gap_abs).into(),
             known(x.distance_to_exact_rel).into(),
             known(x.margin_gap_rel).into(),
+            known(x.nuclear_norm).into(),
+            known(x.nuclear_gap_rel).into(),
             r.recovery_error_sq_abs.into(),
         ]);
     }

@@ -129,8 +129,8 @@ fn check_size(spec: &SweepSpec) -> Result<()> {
     let p = &spec.problem;
     let (datasets, bytes) = if let Some(preset) = &p.preset {
         let seeds = p.seeds.as_deref().unwrap_or(&[0]);
-        let g = GenSpec::preset(preset, 0)?;
-        (seeds.len(), seeds.len() as f64 * crate::problem::memory_estimate(g.n, g.d))
+        let (n, d) = crate::problem::preset_shape(preset)?;
+        (seeds.len(), seeds.len() as f64 * crate::problem::memory_estimate(n, d))
     } else if let Some(g) = &p.generate {
         let per: f64 =
             g.d.iter().map(|&d| g.n.iter().map(|&n| crate::problem::memory_estimate(n, d)).sum::<f64>()).sum();
@@ -182,7 +182,7 @@ impl Plan {
         let p = &spec.problem;
         if let Some(preset) = &p.preset {
             for &s in p.seeds.as_deref().unwrap_or(&[0]) {
-                let g = GenSpec::preset(preset, s)?.generate()?;
+                let g = crate::problem::preset(preset, s)?;
                 let key = ProblemKey {
                     source: preset.clone(),
                     seed: Some(s),

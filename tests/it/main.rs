@@ -9,6 +9,7 @@ mod degenerate;
 mod dynamics;
 mod exact;
 mod helpers;
+mod matrix;
 mod potentials;
 mod readme;
 mod robustness;

@@ -1,0 +1,121 @@
+//! Small dense symmetric matrices (row-major `m × m` slices): products, the eigendecomposition (faer's
+//! self-adjoint solver) and spectral functions `f(A) = Q f(Λ) Qᵀ` — what the matrix methods and the
+//! semidefinite solver are built from (SPEC §13).
+
+use faer::{Mat, MatRef, Side};
+
+/// `A` as a faer matrix (row-major slice of `m × m`).
+pub fn mat(a: &[f64], m: usize) -> Mat<f64> {
+    Mat::from_fn(m, m, |i, j| a[i * m + j])
+}
+
+/// A faer matrix as a row-major vector.
+pub fn to_vec(a: MatRef<'_, f64>) -> Vec<f64> {
+    let (r, c) = (a.nrows(), a.ncols());
+    let mut v = Vec::with_capacity(r * c);
+    for i in 0..r {
+        for j in 0..c {
+            v.push(a[(i, j)]);
+        }
+    }
+    v
+}
+
+/// `(A + Aᵀ)/2` in place.
+pub fn symmetrise(a: &mut Mat<f64>) {
+    let m = a.nrows();
+    for i in 0..m {
+        for j in 0..i {
+            let s = 0.5 * (a[(i, j)] + a[(j, i)]);
+            a[(i, j)] = s;
+            a[(j, i)] = s;
+        }
+    }
+}
+
+/// The eigendecomposition `A = Q diag(λ) Qᵀ` of a symmetric matrix (its lower half is read): eigenvalues
+/// ascending, eigenvectors in the columns of `Q`. Errors when the solver does not converge (non-finite input).
+pub fn eigh(a: MatRef<'_, f64>) -> crate::Result<(Vec<f64>, Mat<f64>)> {
+    let e =
+        a.self_adjoint_eigen(Side::Lower).map_err(|e| crate::Error::Numerical(format!("eigendecomposition: {e:?}")))?;
+    let s = e.S().column_vector();
+    let lam: Vec<f64> = (0..a.nrows()).map(|i| s[i]).collect();
+    if lam.iter().any(|v| !v.is_finite()) {
+        return Err(crate::Error::Numerical("eigendecomposition: non-finite eigenvalue".into()));
+    }
+    Ok((lam, e.U().to_owned()))
+}
+
+/// The eigenvalues of a symmetric matrix, ascending.
+pub fn eigvalsh(a: MatRef<'_, f64>) -> crate::Result<Vec<f64>> {
+    Ok(eigh(a)?.0)
+}
+
+/// `Q diag(f(λ)) Qᵀ`.
+pub fn compose(q: MatRef<'_, f64>, f: &[f64]) -> Mat<f64> {
+    let m = q.nrows();
+    let qf = Mat::from_fn(m, m, |i, j| q[(i, j)] * f[j]);
+    let mut out = &qf * q.transpose();
+    symmetrise(&mut out);
+    out
+}
+
+/// `f(A) = Q f(Λ) Qᵀ` for a symmetric `A`, with `f` applied to each eigenvalue.
+pub fn apply(a: MatRef<'_, f64>, f: impl Fn(f64) -> f64) -> crate::Result<Mat<f64>> {
+    let (lam, q) = eigh(a)?;
+    let fl: Vec<f64> = lam.iter().map(|&l| f(l)).collect();
+    Ok(compose(q.as_ref(), &fl))
+}
+
+/// The Frobenius inner product `⟨A, B⟩ = Σᵢⱼ AᵢⱼBᵢⱼ`.
+pub fn inner(a: MatRef<'_, f64>, b: MatRef<'_, f64>) -> f64 {
+    let mut s = 0.0;
+    for j in 0..a.ncols() {
+        for i in 0..a.nrows() {
+            s += a[(i, j)] * b[(i, j)];
+        }
+    }
+    s
+}
+
+/// The spectrum's summaries of a symmetric matrix: `‖A‖_*`, `‖A‖_F`, `‖A‖₂` and the effective rank
+/// `exp(−Σ pₖ ln pₖ)`, `pₖ = σₖ/Σσ` (Roy & Vetterli 2007), from its eigenvalues.
+pub fn summaries(eigenvalues: &[f64]) -> (f64, f64, f64, f64) {
+    let nuc: f64 = eigenvalues.iter().map(|l| l.abs()).sum();
+    let fro = eigenvalues.iter().map(|l| l * l).sum::<f64>().sqrt();
+    let op = eigenvalues.iter().fold(0.0f64, |a, l| a.max(l.abs()));
+    let erank = if nuc > 0.0 {
+        let h: f64 = eigenvalues.iter().map(|l| l.abs() / nuc).filter(|&p| p > 0.0).map(|p| -p * p.ln()).sum();
+        h.exp()
+    } else {
+        0.0
+    };
+    (nuc, fro, op, erank)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn eigh_reconstructs_and_apply_matches_closed_forms() {
+        let m = 5;
+        let a = Mat::from_fn(m, m, |i, j| ((i + 1) * (j + 1)) as f64 / 7.0 + if i == j { i as f64 } else { 0.0 });
+        let (lam, q) = eigh(a.as_ref()).unwrap();
+        assert!(lam.windows(2).all(|w| w[0] <= w[1]));
+        let back = compose(q.as_ref(), &lam);
+        let err = (0..m).flat_map(|i| (0..m).map(move |j| (i, j))).map(|(i, j)| (back[(i, j)] - a[(i, j)]).abs());
+        assert!(err.fold(0.0, f64::max) < 1e-13);
+        // A² through apply equals the product.
+        let sq = apply(a.as_ref(), |l| l * l).unwrap();
+        let prod = &a * &a;
+        assert!(
+            (0..m).all(|i| (0..m).all(|j| (sq[(i, j)] - prod[(i, j)]).abs() < 1e-12 * prod[(i, j)].abs().max(1.0)))
+        );
+        // Summaries of diag(3, −4): nuclear 7, Frobenius 5, operator 4.
+        let (nuc, fro, op, er) = summaries(&[3.0, -4.0]);
+        assert_eq!((nuc, fro, op), (7.0, 5.0, 4.0));
+        let p: [f64; 2] = [3.0 / 7.0, 4.0 / 7.0];
+        assert!((er - (-p[0] * p[0].ln() - p[1] * p[1].ln()).exp()).abs() < 1e-15);
+    }
+}
