@@ -46,7 +46,7 @@ __version__: str = _ibias.__version__
 __all__ = [
     "Problem", "Potential", "RunResult", "Solution", "Path", "Euclidean", "Hyperbolic", "NegEntropy", "Depth", "PNorm",
     "gd", "md", "reparam", "azulay", "eg", "flow", "run", "methods", "min_l2", "min_l1", "max_margin", "separability", "soudry", "bregman", "lasso_path", "ridge_path",
-    "saddle_path", "accelerated_flow", "step_effect",
+    "saddle_path", "accelerated_flow", "step_effect", "sensing_problem", "min_nuclear", "min_frobenius", "generate_matrix",
     "sweep", "sweep_plan", "sweep_run", "sweep_status", "sweep_merge", "generate", "load_csv", "report", "study", "set_max_memory",
     "IbiasError", "DivergenceError", "CertificateError", "InfeasibleError",
 ]
@@ -105,7 +105,43 @@ def _problem(X: Union[ArrayLike, _Problem], y: Optional[ArrayLike]) -> _Problem:
         return X
     if y is None:
         raise ValueError("y is missing (give a Problem, or X and y)")
+    if np.ndim(X) == 3:
+        return sensing_problem(X, y)
     return Problem(X, y)
+
+
+def sensing_problem(A: ArrayLike, y: ArrayLike) -> _Problem:
+    """A matrix sensing problem (SPEC §13): measurements ``A`` of shape (n, m, m), each symmetric, and
+    ``y[i] = ⟨A[i], W*⟩``; the risk is R(W) = (1/n)Σ(⟨Aᵢ, W⟩ − yᵢ)², the least-squares risk of vec(W). Every
+    function that takes ``X, y`` also takes ``A, y`` (a 3-D array) and the matrix methods (``factored``,
+    ``factored_psd``, ``spectral_md``) run on it; their results carry ``matrix`` (the final W) and ``spectrum``."""
+    a = _float64(A, "A")
+    if a.ndim != 3:
+        raise ValueError(f"A must be 3-dimensional (n × m × m), got shape {a.shape}")
+    ya = _vector(y, "y")
+    if ya.shape[0] != a.shape[0]:
+        raise ValueError(f"y has length {ya.shape[0]} but A holds {a.shape[0]} measurements")
+    return _ibias.sensing_problem(a, ya)
+
+
+def min_nuclear(A: Any, y: Optional[ArrayLike] = None, *, psd: bool = False) -> Dict[str, Any]:
+    """The minimum nuclear norm interpolator of a sensing problem (symmetric W, or W ⪰ 0 with ``psd``): an SDP
+    certified by its dual (‖Σλᵢ Aᵢ‖₂ ≤ 1) and duality gap; a dict with ``W`` (an (m, m) array), ``nuclear_norm``,
+    ``eigenvalues``, ``certificate``. Raises :class:`CertificateError` rather than return an uncertified answer."""
+    return _ibias.min_nuclear(_problem(A, y), psd=psd)
+
+
+def min_frobenius(A: Any, y: Optional[ArrayLike] = None) -> Dict[str, Any]:
+    """The minimum Frobenius interpolator of a sensing problem; a dict with ``W`` (an (m, m) array)."""
+    return _ibias.min_frobenius(_problem(A, y))
+
+
+def generate_matrix(preset: Optional[str] = None, *, seed: int = 0, m: Optional[int] = None, n: Optional[int] = None,
+                    rank: int = 1, psd: bool = True, measurements: str = "gaussian") -> Tuple[np.ndarray, np.ndarray, Optional[np.ndarray]]:
+    """Seeded matrix sensing data: a ``preset`` (``sensing``, ``sensing_indefinite``, ``completion``,
+    ``razin_cohen``) or ``m``, ``n``, ``rank``, ``psd``, ``measurements`` (``gaussian``, ``completion``,
+    ``diagonal``). Returns ``(A, y, W_star)`` with ``A`` of shape (n, m, m) (``W_star`` None for razin_cohen)."""
+    return _ibias.generate_matrix(preset=preset, seed=seed, m=m, n=n, rank=rank, psd=psd, measurements=measurements)
 
 
 def Euclidean() -> Potential:

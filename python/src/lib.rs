@@ -53,6 +53,10 @@ fn _ibias(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(separability, m)?)?;
     m.add_function(wrap_pyfunction!(soudry, m)?)?;
     m.add_function(wrap_pyfunction!(bregman, m)?)?;
+    m.add_function(wrap_pyfunction!(sensing_problem, m)?)?;
+    m.add_function(wrap_pyfunction!(min_nuclear, m)?)?;
+    m.add_function(wrap_pyfunction!(min_frobenius, m)?)?;
+    m.add_function(wrap_pyfunction!(generate_matrix, m)?)?;
     m.add_function(wrap_pyfunction!(lasso_path, m)?)?;
     m.add_function(wrap_pyfunction!(ridge_path, m)?)?;
     m.add_function(wrap_pyfunction!(sweep, m)?)?;

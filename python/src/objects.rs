@@ -7,7 +7,7 @@ use ibias::dynamics::ode::OdeOptions;
 use ibias::dynamics::{Init, StepRule};
 use ibias::request::path::{PathOutput, PathRequest, RegKind};
 use ibias::request::solve::{SolveKind, SolveOutput, SolveRequest};
-use numpy::{PyArray1, PyArray2, PyReadonlyArray1, PyReadonlyArray2};
+use numpy::{IntoPyArray, PyArray1, PyArray2, PyArray3, PyReadonlyArray1, PyReadonlyArray2, PyReadonlyArray3};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
@@ -351,6 +351,16 @@ impl RunResult {
     /// Everything as a dict (the JSON of `ibias run --json`).
     fn to_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         json_obj(py, &serde_json::to_value(&self.r).unwrap_or_default())
+    }
+    /// Matrix methods: the final matrix W as an (m, m) array (else None; `W` is the checkpoints' iterates).
+    #[getter]
+    fn matrix<'py>(&self, py: Python<'py>) -> Option<Bound<'py, PyArray2<f64>>> {
+        self.r.w_matrix.as_ref().map(|rows| array2(py, rows, rows.len()))
+    }
+    /// Matrix methods: eigenvalues (decreasing), nuclear_norm, frobenius_norm, effective_rank of W (else None).
+    #[getter]
+    fn spectrum(&self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
+        self.r.spectrum.as_ref().map(|s| json_obj(py, &serde_json::to_value(s).unwrap_or_default())).transpose()
     }
     fn __repr__(&self) -> String {
         format!(
@@ -896,6 +906,98 @@ pub fn generate<'py>(
     let (x, y, w_star) = call::run(py, move || spec.draw())?;
     let rows: Vec<Vec<f64>> = (0..x.rows).map(|i| x.row(i).to_vec()).collect();
     Ok((array2(py, &rows, x.cols), array1(py, y), array1(py, w_star)))
+}
+
+/// A matrix sensing problem from measurements `A` of shape (n, m, m), symmetric, and `y` of length n.
+#[pyfunction]
+#[pyo3(name = "sensing_problem")]
+pub fn sensing_problem(
+    py: Python<'_>,
+    a: PyReadonlyArray3<'_, f64>,
+    y: PyReadonlyArray1<'_, f64>,
+) -> PyResult<Problem> {
+    let v = a.as_array();
+    let (n, m1, m2) = v.dim();
+    if m1 != m2 {
+        return Err(value_err(format!("invalid parameter A: each measurement must be m × m, got {m1} × {m2}")));
+    }
+    let data: Vec<f64> = v.iter().copied().collect();
+    let x = ibias::kernels::linalg::Dense { rows: n, cols: m1 * m2, data };
+    let yv = vector(&y);
+    let p = call::run(py, move || ibias::problem::matrix::sensing_problem(x, yv, "A"))?;
+    Ok(Problem { inner: Arc::new(p) })
+}
+
+/// A matrix answer as a dict (the JSON of `ibias solve min-nuclear --json`) with `W` as an (m, m) array.
+fn matrix_dict(py: Python<'_>, s: &ibias::exact::nuclear::MatrixSolution) -> PyResult<Py<PyAny>> {
+    let d = json_obj(py, &serde_json::to_value(s).map_err(|e| value_err(e.to_string()))?)?;
+    d.bind(py).set_item("W", array2(py, &s.w, s.m))?;
+    Ok(d)
+}
+
+/// The minimum nuclear norm interpolator (symmetric W, or W ⪰ 0 with `psd`), certified; a dict.
+#[pyfunction]
+#[pyo3(signature = (problem, psd=false))]
+pub fn min_nuclear(py: Python<'_>, problem: &Problem, psd: bool) -> PyResult<Py<PyAny>> {
+    match solve_request(py, problem, SolveRequest { psd, ..SolveRequest::new(SolveKind::MinNuclear) })? {
+        SolveOutput::Matrix(s) => matrix_dict(py, &s),
+        _ => Err(value_err("the nuclear norm solver returned no matrix")),
+    }
+}
+
+/// The minimum Frobenius interpolator; a dict.
+#[pyfunction]
+pub fn min_frobenius(py: Python<'_>, problem: &Problem) -> PyResult<Py<PyAny>> {
+    match solve_request(py, problem, SolveRequest::new(SolveKind::MinFrobenius))? {
+        SolveOutput::Matrix(s) => matrix_dict(py, &s),
+        _ => Err(value_err("the Frobenius solver returned no matrix")),
+    }
+}
+
+/// Seeded matrix sensing data: a preset (`sensing`, `sensing_indefinite`, `completion`, `razin_cohen`) or
+/// (m, n, rank, psd, measurements); returns (A of shape (n, m, m), y, W* of shape (m, m) or None).
+#[pyfunction]
+#[pyo3(signature = (preset=None, seed=0, m=None, n=None, rank=1, psd=true, measurements="gaussian"))]
+#[allow(clippy::type_complexity, clippy::too_many_arguments)]
+pub fn generate_matrix<'py>(
+    py: Python<'py>,
+    preset: Option<&str>,
+    seed: u64,
+    m: Option<usize>,
+    n: Option<usize>,
+    rank: usize,
+    psd: bool,
+    measurements: &str,
+) -> PyResult<(Bound<'py, PyArray3<f64>>, Bound<'py, PyArray1<f64>>, Option<Bound<'py, PyArray2<f64>>>)> {
+    use ibias::problem::matrix::{MatrixSpec, Measurements, preset_arrays};
+    let (x, y, w) = match (preset, m, n) {
+        (Some(p), None, None) => {
+            let p = p.to_string();
+            call::run(py, move || preset_arrays(&p, seed))?
+        }
+        (None, Some(m), Some(n)) => {
+            let measurements = match measurements {
+                "gaussian" => Measurements::Gaussian,
+                "completion" => Measurements::Completion,
+                "diagonal" => Measurements::Diagonal,
+                e => {
+                    return Err(value_err(format!(
+                        "invalid parameter measurements: '{e}' (gaussian, completion or diagonal)"
+                    )));
+                }
+            };
+            let spec = MatrixSpec { m, n, rank, psd, measurements, seed };
+            let (x, y, w) = call::run(py, move || spec.draw())?;
+            (x, y, Some(w))
+        }
+        _ => return Err(value_err("give a preset, or m and n")),
+    };
+    let side = (x.cols as f64).sqrt().round() as usize;
+    let a = numpy::ndarray::Array3::from_shape_vec((x.rows, side, side), x.data)
+        .map_err(|e| value_err(e.to_string()))?
+        .into_pyarray(py);
+    let w = w.map(|w| array2(py, &w.chunks(side).map(|r| r.to_vec()).collect::<Vec<_>>(), side));
+    Ok((a, array1(py, y), w))
 }
 
 /// X and y as NumPy arrays.

@@ -42,39 +42,57 @@ pub fn side_of(d: usize) -> Result<usize> {
     Ok(m)
 }
 
-/// Checks that every measurement `Aᵢ` is symmetric, to `1e-12·maxⱼₖ|Aᵢ|` per entry. The error names the first
-/// measurement that is not (0-based) and the entry, and says how to make it so.
-pub fn check_symmetric(p: &Problem, m: usize) -> Result<()> {
+/// The first measurement that is not symmetric to `1e-12·maxⱼₖ|Aᵢ|` per entry: `(i, j, k, Aᵢ[j][k], Aᵢ[k][j])`.
+fn asymmetry(p: &Problem, m: usize) -> Option<(usize, usize, usize, f64, f64)> {
     let x = p.x();
     for i in 0..p.n() {
         let a = x.row(i);
         let scale = a.iter().fold(0.0f64, |s, v| s.max(v.abs()));
         for j in 0..m {
             for k in 0..j {
-                let gap = (a[j * m + k] - a[k * m + j]).abs();
-                if gap > 1e-12 * scale {
-                    return Err(Error::param(
-                        "data",
-                        format!(
-                            "measurement {i} (0-based; data row {}) is not symmetric: A[{j}][{k}] = {} but A[{k}][{j}] = {}; \
-                             replace each Aᵢ by (Aᵢ + Aᵢᵀ)/2, which measures every symmetric W the same",
-                            i + 1,
-                            a[j * m + k],
-                            a[k * m + j]
-                        ),
-                    ));
+                if (a[j * m + k] - a[k * m + j]).abs() > 1e-12 * scale {
+                    return Some((i, j, k, a[j * m + k], a[k * m + j]));
                 }
             }
         }
     }
-    Ok(())
+    None
+}
+
+/// Checks that every measurement `Aᵢ` is symmetric, to `1e-12·maxⱼₖ|Aᵢ|` per entry. The error names `name`, the
+/// first measurement that is not (0-based; with `data_rows`, also its 1-based row of a data file) and the entry,
+/// and says how to make it so.
+pub fn check_symmetric(p: &Problem, m: usize, name: &str, data_rows: bool) -> Result<()> {
+    match asymmetry(p, m) {
+        None => Ok(()),
+        Some((i, j, k, a, b)) => Err(Error::param(
+            name,
+            format!(
+                "measurement {i} (0-based{}) is not symmetric: A[{j}][{k}] = {a} but A[{k}][{j}] = {b}; replace each Aᵢ \
+                 by (Aᵢ + Aᵢᵀ)/2, which measures every symmetric W the same",
+                if data_rows { format!("; data row {}", i + 1) } else { String::new() }
+            ),
+        )),
+    }
+}
+
+/// A sensing problem from measurements given as arrays: `a` holds `n` rows of `m·m` entries (`vec(Aᵢ)`, row-major),
+/// checked square and symmetric (errors name `name`).
+pub fn sensing_problem(a: Dense, y: Vec<f64>, name: &str) -> Result<Problem> {
+    let m = side_of(a.cols).map_err(|e| match e {
+        Error::Param { message, .. } => Error::param(name, message),
+        e => e,
+    })?;
+    let p = Problem::new(a, y)?;
+    check_symmetric(&p, m, name, false)?;
+    Ok(p)
 }
 
 /// The side of a sensing problem after checking its measurements are symmetric: what every matrix solver and
 /// method calls first.
 pub fn sensing(p: &Problem) -> Result<usize> {
     let m = side(p)?;
-    check_symmetric(p, m)?;
+    check_symmetric(p, m, "data", true)?;
     Ok(m)
 }
 
