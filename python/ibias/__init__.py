@@ -46,7 +46,7 @@ __version__: str = _ibias.__version__
 __all__ = [
     "Problem", "Potential", "RunResult", "Solution", "Path", "Euclidean", "Hyperbolic", "NegEntropy", "Depth", "PNorm",
     "gd", "md", "reparam", "azulay", "eg", "flow", "run", "methods", "min_l2", "min_l1", "max_margin", "separability", "soudry", "bregman", "lasso_path", "ridge_path",
-    "saddle_path", "accelerated_flow", "step_effect", "sensing_problem", "min_nuclear", "min_frobenius", "generate_matrix",
+    "saddle_path", "accelerated_flow", "step_effect", "sensing_problem", "min_nuclear", "min_frobenius", "spectral_bregman", "generate_matrix",
     "sweep", "sweep_plan", "sweep_run", "sweep_status", "sweep_merge", "generate", "load_csv", "report", "study", "set_max_memory",
     "IbiasError", "DivergenceError", "CertificateError", "InfeasibleError",
 ]
@@ -134,6 +134,12 @@ def min_nuclear(A: Any, y: Optional[ArrayLike] = None, *, psd: bool = False) -> 
 def min_frobenius(A: Any, y: Optional[ArrayLike] = None) -> Dict[str, Any]:
     """The minimum Frobenius interpolator of a sensing problem; a dict with ``W`` (an (m, m) array)."""
     return _ibias.min_frobenius(_problem(A, y))
+
+
+def spectral_bregman(A: Any, y: Optional[ArrayLike] = None, *, alpha: float = 1.0) -> Dict[str, Any]:
+    """The spectral Bregman projection of 0 onto {𝒜(W) = y} for the spectral hyperbolic entropy at ``alpha`` — the
+    limit of :func:`spectral_md`; a dict with ``W`` (an (m, m) array) and its residual certificate."""
+    return _ibias.spectral_bregman(_problem(A, y), alpha=alpha)
 
 
 def generate_matrix(preset: Optional[str] = None, *, seed: int = 0, m: Optional[int] = None, n: Optional[int] = None,

@@ -945,6 +945,20 @@ pub fn min_nuclear(py: Python<'_>, problem: &Problem, psd: bool) -> PyResult<Py<
     }
 }
 
+/// The spectral Bregman projection at `alpha` (the limit of spectral mirror descent), certified; a dict.
+#[pyfunction]
+#[pyo3(signature = (problem, alpha=1.0))]
+pub fn spectral_bregman(py: Python<'_>, problem: &Problem, alpha: f64) -> PyResult<Py<PyAny>> {
+    match solve_request(
+        py,
+        problem,
+        SolveRequest { alpha: Some(alpha), ..SolveRequest::new(SolveKind::SpectralBregman) },
+    )? {
+        SolveOutput::Matrix(s) => matrix_dict(py, &s),
+        _ => Err(value_err("the spectral projection returned no matrix")),
+    }
+}
+
 /// The minimum Frobenius interpolator; a dict.
 #[pyfunction]
 pub fn min_frobenius(py: Python<'_>, problem: &Problem) -> PyResult<Py<PyAny>> {

@@ -30,6 +30,9 @@ def test_min_nuclear_and_frobenius_equal_the_cli(tmp_path, cli):
         assert bound <= 1 + 1e-12
         nuc = np.abs(np.linalg.eigvalsh(s["W"])).sum()
         assert abs(nuc - float(np.dot(s["dual"], y))) <= 1e-8 * nuc
+    sb = ibias.spectral_bregman(A, y, alpha=0.1)
+    assert np.array_equal(sb["W"], np.array(cli("solve", "spectral-bregman", "--alpha", "0.1", "--data", f, "--json")["W"]))
+    assert sb["certificate"]["residual_rel"] <= 1e-10
     fro = ibias.min_frobenius(ibias.sensing_problem(A, y))
     assert np.array_equal(fro["W"], np.array(cli("solve", "min-frobenius", "--data", f, "--json")["W"]))
     assert fro["nuclear_norm"] >= ibias.min_nuclear(A, y)["nuclear_norm"] - 1e-9

@@ -30,6 +30,9 @@ pub enum SolveName {
     MinNuclear,
     /// Matrix sensing: the minimum Frobenius interpolator.
     MinFrobenius,
+    /// Matrix sensing: the spectral Bregman projection for the spectral hyperbolic entropy at --alpha (default 1),
+    /// the limit of spectral mirror descent (`ibias run spectral-md`).
+    SpectralBregman,
 }
 
 impl From<SolveName> for SolveKind {
@@ -43,6 +46,7 @@ impl From<SolveName> for SolveKind {
             SolveName::Soudry => SolveKind::Soudry,
             SolveName::MinNuclear => SolveKind::MinNuclear,
             SolveName::MinFrobenius => SolveKind::MinFrobenius,
+            SolveName::SpectralBregman => SolveKind::SpectralBregman,
         }
     }
 }
@@ -219,6 +223,9 @@ fn show_matrix(a: &SolveArgs, s: &ibias::exact::nuclear::MatrixSolution) -> Resu
     }
     if let Some(e) = c.min_eigenvalue {
         out::line(format!("smallest eigenvalue of W {e:.3e} (W ⪰ 0)"))?;
+    }
+    if let Some(f) = c.forward_error_rel {
+        out::line(format!("last Newton step ‖ΔW‖_F/‖W‖_F {f:.3e}; {} Newton steps", c.iterations.unwrap_or(0)))?;
     }
     if let Some(o) = c.outside_span_rel {
         out::line(format!("component outside span{{vec Aᵢ}} (relative) {o:.3e}"))?;

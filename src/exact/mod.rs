@@ -27,6 +27,7 @@ pub mod ridge;
 pub mod saddle;
 pub mod sdp;
 pub mod soudry;
+pub mod spectral_bregman;
 pub mod spectral_risk;
 pub mod uniqueness;
 

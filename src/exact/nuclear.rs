@@ -76,7 +76,10 @@ pub struct MatrixCertificate {
     /// Minimum Frobenius: `‖(I − P)vec(W)‖/‖W‖_F`, `P` the projector onto the span of the `vec(Aᵢ)` (relative).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outside_span_rel: Option<f64>,
-    /// Interior-point iterations.
+    /// Spectral Bregman projection: the last Newton step's `‖ΔW‖_F/‖W‖_F` (relative), a forward-error estimate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub forward_error_rel: Option<f64>,
+    /// Interior-point (or Newton) iterations.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub iterations: Option<usize>,
     /// Linearly independent measurements the program kept (the others are implied by them).
@@ -116,7 +119,14 @@ pub struct MatrixSolution {
 }
 
 impl MatrixSolution {
-    fn new(method: &str, p: &Problem, m: usize, w: Vec<f64>, cert: MatrixCertificate, t: Instant) -> Result<Self> {
+    pub(crate) fn new(
+        method: &str,
+        p: &Problem,
+        m: usize,
+        w: Vec<f64>,
+        cert: MatrixCertificate,
+        t: Instant,
+    ) -> Result<Self> {
         let mut cert = cert;
         let r = p.residual(&w);
         cert.residual_norm = linalg::norm2(&r);
@@ -172,7 +182,7 @@ fn symmetrise_vec(w: &mut [f64], m: usize) {
 
 /// A maximal linearly independent set of rows of `X` (pivoted Cholesky of `XXᵀ`, pivots above `1e-12` of the
 /// largest diagonal), in increasing order.
-fn independent_rows(p: &Problem) -> Vec<usize> {
+pub(crate) fn independent_rows(p: &Problem) -> Vec<usize> {
     let n = p.n();
     if p.rank() == n {
         return (0..n).collect();
@@ -343,7 +353,7 @@ pub fn min_nuclear(p: &Problem, kind: NuclearKind) -> Result<MatrixSolution> {
 }
 
 /// `W ← W + δ`, `δ = X_Sᵀ(X_S X_Sᵀ)⁻¹(y_S − X_S vec W)` over the independent rows `S`.
-fn polish(p: &Problem, keep: &[usize], w: &mut [f64]) -> Result<()> {
+pub(crate) fn polish(p: &Problem, keep: &[usize], w: &mut [f64]) -> Result<()> {
     let x = p.x();
     let k = keep.len();
     let g = Mat::from_fn(k, k, |i, j| linalg::dot(x.row(keep[i]), x.row(keep[j])));

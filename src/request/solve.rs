@@ -22,6 +22,7 @@ use crate::exact::max_margin::{MarginNorm, MaxMargin, Separability, max_margin, 
 use crate::exact::min_l2::require_interpolator;
 use crate::exact::nuclear::{MatrixSolution, NuclearKind, min_frobenius, min_nuclear};
 use crate::exact::soudry::{SoudryAsymptotics, soudry};
+use crate::exact::spectral_bregman::spectral_bregman;
 use crate::exact::{BpMethod, Solution, basis_pursuit_with, min_l2};
 use crate::potential::{Potential, PotentialKind};
 use crate::problem::Problem;
@@ -46,6 +47,8 @@ pub enum SolveKind {
     MinNuclear,
     /// Matrix sensing: the minimum Frobenius interpolator.
     MinFrobenius,
+    /// Matrix sensing: the spectral Bregman projection at `alpha` (the limit of spectral mirror descent).
+    SpectralBregman,
 }
 
 /// One solve request.
@@ -120,13 +123,14 @@ impl SolveRequest {
     pub fn validate(&self) -> Result<()> {
         let refuse = |name: &str, why: &str| Err(Error::param(name, why.to_string()));
         let bregman = self.kind == SolveKind::Bregman;
+        let spectral = self.kind == SolveKind::SpectralBregman;
         if !bregman {
             for (on, name) in [
                 (self.potential.is_some(), "potential"),
                 (self.depth.is_some(), "depth"),
                 (self.shape.is_some(), "shape"),
                 (self.u0.is_some() || self.v0.is_some(), "u0/v0"),
-                (self.alpha.is_some(), "alpha"),
+                (self.alpha.is_some() && !spectral, "alpha"),
                 (self.w0.is_some(), "w0"),
             ] {
                 if on {
@@ -145,6 +149,9 @@ impl SolveRequest {
         }
         if self.kind == SolveKind::MaxMargin {
             MarginNorm::parse(self.norm.as_deref().unwrap_or("l2"), self.p)?;
+        }
+        if let (true, Some(a)) = (spectral, self.alpha) {
+            crate::potential::check_alpha("alpha", a)?;
         }
         if !bregman {
             return Ok(());
@@ -262,6 +269,7 @@ impl SolveRequest {
                 SolveOutput::Matrix(min_nuclear(p, if self.psd { NuclearKind::Psd } else { NuclearKind::Symmetric })?)
             }
             SolveKind::MinFrobenius => SolveOutput::Matrix(min_frobenius(p)?),
+            SolveKind::SpectralBregman => SolveOutput::Matrix(spectral_bregman(p, self.alpha.unwrap_or(1.0))?),
         })
     }
 }

@@ -134,6 +134,9 @@ fn the_command_line_contract_for_matrices() {
     assert!(nuc["certificate"]["residual_rel"].as_f64().unwrap() <= 1e-12);
     let fro = json(&["solve", "min-frobenius", "--data", &f, "--json"]);
     assert!(fro["nuclear_norm"].as_f64().unwrap() >= nuc["nuclear_norm"].as_f64().unwrap() - 1e-9);
+    let sb = json(&["solve", "spectral-bregman", "--alpha", "0.01", "--data", &f, "--json"]);
+    assert!(sb["certificate"]["residual_rel"].as_f64().unwrap() <= 1e-10);
+    assert_eq!(sb["W"].as_array().unwrap().len(), 5);
     let psd = json(&["solve", "min-nuclear", "--psd", "--data", &f, "--json"]);
     assert!(psd["certificate"]["min_eigenvalue"].as_f64().unwrap() >= -1e-9);
     let r = json(&[
@@ -174,6 +177,8 @@ fn the_command_line_contract_for_matrices() {
         (vec!["run", "spectral-md", "--depth", "3", "--data", &f], "depth"),
         (vec!["run", "factored", "--depth", "40", "--data", &f], "depth"),
         (vec!["solve", "min-l2", "--psd", "--data", &f], "psd"),
+        (vec!["solve", "min-nuclear", "--alpha", "0.1", "--data", &f], "alpha"),
+        (vec!["solve", "spectral-bregman", "--alpha", "1e-9", "--data", &f], "alpha"),
     ] {
         let (c, _, err) = ibias(&args);
         assert!(c != 0 && err.contains(want) && !err.contains("panicked"), "{args:?}: {err}");
