@@ -20,6 +20,9 @@ use faer::linalg::solvers::Solve;
 use faer::{Mat, Side};
 use std::time::Instant;
 
+/// At a dual point: the eigenvalues `μ` and eigenvectors `Q` of `Σλᵢ Aᵢ`, `vec(W)` and the dual objective.
+type DualState = (Vec<f64>, Mat<f64>, Vec<f64>, f64);
+
 fn sinhc(x: f64) -> f64 {
     if x.abs() < 1e-4 { 1.0 + x * x / 6.0 } else { x.sinh() / x }
 }
@@ -42,7 +45,7 @@ pub fn spectral_bregman(p: &Problem, alpha: f64) -> Result<MatrixSolution> {
     let x = p.x();
     let y: Vec<f64> = keep.iter().map(|&i| p.y()[i]).collect();
     let ny = linalg::norm2(&y).max(f64::MIN_POSITIVE);
-    let state = |lam: &[f64]| -> Result<(Vec<f64>, Mat<f64>, Vec<f64>, f64)> {
+    let state = |lam: &[f64]| -> Result<DualState> {
         let mut s = vec![0.0; m * m];
         for (i, &l) in lam.iter().enumerate() {
             linalg::axpy(l, x.row(keep[i]), &mut s);
