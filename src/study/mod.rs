@@ -9,6 +9,7 @@ pub mod depth;
 pub mod ex1;
 pub mod ex2;
 pub mod ex3;
+pub mod matrices;
 pub mod ridgeflow;
 pub mod saddle;
 pub mod shape;
@@ -109,6 +110,7 @@ pub fn registry() -> &'static [&'static dyn DynStudy] {
         &Erased::<ridgeflow::RidgeFlow>(std::marker::PhantomData),
         &Erased::<timeavg::TimeAvg>(std::marker::PhantomData),
         &Erased::<classification::Classification>(std::marker::PhantomData),
+        &Erased::<matrices::Matrices>(std::marker::PhantomData),
     ];
     LIST
 }
