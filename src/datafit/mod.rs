@@ -8,6 +8,7 @@
 //! | [`LeastSquares`] | `(1/n)‖Xw − y‖²` | any real `y` |
 //! | [`Margin`]`<`[`Logistic`]`>` | `(1/n)Σ ln(1 + e^{−yᵢ⟨xᵢ, w⟩})` | `yᵢ ∈ {−1, +1}` |
 //! | [`Margin`]`<`[`Exponential`]`>` | `(1/n)Σ e^{−yᵢ⟨xᵢ, w⟩}` | `yᵢ ∈ {−1, +1}` |
+//! | [`MatrixSensing`] | `(1/n)Σ(⟨Aᵢ, W⟩ − yᵢ)²` on `vec(W)` (least squares, packed; SPEC §13) | any real `y` |
 //!
 //! ```
 //! use ibias::datafit::{Datafit, LossKind, Margin, Logistic};
@@ -21,9 +22,11 @@
 
 pub mod least_squares;
 pub mod margin;
+pub mod matrix_sensing;
 
 pub use least_squares::LeastSquares;
 pub use margin::{Exponential, Logistic, Margin, MarginFn, separable_labels};
+pub use matrix_sensing::MatrixSensing;
 
 use crate::problem::Problem;
 use serde::{Deserialize, Serialize};

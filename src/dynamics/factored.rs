@@ -30,7 +30,7 @@ use super::driver::{Finish, Method, StepOutcome, drive};
 use super::fit::{Entry, FitArgs, FitState, Scalar};
 use super::result::{Algorithm, RunResult};
 use crate::Result;
-use crate::datafit::{LossKind, StepNorm};
+use crate::datafit::{LossKind, MatrixSensing, StepNorm};
 use crate::fit_method_common;
 use crate::kernels::linalg::norm2;
 use crate::potential::PotentialKind;
@@ -88,6 +88,11 @@ struct Factored<'a> {
     u: Vec<Mat<f64>>,
     v: Option<Vec<Mat<f64>>>,
     name: &'static str,
+    /// Depth 2: `[U | V]` (`m × 2m`; `U` alone, `m × m`, for the PSD product), row-major; the faer factors are then
+    /// unused. Empty at depth > 2.
+    uv: Vec<f64>,
+    scratch: Vec<f64>,
+    signed: Vec<f64>,
 }
 
 impl Factored<'_> {
@@ -106,8 +111,12 @@ impl Factored<'_> {
     }
 
     fn safe(&self) -> f64 {
-        let (mut h, mut sc) = Self::scales(&self.u);
-        if let Some(v) = &self.v {
+        let (mut h, mut sc) = if self.uv.is_empty() {
+            Self::scales(&self.u)
+        } else {
+            (crate::kernels::linalg::dot(&self.uv, &self.uv), 1.0)
+        };
+        if let (Some(v), true) = (&self.v, self.uv.is_empty()) {
             let (hv, sv) = Self::scales(v);
             h += hv;
             sc = sc.max(sv);
@@ -119,6 +128,32 @@ impl Factored<'_> {
             eta = eta.min(0.5 / gi);
         }
         eta
+    }
+
+    /// Depth 2: `U ← U − (η/2)GU`, `V ← V + (η/2)GV`, `W = UUᵀ − VVᵀ`, on `[U | V]` (`m × 2m`, row-major; `m × m`
+    /// for the PSD product): one product `G·[U | V]` and one `[U | V]·[U | −V]ᵀ`, inner loops of length `2m` (the
+    /// factors of depth 2 are `U₁ = U`, `U₂ = Uᵀ`; these kernels skip the general path's prefix and suffix products).
+    fn step2(&mut self, eta: f64) {
+        let m = self.m;
+        let c = self.uv.len() / m;
+        let mut tmp = std::mem::take(&mut self.scratch);
+        tmp.resize(m * c, 0.0);
+        crate::kernels::spectral::mul_rect(&self.s.g, &self.uv, &mut tmp, m, c);
+        let mut signed = std::mem::take(&mut self.signed);
+        signed.resize(m * c, 0.0);
+        for i in 0..m {
+            let (row, t, d) =
+                (&mut self.uv[i * c..(i + 1) * c], &tmp[i * c..(i + 1) * c], &mut signed[i * c..(i + 1) * c]);
+            for k in 0..c {
+                // U columns (k < m) descend, V columns ascend; D = [U | −V].
+                let (s, sign) = if k < m { (-0.5 * eta, 1.0) } else { (0.5 * eta, -1.0) };
+                row[k] += s * t[k];
+                d[k] = sign * row[k];
+            }
+        }
+        crate::kernels::spectral::sym_product(&self.uv, &signed, &mut self.s.w, m, c);
+        self.scratch = tmp;
+        self.signed = signed;
     }
 
     /// One factor product's GD step on `±F`.
@@ -157,6 +192,11 @@ impl Method for Factored<'_> {
     fn step(&mut self) -> Result<StepOutcome> {
         self.s.gradient();
         let eta = self.rule.at(|| self.safe());
+        if !self.uv.is_empty() {
+            self.step2(eta);
+            self.s.moved();
+            return Ok(StepOutcome::Moved { eta, grad_evals: 1 });
+        }
         let g = self.grad_matrix();
         Self::descend(&mut self.u, &g, 0.5 * eta);
         if let Some(v) = &mut self.v {
@@ -199,8 +239,16 @@ fn start(p: &Problem, a: &FitArgs, psd: bool) -> Result<RunResult> {
         let c = a.alpha.powi(depth as i32);
         (0..m).for_each(|i| w0[i * m + i] = c);
     }
-    let s = a.state(p, w0)?;
-    let mut f = Factored { s, rule, m, u: init(), v: (!psd).then(init), name };
+    let s = a.state_on(p, Box::new(MatrixSensing::new(p, m, a.cfg.parallelism)), w0)?;
+    let uv = if depth == 2 {
+        let c = if psd { m } else { 2 * m };
+        // [αI | αI] (or αI): entry (i, k) is α where k ≡ i (mod m).
+        (0..m * c).map(|x| if x % c % m == x / c { a.alpha } else { 0.0 }).collect()
+    } else {
+        Vec::new()
+    };
+    let (u, v) = if depth == 2 { (Vec::new(), None) } else { (init(), (!psd).then(init)) };
+    let mut f = Factored { s, rule, m, u, v, name, uv, scratch: Vec::new(), signed: Vec::new() };
     let safe0 = f.safe();
     f.s.start(&mut f.rule, safe0);
     super::result::with_matrix(drive(p, f, &a.cfg)?, m)

@@ -78,6 +78,19 @@ impl FitArgs {
 
     /// The state at `w0`, after checking the configuration against `p` (shapes, memory, labels, sampling).
     pub fn state<'a>(&self, p: &'a Problem, w0: Vec<f64>) -> Result<FitState<'a>> {
+        self.check(p)?;
+        let f = datafit(self.loss, p, self.cfg.parallelism)?;
+        Ok(FitState::new(f, w0, self.sampling))
+    }
+
+    /// The state at `w0` on a datafit the method chose itself (matrix sensing's packed least squares), after the
+    /// same checks as [`FitArgs::state`].
+    pub fn state_on<'a>(&self, p: &'a Problem, f: Box<dyn Datafit + 'a>, w0: Vec<f64>) -> Result<FitState<'a>> {
+        self.check(p)?;
+        Ok(FitState::new(f, w0, self.sampling))
+    }
+
+    fn check(&self, p: &Problem) -> Result<()> {
         self.cfg.validate(p.d())?;
         if let Some(s) = &self.sampling {
             s.validate(p.n())?;
@@ -91,8 +104,7 @@ impl FitArgs {
                 return Err(Error::param("grad_tol", "stochastic runs stop on the full loss, not on the gradient"));
             }
         }
-        let f = datafit(self.loss, p, self.cfg.parallelism)?;
-        Ok(FitState::new(f, w0, self.sampling))
+        Ok(())
     }
 
     /// The scalar step rule (a number or `safe`); other rules are refused, naming `method`.

@@ -96,7 +96,7 @@ fn run(p: &Problem, a: &FitArgs) -> Result<RunResult> {
     }
     let pot = Hyperbolic::uniform(a.alpha, 1)?;
     let rule = a.scalar_rule(ENTRY.name)?;
-    let s = a.state(p, vec![0.0; m * m])?;
+    let s = a.state_on(p, Box::new(crate::datafit::MatrixSensing::new(p, m, a.cfg.parallelism)), vec![0.0; m * m])?;
     let mut md = SpectralMd { s, rule, m, theta: Mat::zeros(m, m), pot, lam: vec![0.0; m] };
     let safe0 = md.safe();
     md.s.start(&mut md.rule, safe0);

@@ -168,14 +168,11 @@ mod tests {
         }
         let g = MatrixSpec::gaussian(5, 9, 2, false, 0).generate().unwrap();
         let sb = spectral_bregman(&g.problem, 0.3).unwrap();
-        let r = crate::request::RunRequest {
-            alpha: Some(0.3),
-            tol: 1e-26,
-            max_iter: 400_000,
-            ..crate::request::RunRequest::new("spectral_md")
-        }
-        .run(&g.problem)
-        .unwrap();
+        let cfg = crate::dynamics::RunConfig::new(crate::dynamics::StepRule::Safe)
+            .stop(crate::dynamics::StopRule::default().risk_tol(1e-26).max_iter(400_000));
+        let args =
+            crate::dynamics::fit::FitArgs { alpha: 0.3, ..crate::dynamics::fit::FitArgs::new(Default::default(), cfg) };
+        let r = (crate::dynamics::registry::find("spectral_md").unwrap().run)(&g.problem, &args).unwrap();
         let d = linalg::dist2(&r.w, &sb.vec()) / linalg::norm2(&sb.vec());
         assert!(d <= 1e-9, "{d:e}");
     }

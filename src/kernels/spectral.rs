@@ -21,6 +21,47 @@ pub fn to_vec(a: MatRef<'_, f64>) -> Vec<f64> {
     v
 }
 
+/// `out = A·B` for row-major `m × m` slices (`i-k-j` order: the inner loop runs along rows and vectorises).
+pub fn mul(a: &[f64], b: &[f64], out: &mut [f64], m: usize) {
+    mul_rect(a, b, out, m, m);
+}
+
+/// `out = A·B` for a row-major `m × m` `A` and `m × c` `B`, `C` (faer's small-matrix kernels, one thread).
+pub fn mul_rect(a: &[f64], b: &[f64], out: &mut [f64], m: usize, c: usize) {
+    let (a, b) = (MatRef::from_row_major_slice(a, m, m), MatRef::from_row_major_slice(b, m, c));
+    let out = faer::MatMut::from_row_major_slice_mut(out, m, c);
+    faer::linalg::matmul::matmul(out, faer::Accum::Replace, a, b, 1.0, faer::Par::Seq);
+}
+
+/// `out = A Dᵀ` for row-major `m × c` `A` and `D` whose product is known to be symmetric (faer's kernels, then the
+/// lower half mirrored, so the result is exactly symmetric).
+pub fn sym_product(a: &[f64], d: &[f64], out: &mut [f64], m: usize, c: usize) {
+    let (a, d) = (MatRef::from_row_major_slice(a, m, c), MatRef::from_row_major_slice(d, m, c));
+    {
+        let o = faer::MatMut::from_row_major_slice_mut(out, m, m);
+        faer::linalg::matmul::matmul(o, faer::Accum::Replace, a, d.transpose(), 1.0, faer::Par::Seq);
+    }
+    // Exactly symmetric: the lower half mirrored (the two halves agree to rounding).
+    for i in 0..m {
+        for j in 0..i {
+            out[j * m + i] = out[i * m + j];
+        }
+    }
+}
+
+/// `out = s·(A Aᵀ)` added to `out` when `add`, else written (row-major `m × m`; the lower half computed by dot
+/// products of rows and mirrored, so the result is exactly symmetric).
+pub fn gram_rows(a: &[f64], s: f64, out: &mut [f64], m: usize, add: bool) {
+    for i in 0..m {
+        for j in 0..=i {
+            let v = s * crate::kernels::linalg::dot(&a[i * m..(i + 1) * m], &a[j * m..(j + 1) * m]);
+            let (x, y) = if add { (out[i * m + j] + v, out[j * m + i] + v) } else { (v, v) };
+            out[i * m + j] = x;
+            out[j * m + i] = y;
+        }
+    }
+}
+
 /// `(A + Aᵀ)/2` in place.
 pub fn symmetrise(a: &mut Mat<f64>) {
     let m = a.nrows();
@@ -111,6 +152,18 @@ mod tests {
         let prod = &a * &a;
         assert!(
             (0..m).all(|i| (0..m).all(|j| (sq[(i, j)] - prod[(i, j)]).abs() < 1e-12 * prod[(i, j)].abs().max(1.0)))
+        );
+        // The row-major kernels against faer.
+        let av = to_vec(a.as_ref());
+        let mut out = vec![0.0; m * m];
+        mul(&av, &av, &mut out, m);
+        assert!(
+            (0..m * m).all(|k| (out[k] - prod[(k / m, k % m)]).abs() < 1e-12 * prod[(k / m, k % m)].abs().max(1.0))
+        );
+        gram_rows(&av, 2.0, &mut out, m, false);
+        let aat = &a * a.transpose();
+        assert!(
+            (0..m * m).all(|k| (out[k] - 2.0 * aat[(k / m, k % m)]).abs() < 1e-12 * aat[(k / m, k % m)].abs().max(1.0))
         );
         // Summaries of diag(3, −4): nuclear 7, Frobenius 5, operator 4.
         let (nuc, fro, op, er) = summaries(&[3.0, -4.0]);

@@ -1,0 +1,131 @@
+//! Matrix sensing `R(W) = (1/n)Σ(⟨Aᵢ, W⟩ − yᵢ)²` (SPEC §13) as a [`Datafit`] on `vec(W)`: the least-squares datafit of
+//! the vectorised problem, with value and gradient computed on the packed upper triangles — row `i` holds
+//! `Aᵢ[j][j]` and `Aᵢ[j][k]` (`j < k`), `W` enters as `W[j][j]` and `W[j][k] + W[k][j]`, so
+//! `⟨Aᵢ, W⟩` is exact for any `W` and the two passes over the data read `m(m+1)/2` entries a row instead of `m²`.
+//! Everything else (batches, curvature, references) is the least-squares datafit's.
+
+use super::{Datafit, LeastSquares, LossKind, StepNorm};
+use crate::kernels::linalg::{self, Dense};
+use crate::problem::{Parallelism, Problem};
+
+/// Least squares on symmetric measurements, packed.
+pub struct MatrixSensing<'a> {
+    ls: LeastSquares<'a>,
+    m: usize,
+    /// `n × q` packed rows, `q = m(m+1)/2` rounded up to a multiple of 8 (zero padding: whole vectors).
+    packed: Dense,
+    /// `(j, k)` of each packed position (`j ≤ k`; the diagonal first).
+    pairs: Vec<(usize, usize)>,
+}
+
+impl<'a> MatrixSensing<'a> {
+    /// The datafit of the sensing problem `p` of side `m` (checked symmetric by the caller).
+    pub fn new(p: &'a Problem, m: usize, par: Parallelism) -> Self {
+        let pairs: Vec<(usize, usize)> =
+            (0..m).map(|j| (j, j)).chain((0..m).flat_map(|j| (j + 1..m).map(move |k| (j, k)))).collect();
+        let q = pairs.len().div_ceil(8) * 8;
+        let packed = Dense::from_fn(p.n(), q, |i, t| pairs.get(t).map_or(0.0, |&(j, k)| p.x().row(i)[j * m + k]));
+        MatrixSensing { ls: LeastSquares::new(p, par), m, packed, pairs }
+    }
+
+    fn pack(&self, w: &[f64]) -> Vec<f64> {
+        let m = self.m;
+        let mut v: Vec<f64> =
+            self.pairs.iter().map(|&(j, k)| if j == k { w[j * m + j] } else { w[j * m + k] + w[k * m + j] }).collect();
+        v.resize(self.packed.cols, 0.0);
+        v
+    }
+
+    fn residual(&self, w: &[f64], r: &mut [f64]) {
+        let wp = self.pack(w);
+        self.packed.mul_vec(&wp, r);
+        r.iter_mut().zip(self.ls.problem().y()).for_each(|(a, y)| *a -= y);
+    }
+}
+
+impl Datafit for MatrixSensing<'_> {
+    fn kind(&self) -> LossKind {
+        LossKind::LeastSquares
+    }
+    fn problem(&self) -> &Problem {
+        self.ls.problem()
+    }
+    /// One pass over the data: eight rows' residuals (two [`linalg::dot4`]) and at once their share of the gradient
+    /// ([`linalg::axpy8`]) while the rows are in L1 (measured faster than two faer products: 8.5 against 9.4 µs a
+    /// factored GD step at m = 20, n = 150).
+    fn value_grad(&self, w: &[f64], scratch: &mut [f64], g: &mut [f64]) -> f64 {
+        let wp = self.pack(w);
+        let (n, q) = (scratch.len(), self.packed.cols);
+        let y = self.ls.problem().y();
+        let c = 2.0 / n as f64;
+        let mut gp = vec![0.0; q];
+        let data = &self.packed.data;
+        let mut i = 0;
+        while i + 8 <= n {
+            let blk = &data[i * q..(i + 8) * q];
+            let a = linalg::dot4(&blk[..4 * q], &wp);
+            let b = linalg::dot4(&blk[4 * q..], &wp);
+            let mut coef = [0.0; 8];
+            for k in 0..8 {
+                let r = if k < 4 { a[k] } else { b[k - 4] } - y[i + k];
+                scratch[i + k] = r;
+                coef[k] = c * r;
+            }
+            linalg::axpy8(blk, &coef, &mut gp);
+            i += 8;
+        }
+        for i in i..n {
+            let row = self.packed.row(i);
+            let r = linalg::dot(row, &wp) - y[i];
+            scratch[i] = r;
+            linalg::axpy(c * r, row, &mut gp);
+        }
+        let m = self.m;
+        for (&(j, k), &v) in self.pairs.iter().zip(&gp) {
+            g[j * m + k] = v;
+            g[k * m + j] = v;
+        }
+        linalg::dot(scratch, scratch) / n as f64
+    }
+    fn value(&self, w: &[f64], scratch: &mut [f64]) -> f64 {
+        self.residual(w, scratch);
+        linalg::dot(scratch, scratch) / scratch.len() as f64
+    }
+    fn batch_coefs(&self, w: &[f64], rows: &[usize], noise: &[f64], c: &mut Vec<f64>) -> f64 {
+        self.ls.batch_coefs(w, rows, noise, c)
+    }
+    fn value_at_zero(&self) -> f64 {
+        self.ls.value_at_zero()
+    }
+    fn grad_zero_inf(&self) -> f64 {
+        self.ls.grad_zero_inf()
+    }
+    fn curvature(&self, value: f64, norm: StepNorm) -> f64 {
+        self.ls.curvature(value, norm)
+    }
+    fn trust_scale(&self, norm: StepNorm) -> Option<f64> {
+        self.ls.trust_scale(norm)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::problem::matrix::MatrixSpec;
+
+    /// The packed value and gradient equal the plain least-squares ones on any `W`, symmetric or not.
+    #[test]
+    fn packed_equals_least_squares() {
+        let g = MatrixSpec::gaussian(6, 20, 2, false, 1).generate().unwrap();
+        let p = &g.problem;
+        let ms = MatrixSensing::new(p, 6, Parallelism::Auto);
+        let ls = LeastSquares::new(p, Parallelism::Auto);
+        let w: Vec<f64> = (0..36).map(|i| ((i * 37 % 11) as f64 - 5.0) / 7.0).collect();
+        let (mut s1, mut s2, mut g1, mut g2) = (vec![0.0; 20], vec![0.0; 20], vec![0.0; 36], vec![0.0; 36]);
+        let v1 = ms.value_grad(&w, &mut s1, &mut g1);
+        let v2 = ls.value_grad(&w, &mut s2, &mut g2);
+        assert!((v1 - v2).abs() <= 1e-13 * v2);
+        assert!(g1.iter().zip(&g2).all(|(a, b)| (a - b).abs() <= 1e-13 * (1.0 + b.abs())));
+        assert!((ms.value(&w, &mut s1) - v2).abs() <= 1e-13 * v2);
+    }
+}
