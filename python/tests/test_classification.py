@@ -136,6 +136,10 @@ def test_registered_methods_are_python_functions_with_the_library_defaults():
     for name in [m for m in names if m not in ("gd", "md", "reparam", "azulay", "eg")]:
         f = getattr(ibias, name)
         assert name in ibias.__all__ and f.__doc__
+        if name in ("factored", "factored_psd", "spectral_md"):  # matrix sensing: least squares only (test_matrices)
+            with pytest.raises(ValueError, match="least-squares"):
+                f(X, y, loss="logistic", max_iter=50, tol=0.0)
+            continue
         r = f(X, y, loss="logistic", max_iter=50, tol=0.0)
         assert r.algorithm == name and r.to_dict()["step_rule"] == "safe" and r.risk < np.log(2)
     # Parameters are named by their keywords; a meaningless one is refused, not ignored.
