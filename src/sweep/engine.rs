@@ -525,15 +525,21 @@ fn least_squares_limit(p: &Problem, m: SweepMethod, alpha: f64, v: &Variant) -> 
 /// The certified maximum margin `γ*` of a problem in `norm`, solved once per (dataset, norm) in this process: a
 /// sweep over many α, η or seeds on one dataset asks for it once per row. At most 4,096 answers are kept.
 fn best_margin(p: &Problem, norm: MarginNorm) -> Result<f64> {
+    cached(p, format!("{norm:?}"), || Ok(max_margin(p, norm)?.margin))
+}
+
+/// A certified reference value of a dataset (`what`: a maximum margin's norm, the minimum nuclear norm), solved once
+/// per process and kept by the data's hash (at most 4096 entries).
+fn cached(p: &Problem, what: String, solve: impl FnOnce() -> Result<f64>) -> Result<f64> {
     use std::collections::HashMap;
     use std::sync::{Mutex, OnceLock};
     static CACHE: OnceLock<Mutex<HashMap<(String, String), f64>>> = OnceLock::new();
     let cache = CACHE.get_or_init(|| Mutex::new(HashMap::new()));
-    let key = (p.data_hash().to_string(), format!("{norm:?}"));
+    let key = (p.data_hash().to_string(), what);
     if let Some(&m) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
         return Ok(m);
     }
-    let m = max_margin(p, norm)?.margin;
+    let m = solve()?;
     let mut c = cache.lock().unwrap_or_else(|e| e.into_inner());
     if c.len() >= 4096 {
         c.clear();
@@ -565,14 +571,17 @@ fn margin_gap(p: &Problem, m: SweepMethod, v: &Variant, w: &[f64]) -> Result<f64
     Ok((best - gamma) / best)
 }
 
-/// A matrix method's `‖W‖_*` and its gap to the certified minimum nuclear norm (NaN for other methods).
+/// A matrix method's `‖W‖_*` and its gap to the certified minimum nuclear norm, solved once per dataset (NaN for
+/// other methods).
 fn nuclear_gap(p: &Problem, m: SweepMethod, w: &[f64]) -> Result<(f64, f64)> {
     if !crate::dynamics::registry::find(m.name()).is_some_and(|e| e.matrix) {
         return Ok((f64::NAN, f64::NAN));
     }
     let side = crate::problem::matrix::sensing(p)?;
     let nuc = crate::dynamics::result::Spectrum::of(w, side)?.nuclear_norm;
-    let best = crate::exact::nuclear::min_nuclear(p, crate::exact::nuclear::NuclearKind::Symmetric)?.nuclear_norm;
+    let best = cached(p, "min_nuclear".into(), || {
+        Ok(crate::exact::nuclear::min_nuclear(p, crate::exact::nuclear::NuclearKind::Symmetric)?.nuclear_norm)
+    })?;
     Ok((nuc, (nuc - best) / best.max(f64::MIN_POSITIVE)))
 }
 
