@@ -80,7 +80,7 @@ impl Datafit for MatrixSensing<'_> {
     fn problem(&self) -> &Problem {
         self.ls.problem()
     }
-    /// One pass over the data: eight rows' residuals ([`dot8`]) and at once their share of the gradient ([`fma8`])
+    /// One pass over the data: eight rows' residuals (`dot8`) and at once their share of the gradient (`fma8`)
     /// while the rows are in L1 (a factored GD step at m = 20, n = 150: 7.4 µs; two faer products 9.4 µs;
     /// `linalg::dot4` and `linalg::axpy8`, whose sums are not fused, 8.5 µs).
     fn value_grad(&self, w: &[f64], scratch: &mut [f64], g: &mut [f64]) -> f64 {
