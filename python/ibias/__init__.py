@@ -46,7 +46,7 @@ __version__: str = _ibias.__version__
 __all__ = [
     "Problem", "Potential", "RunResult", "Solution", "Path", "Euclidean", "Hyperbolic", "NegEntropy", "Depth", "PNorm",
     "gd", "md", "reparam", "azulay", "eg", "flow", "run", "methods", "min_l2", "min_l1", "max_margin", "separability", "soudry", "bregman", "lasso_path", "ridge_path",
-    "saddle_path", "accelerated_flow", "step_effect", "sensing_problem", "min_nuclear", "min_frobenius", "spectral_bregman", "generate_matrix",
+    "saddle_path", "accelerated_flow", "step_effect", "sensing_problem", "min_nuclear", "min_frobenius", "spectral_bregman", "greedy_low_rank", "generate_matrix",
     "sweep", "sweep_plan", "sweep_run", "sweep_status", "sweep_merge", "generate", "load_csv", "report", "study", "set_max_memory",
     "IbiasError", "DivergenceError", "CertificateError", "InfeasibleError",
 ]
@@ -140,6 +140,15 @@ def spectral_bregman(A: Any, y: Optional[ArrayLike] = None, *, alpha: float = 1.
     """The spectral Bregman projection of 0 onto {𝒜(W) = y} for the spectral hyperbolic entropy at ``alpha`` — the
     limit of :func:`spectral_md`; a dict with ``W`` (an (m, m) array) and its residual certificate."""
     return _ibias.spectral_bregman(_problem(A, y), alpha=alpha)
+
+
+def greedy_low_rank(A: Any, y: Optional[ArrayLike] = None, *, max_rank: Optional[int] = None) -> Dict[str, Any]:
+    """Greedy low-rank learning (Li, Luo & Lyu 2021), the α → 0 limit of GD on U Uᵀ: from W = 0, each stage escapes
+    along the top eigenvector of −∇R (rate λ_r) and GD on the rank-r factor runs to its limit. A dict with
+    ``stages`` (rank, escape_rate, plateau_per_log_inv_alpha = 2/λ_r — the escape time scale per unit of ln(1/α) —,
+    risk, eigenvalues, steps), ``W`` (an (m, m)
+    array), ``final_escape_rate``, ``complete``."""
+    return _ibias.greedy_low_rank(_problem(A, y), max_rank=max_rank)
 
 
 def generate_matrix(preset: Optional[str] = None, *, seed: int = 0, m: Optional[int] = None, n: Optional[int] = None,

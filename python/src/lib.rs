@@ -57,6 +57,7 @@ fn _ibias(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(min_nuclear, m)?)?;
     m.add_function(wrap_pyfunction!(min_frobenius, m)?)?;
     m.add_function(wrap_pyfunction!(spectral_bregman, m)?)?;
+    m.add_function(wrap_pyfunction!(greedy_low_rank, m)?)?;
     m.add_function(wrap_pyfunction!(generate_matrix, m)?)?;
     m.add_function(wrap_pyfunction!(lasso_path, m)?)?;
     m.add_function(wrap_pyfunction!(ridge_path, m)?)?;

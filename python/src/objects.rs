@@ -959,6 +959,21 @@ pub fn spectral_bregman(py: Python<'_>, problem: &Problem, alpha: f64) -> PyResu
     }
 }
 
+/// Greedy low-rank learning (the α → 0 limit of GD on U Uᵀ): stages, escape rates, plateau lengths; a dict with `W`
+/// as an (m, m) array.
+#[pyfunction]
+#[pyo3(signature = (problem, max_rank=None))]
+pub fn greedy_low_rank(py: Python<'_>, problem: &Problem, max_rank: Option<usize>) -> PyResult<Py<PyAny>> {
+    match solve_request(py, problem, SolveRequest { max_rank, ..SolveRequest::new(SolveKind::GreedyLowRank) })? {
+        SolveOutput::Greedy(g) => {
+            let d = json_obj(py, &serde_json::to_value(&g).map_err(|e| value_err(e.to_string()))?)?;
+            d.bind(py).set_item("W", array2(py, &g.w, g.m))?;
+            Ok(d)
+        }
+        _ => Err(value_err("greedy low-rank learning returned no path")),
+    }
+}
+
 /// The minimum Frobenius interpolator; a dict.
 #[pyfunction]
 pub fn min_frobenius(py: Python<'_>, problem: &Problem) -> PyResult<Py<PyAny>> {

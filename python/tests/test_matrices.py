@@ -33,6 +33,11 @@ def test_min_nuclear_and_frobenius_equal_the_cli(tmp_path, cli):
     sb = ibias.spectral_bregman(A, y, alpha=0.1)
     assert np.array_equal(sb["W"], np.array(cli("solve", "spectral-bregman", "--alpha", "0.1", "--data", f, "--json")["W"]))
     assert sb["certificate"]["residual_rel"] <= 1e-10
+    gl = ibias.greedy_low_rank(A, y)
+    c = cli("solve", "greedy-low-rank", "--data", f, "--json")
+    assert np.array_equal(gl["W"], np.array(c["W"])) and len(gl["stages"]) == 1 and gl["complete"]
+    with pytest.raises(ValueError, match="max_rank"):
+        ibias.greedy_low_rank(A, y, max_rank=0)
     fro = ibias.min_frobenius(ibias.sensing_problem(A, y))
     assert np.array_equal(fro["W"], np.array(cli("solve", "min-frobenius", "--data", f, "--json")["W"]))
     assert fro["nuclear_norm"] >= ibias.min_nuclear(A, y)["nuclear_norm"] - 1e-9

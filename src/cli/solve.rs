@@ -33,6 +33,9 @@ pub enum SolveName {
     /// Matrix sensing: the spectral Bregman projection for the spectral hyperbolic entropy at --alpha (default 1),
     /// the limit of spectral mirror descent (`ibias run spectral-md`).
     SpectralBregman,
+    /// Matrix sensing: greedy low-rank learning (Li, Luo & Lyu 2021), the α → 0 limit of GD on U Uᵀ: stages, escape
+    /// rates λ_r and their time scales 2/λ_r per unit of ln(1/α) (up to --max-rank).
+    GreedyLowRank,
 }
 
 impl From<SolveName> for SolveKind {
@@ -47,6 +50,7 @@ impl From<SolveName> for SolveKind {
             SolveName::MinNuclear => SolveKind::MinNuclear,
             SolveName::MinFrobenius => SolveKind::MinFrobenius,
             SolveName::SpectralBregman => SolveKind::SpectralBregman,
+            SolveName::GreedyLowRank => SolveKind::GreedyLowRank,
         }
     }
 }
@@ -93,6 +97,9 @@ pub struct SolveArgs {
     /// min-nuclear: over positive semidefinite W (min tr W) instead of every symmetric W.
     #[arg(long)]
     psd: bool,
+    /// greedy-low-rank: the largest rank (default m).
+    #[arg(long)]
+    max_rank: Option<usize>,
     /// Stop the solver after this many seconds (with an error).
     #[arg(long, value_parser = args::positive)]
     max_seconds: Option<f64>,
@@ -126,6 +133,7 @@ fn request(a: &SolveArgs) -> Result<SolveRequest> {
         norm: a.norm.clone(),
         p: a.p,
         psd: a.psd,
+        max_rank: a.max_rank,
     })
 }
 
@@ -151,6 +159,7 @@ pub fn run(a: SolveArgs) -> Result<i32> {
         SolveOutput::Separability(s) => return show_separability(&a, &s),
         SolveOutput::Soudry(s) => return show_soudry(&a, &s),
         SolveOutput::Matrix(s) => return show_matrix(&a, &s),
+        SolveOutput::Greedy(g) => return show_greedy(&a, &g),
     };
     if a.json {
         out::json(&sol)?;
@@ -231,6 +240,34 @@ fn show_matrix(a: &SolveArgs, s: &ibias::exact::nuclear::MatrixSolution) -> Resu
         out::line(format!("component outside span{{vec Aᵢ}} (relative) {o:.3e}"))?;
     }
     out::line("--json prints W")?;
+    Ok(0)
+}
+
+/// `solve greedy-low-rank`.
+fn show_greedy(a: &SolveArgs, g: &ibias::exact::greedy_low_rank::GreedyLowRank) -> Result<i32> {
+    if a.json {
+        out::json(g)?;
+        return Ok(0);
+    }
+    out::line(format!("greedy low-rank learning ({} × {}): {} stages", g.m, g.m, g.stages.len()))?;
+    for s in &g.stages {
+        out::line(format!(
+            "rank {}: escape rate λ = {:.6e} (time scale 2/λ = {:.4}·ln(1/α) of flow time), R = {:.3e}, top eigenvalue {:.6}, {} GD steps",
+            s.rank,
+            s.escape_rate,
+            s.plateau_per_log_inv_alpha,
+            s.risk,
+            s.eigenvalues.first().copied().unwrap_or(0.0),
+            s.steps
+        ))?;
+    }
+    out::line(format!(
+        "end: {} (λ_max(−∇R) = {:.3e}, ⟨∇R(W), W⟩ = {:.3e}), R/R(0) = {:.3e}; --json prints W",
+        if g.complete { "no direction left to escape along" } else { "stopped at --max-rank" },
+        g.final_escape_rate,
+        g.complementarity_abs,
+        g.risk_rel
+    ))?;
     Ok(0)
 }
 

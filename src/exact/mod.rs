@@ -15,6 +15,7 @@
 pub mod basis_pursuit;
 pub mod bregman;
 pub mod finite_step;
+pub mod greedy_low_rank;
 pub mod homotopy;
 pub mod lasso;
 mod lp_ipm;

@@ -18,6 +18,7 @@
 use super::PotentialChoice;
 use crate::dynamics::Init;
 use crate::exact::bregman::{BregmanOptions, bregman_projection};
+use crate::exact::greedy_low_rank::{GreedyLowRank, GreedyOptions, greedy_low_rank};
 use crate::exact::max_margin::{MarginNorm, MaxMargin, Separability, max_margin, separability};
 use crate::exact::min_l2::require_interpolator;
 use crate::exact::nuclear::{MatrixSolution, NuclearKind, min_frobenius, min_nuclear};
@@ -49,6 +50,8 @@ pub enum SolveKind {
     MinFrobenius,
     /// Matrix sensing: the spectral Bregman projection at `alpha` (the limit of spectral mirror descent).
     SpectralBregman,
+    /// Matrix sensing: greedy low-rank learning, the α → 0 limit of GD on `U Uᵀ` (`max_rank`).
+    GreedyLowRank,
 }
 
 /// One solve request.
@@ -79,6 +82,8 @@ pub struct SolveRequest {
     pub p: Option<f64>,
     /// Minimum nuclear norm: over `W ⪰ 0` instead of every symmetric `W`.
     pub psd: bool,
+    /// Greedy low-rank learning: the largest rank (default `m`).
+    pub max_rank: Option<usize>,
 }
 
 /// What a solve request returns.
@@ -94,6 +99,8 @@ pub enum SolveOutput {
     Soudry(SoudryAsymptotics),
     /// A matrix interpolator with its spectrum and certificate.
     Matrix(MatrixSolution),
+    /// The greedy low-rank path.
+    Greedy(GreedyLowRank),
 }
 
 impl SolveRequest {
@@ -112,6 +119,7 @@ impl SolveRequest {
             norm: None,
             p: None,
             psd: false,
+            max_rank: None,
         }
     }
 
@@ -140,6 +148,9 @@ impl SolveRequest {
         }
         if self.bp_method.is_some() && self.kind != SolveKind::MinL1 {
             return refuse("bp_method", "is an option of the minimum-ℓ1 interpolator (the basis pursuit method)");
+        }
+        if self.max_rank.is_some() && self.kind != SolveKind::GreedyLowRank {
+            return refuse("max_rank", "is an option of greedy low-rank learning");
         }
         if self.psd && self.kind != SolveKind::MinNuclear {
             return refuse("psd", "is an option of the minimum nuclear norm interpolator");
@@ -270,6 +281,10 @@ impl SolveRequest {
             }
             SolveKind::MinFrobenius => SolveOutput::Matrix(min_frobenius(p)?),
             SolveKind::SpectralBregman => SolveOutput::Matrix(spectral_bregman(p, self.alpha.unwrap_or(1.0))?),
+            SolveKind::GreedyLowRank => SolveOutput::Greedy(greedy_low_rank(
+                p,
+                GreedyOptions { max_rank: self.max_rank, ..Default::default() },
+            )?),
         })
     }
 }

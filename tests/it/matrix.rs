@@ -137,6 +137,9 @@ fn the_command_line_contract_for_matrices() {
     let sb = json(&["solve", "spectral-bregman", "--alpha", "0.01", "--data", &f, "--json"]);
     assert!(sb["certificate"]["residual_rel"].as_f64().unwrap() <= 1e-10);
     assert_eq!(sb["W"].as_array().unwrap().len(), 5);
+    let gl = json(&["solve", "greedy-low-rank", "--data", &f, "--json"]);
+    assert_eq!(gl["stages"].as_array().unwrap().len(), 1, "a rank-1 PSD target: one stage");
+    assert!(gl["complete"].as_bool().unwrap() && gl["risk_rel"].as_f64().unwrap() < 1e-20);
     let psd = json(&["solve", "min-nuclear", "--psd", "--data", &f, "--json"]);
     assert!(psd["certificate"]["min_eigenvalue"].as_f64().unwrap() >= -1e-9);
     let r = json(&[
@@ -178,6 +181,8 @@ fn the_command_line_contract_for_matrices() {
         (vec!["run", "factored", "--depth", "40", "--data", &f], "depth"),
         (vec!["solve", "min-l2", "--psd", "--data", &f], "psd"),
         (vec!["solve", "min-nuclear", "--alpha", "0.1", "--data", &f], "alpha"),
+        (vec!["solve", "min-nuclear", "--max-rank", "2", "--data", &f], "--max-rank"),
+        (vec!["solve", "greedy-low-rank", "--max-rank", "6", "--data", &f], "--max-rank: must lie in [1, m = 5]"),
         (vec!["solve", "spectral-bregman", "--alpha", "1e-9", "--data", &f], "alpha"),
     ] {
         let (c, _, err) = ibias(&args);
