@@ -397,8 +397,8 @@ impl RunRequest {
         }
         if self.loss.is_classification() || registered.is_some() {
             let who = registered.map_or(format!("the {} loss", self.loss), |e| e.name.to_string());
-            if self.flow && registered.is_some() {
-                return bad("flow", format!("{who} runs discrete steps (flows: gd, md, eg, reparam)"));
+            if self.flow && registered.is_some_and(|e| e.flow.is_none()) {
+                return bad("flow", format!("{who} runs discrete steps (flows: gd, md, eg, reparam, spectral_md)"));
             }
             if self.flow && self.stiff {
                 return bad("stiff", format!("flows on {who} are integrated in log time by DOPRI5 (drop stiff)"));
@@ -445,7 +445,11 @@ impl RunRequest {
         let registered = registry::find(&self.method);
         // Any loss but least squares, a registered method, or a sampling policy: the loss-generic methods
         // (dynamics::fit); full-batch least squares: the tuned kernels and the dual step rules.
-        let mut res = if self.flow && self.loss.is_classification() {
+        let registered_flow = registered.and_then(|e| e.flow).filter(|_| self.flow);
+        let mut res = if let Some(flow) = registered_flow {
+            let args = FitArgs { loss: self.loss, cfg, sampling: None, alpha, depth: self.depth };
+            flow(p, &args, &self.stop_rule(), self.checkpoints)?
+        } else if self.flow && self.loss.is_classification() {
             self.run_margin_flow(p, alpha)?
         } else if self.loss.is_classification() || registered.is_some() || self.batch.is_some() {
             let args = FitArgs { loss: self.loss, cfg, sampling: self.sampling(), alpha, depth: self.depth };

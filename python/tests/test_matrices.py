@@ -31,6 +31,11 @@ def test_min_nuclear_and_frobenius_equal_the_cli(tmp_path, cli):
         nuc = np.abs(np.linalg.eigvalsh(s["W"])).sum()
         assert abs(nuc - float(np.dot(s["dual"], y))) <= 1e-8 * nuc
     sb = ibias.spectral_bregman(A, y, alpha=0.1)
+    A9, y9, _ = ibias.generate_matrix(m=5, n=9, rank=2, psd=False, seed=0)
+    flow = ibias.spectral_md(A9, y9, alpha=0.3, flow=True, tol=1e-20)
+    assert flow.algorithm == "spectral_md_flow" and flow.converged
+    sb9 = ibias.spectral_bregman(A9, y9, alpha=0.3)["W"]
+    assert np.linalg.norm(flow.matrix - sb9) <= 1e-8 * np.linalg.norm(sb9)
     assert np.array_equal(sb["W"], np.array(cli("solve", "spectral-bregman", "--alpha", "0.1", "--data", f, "--json")["W"]))
     assert sb["certificate"]["residual_rel"] <= 1e-10
     gl = ibias.greedy_low_rank(A, y)

@@ -25,6 +25,7 @@ pub const ENTRY: Entry = Entry {
     takes_depth: false,
     matrix: false,
     run,
+    flow: None,
 };
 
 struct CoordinateDescent<'a> {

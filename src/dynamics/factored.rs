@@ -47,6 +47,7 @@ pub const ENTRY: Entry = Entry {
     takes_depth: true,
     matrix: true,
     run,
+    flow: None,
 };
 
 /// The registry's line of `factored_psd`.
@@ -58,6 +59,7 @@ pub const ENTRY_PSD: Entry = Entry {
     takes_depth: true,
     matrix: true,
     run: run_psd,
+    flow: None,
 };
 
 /// `U₁⋯U_L` with its prefix and suffix products: `pre[j] = U₁⋯Uⱼ` (`pre[0] = I`), `suf[j] = Uⱼ₊₁⋯U_L`.

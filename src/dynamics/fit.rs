@@ -149,6 +149,8 @@ pub struct Entry {
     pub matrix: bool,
     /// Runs it on a problem.
     pub run: fn(&Problem, &FitArgs) -> Result<RunResult>,
+    /// Integrates its flow (least squares, DOPRI5), where it has one: `(problem, args, stop rule, checkpoints)`.
+    pub flow: Option<fn(&Problem, &FitArgs, &super::StopRule, usize) -> Result<RunResult>>,
 }
 
 impl std::fmt::Debug for Entry {

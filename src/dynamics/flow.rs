@@ -171,6 +171,18 @@ pub enum FlowKind<'a> {
     Md(&'a dyn Potential, Vec<f64>),
     /// Reparametrised flow from an initialisation.
     Reparam(&'a Init),
+    /// A mirror flow `θ̇ = −∇R(w(θ))` through any mirror map `w(θ)` (spectral potentials: `w` from the eigenvalues of
+    /// the matrix `θ`), from `θ₀`, reported as `algorithm` with `potential`.
+    Map {
+        /// `θ ↦ w`.
+        map: &'a dyn Fn(&[f64]) -> Vec<f64>,
+        /// `θ₀`.
+        theta0: Vec<f64>,
+        /// The result's algorithm.
+        algorithm: Algorithm,
+        /// The result's potential.
+        potential: PotentialKind,
+    },
 }
 
 /// Integrates a flow on log-spaced times `t ∈ [1e-3/L, stop.max_time]` (`checkpoints` of them,
@@ -218,6 +230,17 @@ pub fn run_flow(
             let (th, st) = dopri5(md_rhs(p, pot), 0.0, &th0, &times, opts, |t, th| on_time(t, &pot.inv_grad(th)))?;
             let ws: Vec<Vec<f64>> = th.iter().map(|t| pot.inv_grad(t)).collect();
             (Algorithm::MdFlow, pot.kind(), ws, None, st, None)
+        }
+        FlowKind::Map { map, theta0, algorithm, potential } => {
+            let plan = GradPlan::new(p, Parallelism::Auto);
+            let mut r = vec![0.0; p.n()];
+            let rhs = |_t: f64, th: &[f64], dth: &mut [f64]| {
+                plan.grad_residual(&map(th), &mut r, dth);
+                dth.iter_mut().for_each(|v| *v = -*v);
+            };
+            let (th, st) = dopri5(rhs, 0.0, &theta0, &times, opts, |t, th| on_time(t, &map(th)))?;
+            let ws: Vec<Vec<f64>> = th.iter().map(|t| map(t)).collect();
+            (algorithm, potential, ws, None, st, None)
         }
         FlowKind::Reparam(init) if opts.stiff => {
             // Depth 2: the (u, v) flow is the mirror flow of the hyperbolic entropy with c = 2u₀v₀ from

@@ -24,6 +24,7 @@ pub const ENTRY: Entry = Entry {
     takes_depth: false,
     matrix: false,
     run,
+    flow: None,
 };
 
 struct SignGd<'a> {

@@ -28,6 +28,7 @@ pub const ENTRY: Entry = Entry {
     takes_depth: false,
     matrix: true,
     run,
+    flow: Some(flow),
 };
 
 struct SpectralMd<'a> {
@@ -101,4 +102,31 @@ fn run(p: &Problem, a: &FitArgs) -> Result<RunResult> {
     let safe0 = md.safe();
     md.s.start(&mut md.rule, safe0);
     super::result::with_matrix(drive(p, md, &a.cfg)?, m)
+}
+
+/// The spectral mirror flow `Θ̇ = −∇R(W(Θ))` from `Θ₀ = 0` (DOPRI5, SPEC §13): its limit is the spectral Bregman
+/// projection.
+fn flow(p: &Problem, a: &FitArgs, stop: &crate::dynamics::StopRule, checkpoints: usize) -> Result<RunResult> {
+    let (m, _) = super::factored::matrix_args(p, a, ENTRY.name)?;
+    if a.depth.is_some() {
+        return Err(crate::Error::param("depth", "spectral_md has no depth (factored has)"));
+    }
+    let pot = Hyperbolic::uniform(a.alpha, 1)?;
+    let map = |th: &[f64]| -> Vec<f64> {
+        match eigh(crate::kernels::spectral::mat(th, m).as_ref()) {
+            Ok((mu, q)) => {
+                let f: Vec<f64> = mu.iter().map(|&t| pot.inv_grad_i(0, t)).collect();
+                crate::kernels::spectral::to_vec(compose(q.as_ref(), &f).as_ref())
+            }
+            Err(_) => vec![f64::NAN; m * m],
+        }
+    };
+    let kind = super::flow::FlowKind::Map {
+        map: &map,
+        theta0: vec![0.0; m * m],
+        algorithm: Algorithm::Registered("spectral_md_flow"),
+        potential: PotentialKind::Hyperbolic,
+    };
+    let r = super::flow::run_flow(p, kind, stop, checkpoints, crate::dynamics::ode::OdeOptions::default())?;
+    super::result::with_matrix(r, m)
 }

@@ -137,6 +137,19 @@ fn the_command_line_contract_for_matrices() {
     let sb = json(&["solve", "spectral-bregman", "--alpha", "0.01", "--data", &f, "--json"]);
     assert!(sb["certificate"]["residual_rel"].as_f64().unwrap() <= 1e-10);
     assert_eq!(sb["W"].as_array().unwrap().len(), 5);
+    // The spectral mirror flow's limit is the spectral Bregman projection (measured 1.4e-10 relative), on 9
+    // measurements of a 5 × 5 indefinite target.
+    let f9 = dir.s("nine.csv");
+    let make = ["data", "gen", "--m", "5", "--n", "9", "--rank", "2", "--indefinite", "--seed", "0", "-o", &f9];
+    assert_eq!(ibias(&make).0, 0);
+    let sb = json(&["solve", "spectral-bregman", "--alpha", "0.3", "--data", &f9, "--json"]);
+    let fl = json(&["run", "spectral-md", "--flow", "--alpha", "0.3", "--tol", "1e-20", "--data", &f9, "--json"]);
+    assert_eq!(fl["algorithm"].as_str(), Some("spectral_md_flow"));
+    let flat = |v: &Value| -> Vec<f64> {
+        v.as_array().unwrap().iter().flat_map(|r| r.as_array().unwrap().iter().map(|x| x.as_f64().unwrap())).collect()
+    };
+    let (a, b) = (flat(&fl["W"]), flat(&sb["W"]));
+    assert!(ibias::kernels::linalg::dist2(&a, &b) <= 1e-8 * ibias::kernels::linalg::norm2(&b));
     let gl = json(&["solve", "greedy-low-rank", "--data", &f, "--json"]);
     assert_eq!(gl["stages"].as_array().unwrap().len(), 1, "a rank-1 PSD target: one stage");
     assert!(gl["complete"].as_bool().unwrap() && gl["risk_rel"].as_f64().unwrap() < 1e-20);
@@ -178,6 +191,7 @@ fn the_command_line_contract_for_matrices() {
         (vec!["solve", "min-frobenius", "--data", &bad], "not a square"),
         (vec!["run", "factored", "--loss", "logistic", "--data", &f], "least-squares"),
         (vec!["run", "spectral-md", "--depth", "3", "--data", &f], "depth"),
+        (vec!["run", "factored", "--flow", "--data", &f], "flow"),
         (vec!["run", "factored", "--depth", "40", "--data", &f], "depth"),
         (vec!["solve", "min-l2", "--psd", "--data", &f], "psd"),
         (vec!["solve", "min-nuclear", "--alpha", "0.1", "--data", &f], "alpha"),
