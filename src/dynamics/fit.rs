@@ -131,6 +131,9 @@ impl FitArgs {
     }
 }
 
+/// A registered method's flow: `(problem, args, stop rule, checkpoints)` to its result.
+pub type FlowFn = fn(&Problem, &FitArgs, &super::StopRule, usize) -> Result<RunResult>;
+
 /// One registered method (its line in [`super::registry::REGISTRY`]).
 #[derive(Clone, Copy)]
 pub struct Entry {
@@ -150,7 +153,7 @@ pub struct Entry {
     /// Runs it on a problem.
     pub run: fn(&Problem, &FitArgs) -> Result<RunResult>,
     /// Integrates its flow (least squares, DOPRI5), where it has one: `(problem, args, stop rule, checkpoints)`.
-    pub flow: Option<fn(&Problem, &FitArgs, &super::StopRule, usize) -> Result<RunResult>>,
+    pub flow: Option<FlowFn>,
 }
 
 impl std::fmt::Debug for Entry {
