@@ -445,17 +445,15 @@ impl RunRequest {
         let registered = registry::find(&self.method);
         // Any loss but least squares, a registered method, or a sampling policy: the loss-generic methods
         // (dynamics::fit); full-batch least squares: the tuned kernels and the dual step rules.
-        let registered_flow = registered.and_then(|e| e.flow).filter(|_| self.flow);
-        let mut res = if let Some(flow) = registered_flow {
-            let args = FitArgs { loss: self.loss, cfg, sampling: None, alpha, depth: self.depth };
-            flow(p, &args, &self.stop_rule(), self.checkpoints)?
-        } else if self.flow && self.loss.is_classification() {
+        // A registered method's flow (validate() refused flows of methods without one, and flows with batches).
+        let mut res = if self.flow && self.loss.is_classification() && registered.is_none() {
             self.run_margin_flow(p, alpha)?
         } else if self.loss.is_classification() || registered.is_some() || self.batch.is_some() {
             let args = FitArgs { loss: self.loss, cfg, sampling: self.sampling(), alpha, depth: self.depth };
-            match registered {
-                Some(e) => (e.run)(p, &args)?,
-                None => self.run_fit(p, &args, alpha)?,
+            match (registered, registered.and_then(|e| e.flow).filter(|_| self.flow)) {
+                (_, Some(flow)) => flow(p, &args, &self.stop_rule(), self.checkpoints)?,
+                (Some(e), None) => (e.run)(p, &args)?,
+                (None, None) => self.run_fit(p, &args, alpha)?,
             }
         } else {
             self.run_least_squares(p, alpha, &cfg)?

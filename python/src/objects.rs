@@ -928,10 +928,10 @@ pub fn sensing_problem(
     Ok(Problem { inner: Arc::new(p) })
 }
 
-/// A matrix answer as a dict (the JSON of `ibias solve min-nuclear --json`) with `W` as an (m, m) array.
-fn matrix_dict(py: Python<'_>, s: &ibias::exact::nuclear::MatrixSolution) -> PyResult<Py<PyAny>> {
-    let d = json_obj(py, &serde_json::to_value(s).map_err(|e| value_err(e.to_string()))?)?;
-    d.bind(py).set_item("W", array2(py, &s.w, s.m))?;
+/// A matrix answer as a dict (the JSON of `ibias solve … --json`) with its `W` (`m` rows) as an (m, m) array.
+fn matrix_dict(py: Python<'_>, answer: serde_json::Result<serde_json::Value>, w: &[Vec<f64>]) -> PyResult<Py<PyAny>> {
+    let d = json_obj(py, &answer.map_err(|e| value_err(e.to_string()))?)?;
+    d.bind(py).set_item("W", array2(py, w, w.len()))?;
     Ok(d)
 }
 
@@ -940,7 +940,7 @@ fn matrix_dict(py: Python<'_>, s: &ibias::exact::nuclear::MatrixSolution) -> PyR
 #[pyo3(signature = (problem, psd=false))]
 pub fn min_nuclear(py: Python<'_>, problem: &Problem, psd: bool) -> PyResult<Py<PyAny>> {
     match solve_request(py, problem, SolveRequest { psd, ..SolveRequest::new(SolveKind::MinNuclear) })? {
-        SolveOutput::Matrix(s) => matrix_dict(py, &s),
+        SolveOutput::Matrix(s) => matrix_dict(py, serde_json::to_value(&s), &s.w),
         _ => Err(value_err("the nuclear norm solver returned no matrix")),
     }
 }
@@ -954,7 +954,7 @@ pub fn spectral_bregman(py: Python<'_>, problem: &Problem, alpha: f64) -> PyResu
         problem,
         SolveRequest { alpha: Some(alpha), ..SolveRequest::new(SolveKind::SpectralBregman) },
     )? {
-        SolveOutput::Matrix(s) => matrix_dict(py, &s),
+        SolveOutput::Matrix(s) => matrix_dict(py, serde_json::to_value(&s), &s.w),
         _ => Err(value_err("the spectral projection returned no matrix")),
     }
 }
@@ -965,11 +965,7 @@ pub fn spectral_bregman(py: Python<'_>, problem: &Problem, alpha: f64) -> PyResu
 #[pyo3(signature = (problem, max_rank=None))]
 pub fn greedy_low_rank(py: Python<'_>, problem: &Problem, max_rank: Option<usize>) -> PyResult<Py<PyAny>> {
     match solve_request(py, problem, SolveRequest { max_rank, ..SolveRequest::new(SolveKind::GreedyLowRank) })? {
-        SolveOutput::Greedy(g) => {
-            let d = json_obj(py, &serde_json::to_value(&g).map_err(|e| value_err(e.to_string()))?)?;
-            d.bind(py).set_item("W", array2(py, &g.w, g.m))?;
-            Ok(d)
-        }
+        SolveOutput::Greedy(g) => matrix_dict(py, serde_json::to_value(&g), &g.w),
         _ => Err(value_err("greedy low-rank learning returned no path")),
     }
 }
@@ -978,7 +974,7 @@ pub fn greedy_low_rank(py: Python<'_>, problem: &Problem, max_rank: Option<usize
 #[pyfunction]
 pub fn min_frobenius(py: Python<'_>, problem: &Problem) -> PyResult<Py<PyAny>> {
     match solve_request(py, problem, SolveRequest::new(SolveKind::MinFrobenius))? {
-        SolveOutput::Matrix(s) => matrix_dict(py, &s),
+        SolveOutput::Matrix(s) => matrix_dict(py, serde_json::to_value(&s), &s.w),
         _ => Err(value_err("the Frobenius solver returned no matrix")),
     }
 }

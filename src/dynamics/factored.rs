@@ -190,22 +190,21 @@ impl Method for Factored<'_> {
         PotentialKind::Hyperbolic
     }
     fn metric_grad(&mut self) -> f64 {
-        norm2(&self.s.g) / (self.s.g.len() as f64).sqrt()
+        self.s.rms_grad()
     }
     fn step(&mut self) -> Result<StepOutcome> {
         self.s.gradient();
         let eta = self.rule.at(|| self.safe());
-        if !self.uv.is_empty() {
+        if self.uv.is_empty() {
+            let g = self.grad_matrix();
+            Self::descend(&mut self.u, &g, 0.5 * eta);
+            if let Some(v) = &mut self.v {
+                Self::descend(v, &g, -0.5 * eta);
+            }
+            self.refresh_w();
+        } else {
             self.step2(eta);
-            self.s.moved();
-            return Ok(StepOutcome::Moved { eta, grad_evals: 1 });
         }
-        let g = self.grad_matrix();
-        Self::descend(&mut self.u, &g, 0.5 * eta);
-        if let Some(v) = &mut self.v {
-            Self::descend(v, &g, -0.5 * eta);
-        }
-        self.refresh_w();
         self.s.moved();
         Ok(StepOutcome::Moved { eta, grad_evals: 1 })
     }

@@ -329,6 +329,12 @@ impl<'a> FitState<'a> {
         eta
     }
 
+    /// `‖g‖₂/√d`: the root-mean-square gradient, the local-metric gradient of the Euclidean geometry (GD and the
+    /// matrix methods' gradient stop rule).
+    pub fn rms_grad(&self) -> f64 {
+        norm2(&self.g) / (self.g.len() as f64).sqrt()
+    }
+
     /// The datafit's references `(F(0), ‖∇F(0)‖_∞)`.
     pub fn reference(&self) -> (f64, f64) {
         (self.f.value_at_zero(), self.f.grad_zero_inf())
@@ -399,7 +405,7 @@ impl Method for FitGd<'_> {
         PotentialKind::Euclidean
     }
     fn metric_grad(&mut self) -> f64 {
-        norm2(&self.s.g) / (self.s.g.len() as f64).sqrt()
+        self.s.rms_grad()
     }
     fn step(&mut self) -> Result<StepOutcome> {
         // Sampled runs hold a fixed step (FitState::start): the safe rule reads only full gradients.

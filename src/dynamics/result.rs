@@ -247,8 +247,7 @@ pub struct Spectrum {
 impl Spectrum {
     /// The spectrum of the symmetric `vec(W)` (row-major, side `m`).
     pub fn of(w: &[f64], m: usize) -> crate::Result<Self> {
-        let mut eig = crate::kernels::spectral::eigvalsh(crate::kernels::spectral::mat(w, m).as_ref())?;
-        eig.reverse();
+        let eig = crate::kernels::spectral::eigenvalues_desc(w, m)?;
         let (nuclear_norm, frobenius_norm, _, effective_rank) = crate::kernels::spectral::summaries(&eig);
         Ok(Spectrum { eigenvalues: eig, nuclear_norm, frobenius_norm, effective_rank })
     }

@@ -17,7 +17,6 @@ use crate::kernels::linalg::norm2;
 use crate::kernels::spectral::{compose, eigh};
 use crate::potential::{Hyperbolic, Potential, PotentialKind};
 use crate::problem::Problem;
-use faer::Mat;
 
 /// The registry's line.
 pub const ENTRY: Entry = Entry {
@@ -35,10 +34,28 @@ struct SpectralMd<'a> {
     s: FitState<'a>,
     rule: Scalar,
     m: usize,
-    theta: Mat<f64>,
+    /// `vec Θ`, row-major.
+    theta: Vec<f64>,
     pot: Hyperbolic,
     /// Eigenvalues of the current `W`.
     lam: Vec<f64>,
+}
+
+/// `W = ∇Φ*(Θ) = Q diag(ψ'^{-1}(μ)) Qᵀ` for `Θ = Q diag(μ) Qᵀ` (row-major `vec Θ`), with the eigenvalues of `W`.
+fn mirror(pot: &Hyperbolic, theta: &[f64], m: usize) -> Result<(Vec<f64>, Vec<f64>)> {
+    let (mu, q) = eigh(crate::kernels::spectral::mat(theta, m).as_ref())?;
+    let lam: Vec<f64> = mu.iter().map(|&t| pot.inv_grad_i(0, t)).collect();
+    let w = crate::kernels::spectral::to_vec(compose(q.as_ref(), &lam).as_ref());
+    Ok((lam, w))
+}
+
+/// The checks of the run and the flow: least-squares sensing data, no depth; the side and the potential at `α`.
+fn setup(p: &Problem, a: &FitArgs) -> Result<(usize, Hyperbolic)> {
+    let (m, _) = super::factored::matrix_args(p, a, ENTRY.name)?;
+    if a.depth.is_some() {
+        return Err(crate::Error::param("depth", "spectral_md has no depth (factored has)"));
+    }
+    Ok((m, Hyperbolic::uniform(a.alpha, 1)?))
 }
 
 impl SpectralMd<'_> {
@@ -62,7 +79,7 @@ impl Method for SpectralMd<'_> {
         PotentialKind::Hyperbolic
     }
     fn metric_grad(&mut self) -> f64 {
-        norm2(&self.s.g) / (self.s.g.len() as f64).sqrt()
+        self.s.rms_grad()
     }
     fn step(&mut self) -> Result<StepOutcome> {
         self.s.gradient();
@@ -70,17 +87,10 @@ impl Method for SpectralMd<'_> {
         let m = self.m;
         for i in 0..m {
             for j in 0..m {
-                self.theta[(i, j)] -= eta * 0.5 * (self.s.g[i * m + j] + self.s.g[j * m + i]);
+                self.theta[i * m + j] -= eta * 0.5 * (self.s.g[i * m + j] + self.s.g[j * m + i]);
             }
         }
-        let (mu, q) = eigh(self.theta.as_ref())?;
-        self.lam = mu.iter().map(|&t| self.pot.inv_grad_i(0, t)).collect();
-        let w = compose(q.as_ref(), &self.lam);
-        for i in 0..m {
-            for j in 0..m {
-                self.s.w[i * m + j] = w[(i, j)];
-            }
-        }
+        (self.lam, self.s.w) = mirror(&self.pot, &self.theta, m)?;
         self.s.moved();
         Ok(StepOutcome::Moved { eta, grad_evals: 1 })
     }
@@ -91,14 +101,10 @@ impl Method for SpectralMd<'_> {
 }
 
 fn run(p: &Problem, a: &FitArgs) -> Result<RunResult> {
-    let (m, _) = super::factored::matrix_args(p, a, ENTRY.name)?;
-    if a.depth.is_some() {
-        return Err(crate::Error::param("depth", "spectral_md has no depth (factored has)"));
-    }
-    let pot = Hyperbolic::uniform(a.alpha, 1)?;
+    let (m, pot) = setup(p, a)?;
     let rule = a.scalar_rule(ENTRY.name)?;
     let s = a.state_on(p, Box::new(crate::datafit::MatrixSensing::new(p, m, a.cfg.parallelism)), vec![0.0; m * m])?;
-    let mut md = SpectralMd { s, rule, m, theta: Mat::zeros(m, m), pot, lam: vec![0.0; m] };
+    let mut md = SpectralMd { s, rule, m, theta: vec![0.0; m * m], pot, lam: vec![0.0; m] };
     let safe0 = md.safe();
     md.s.start(&mut md.rule, safe0);
     super::result::with_matrix(drive(p, md, &a.cfg)?, m)
@@ -107,20 +113,8 @@ fn run(p: &Problem, a: &FitArgs) -> Result<RunResult> {
 /// The spectral mirror flow `Θ̇ = −∇R(W(Θ))` from `Θ₀ = 0` (DOPRI5, SPEC §13): its limit is the spectral Bregman
 /// projection.
 fn flow(p: &Problem, a: &FitArgs, stop: &crate::dynamics::StopRule, checkpoints: usize) -> Result<RunResult> {
-    let (m, _) = super::factored::matrix_args(p, a, ENTRY.name)?;
-    if a.depth.is_some() {
-        return Err(crate::Error::param("depth", "spectral_md has no depth (factored has)"));
-    }
-    let pot = Hyperbolic::uniform(a.alpha, 1)?;
-    let map = |th: &[f64]| -> Vec<f64> {
-        match eigh(crate::kernels::spectral::mat(th, m).as_ref()) {
-            Ok((mu, q)) => {
-                let f: Vec<f64> = mu.iter().map(|&t| pot.inv_grad_i(0, t)).collect();
-                crate::kernels::spectral::to_vec(compose(q.as_ref(), &f).as_ref())
-            }
-            Err(_) => vec![f64::NAN; m * m],
-        }
-    };
+    let (m, pot) = setup(p, a)?;
+    let map = |th: &[f64]| -> Vec<f64> { mirror(&pot, th, m).map_or_else(|_| vec![f64::NAN; m * m], |(_, w)| w) };
     let kind = super::flow::FlowKind::Map {
         map: &map,
         theta0: vec![0.0; m * m],

@@ -10,7 +10,7 @@
 //! the earlier stages, as in the vector saddle-to-saddle path).
 
 use crate::kernels::linalg;
-use crate::kernels::spectral::{eigh, mat};
+use crate::kernels::spectral::{eigenvalues_desc, eigh, mat, mul_rect, sym_product};
 use crate::problem::Problem;
 use crate::problem::matrix::{rows, sensing};
 use crate::{Error, Result};
@@ -72,10 +72,11 @@ impl Default for GreedyOptions {
     }
 }
 
-/// `(∇R(W) as m × m, R(W))`.
+/// `(∇R(W) as m × m, R(W))`, from one residual.
 fn grad(p: &Problem, w: &[f64]) -> (Vec<f64>, f64) {
-    let g = p.grad(w);
-    (g, p.risk(w))
+    let (mut r, mut g) = (vec![0.0; p.n()], vec![0.0; p.d()]);
+    let risk = p.grad_into(w, &mut r, &mut g);
+    (g, risk)
 }
 
 /// The greedy low-rank path of the PSD factorisation on the sensing problem `p`.
@@ -103,15 +104,6 @@ pub fn greedy_low_rank(p: &Problem, o: GreedyOptions) -> Result<GreedyLowRank> {
         let (lam, q) = eigh(mat(&neg, m).as_ref())?;
         Ok((lam[m - 1], (0..m).map(|i| q[(i, m - 1)]).collect()))
     };
-    let uut = |u: &[f64], r: usize, w: &mut [f64]| {
-        for i in 0..m {
-            for j in 0..=i {
-                let v = linalg::dot(&u[i * r..(i + 1) * r], &u[j * r..(j + 1) * r]);
-                w[i * m + j] = v;
-                w[j * m + i] = v;
-            }
-        }
-    };
     let complete = loop {
         let (g, _) = grad(p, &w);
         let (lam, v) = top(&g)?;
@@ -130,7 +122,7 @@ pub fn greedy_low_rank(p: &Problem, o: GreedyOptions) -> Result<GreedyLowRank> {
         }
         u = nu;
         r += 1;
-        uut(&u, r, &mut w);
+        sym_product(&u, &u, &mut w, m, r);
         // GD on R(UUᵀ)/4: U ← U − (η/2)GU, with SPEC §6's safe step for the factorisation.
         let mut steps = 0;
         let mut risk = p.risk(&w);
@@ -141,24 +133,19 @@ pub fn greedy_low_rank(p: &Problem, o: GreedyOptions) -> Result<GreedyLowRank> {
             let un = linalg::dot(&u, &u);
             // Stationary in U: ‖GU‖ small against the scale of the gradient at the start.
             let mut gu = vec![0.0; m * r];
-            for i in 0..m {
-                for k in 0..m {
-                    linalg::axpy(g[i * m + k], &u[k * r..(k + 1) * r], &mut gu[i * r..(i + 1) * r]);
-                }
-            }
+            mul_rect(&g, &u, &mut gu, m, r);
             if risk <= 1e-28 * risk0 || linalg::norm2(&gu) <= 1e-13 * l1 * un.sqrt().max(1.0) {
                 break;
             }
             let eta = (1.0 / (lsmooth * un + 0.5 * gn)).min(0.5 / gn.max(f64::MIN_POSITIVE));
             linalg::axpy(-0.5 * eta, &gu, &mut u);
-            uut(&u, r, &mut w);
+            sym_product(&u, &u, &mut w, m, r);
             steps += 1;
         }
         if !risk.is_finite() {
             return Err(Error::Numerical("greedy low-rank: the stage's GD diverged".into()));
         }
-        let mut eig = crate::kernels::spectral::eigvalsh(mat(&w, m).as_ref())?;
-        eig.reverse();
+        let eig = eigenvalues_desc(&w, m)?;
         stages.push(GreedyStage {
             rank: r,
             escape_rate: lam,

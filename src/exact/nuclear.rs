@@ -17,7 +17,7 @@
 
 use super::sdp::{Sdp, solve};
 use crate::kernels::linalg;
-use crate::kernels::spectral::{eigh, eigvalsh, summaries};
+use crate::kernels::spectral::{eigenvalues_desc, eigvalsh, summaries};
 use crate::problem::Problem;
 use crate::problem::matrix::{rows, sensing};
 use crate::{Error, Result};
@@ -132,8 +132,7 @@ impl MatrixSolution {
         cert.residual_norm = linalg::norm2(&r);
         let ny = linalg::norm2(p.y());
         cert.residual_rel = if ny > 0.0 { cert.residual_norm / ny } else { cert.residual_norm };
-        let mut eig = eigvalsh(crate::kernels::spectral::mat(&w, m).as_ref())?;
-        eig.reverse();
+        let eig = eigenvalues_desc(&w, m)?;
         let (nuc, fro, op, erank) = summaries(&eig);
         Ok(MatrixSolution {
             method: method.into(),
@@ -288,16 +287,14 @@ pub fn min_nuclear(p: &Problem, kind: NuclearKind) -> Result<MatrixSolution> {
     }
     symmetrise_vec(&mut w, m);
     // Onto the affine set: the least-norm correction over the independent rows (moves ‖W‖_* by ≤ √m‖δ‖_F).
-    polish(p, &keep, &mut w)?;
+    polish(p, &keep, &mut w);
     // The certificate, from the definitions: λ scaled into the dual feasible set, gap on the returned W.
     let mut lam = vec![0.0; n];
     for (i, &r) in keep.iter().enumerate() {
         lam[r] = pt.y[i];
     }
     let mut s = vec![0.0; m * m];
-    for (i, &l) in lam.iter().enumerate() {
-        linalg::axpy(l, x.row(i), &mut s);
-    }
+    p.xt_mul(&lam, &mut s);
     let s_eig = eigvalsh(crate::kernels::spectral::mat(&s, m).as_ref())?;
     let s_norm = match kind {
         NuclearKind::Psd => s_eig.last().copied().unwrap_or(0.0).max(0.0),
@@ -352,12 +349,13 @@ pub fn min_nuclear(p: &Problem, kind: NuclearKind) -> Result<MatrixSolution> {
     Ok(MatrixSolution { dual: Some(lam), ..sol })
 }
 
-/// `W ← W + δ`, `δ = X_Sᵀ(X_S X_Sᵀ)⁻¹(y_S − X_S vec W)` over the independent rows `S`.
-pub(crate) fn polish(p: &Problem, keep: &[usize], w: &mut [f64]) -> Result<()> {
+/// `W ← W + δ`, `δ = X_Sᵀ(X_S X_Sᵀ)⁻¹(y_S − X_S vec W)` over the independent rows `S` (left as it is where their
+/// Gram matrix does not factor: the certificate's residual then decides).
+fn polish(p: &Problem, keep: &[usize], w: &mut [f64]) {
     let x = p.x();
     let k = keep.len();
     let g = Mat::from_fn(k, k, |i, j| linalg::dot(x.row(keep[i]), x.row(keep[j])));
-    let Ok(llt) = g.llt(Side::Lower) else { return Ok(()) };
+    let Ok(llt) = g.llt(Side::Lower) else { return };
     for _ in 0..2 {
         let r = Mat::from_fn(k, 1, |i, _| p.y()[keep[i]] - linalg::dot(x.row(keep[i]), w));
         let c = llt.solve(&r);
@@ -365,14 +363,6 @@ pub(crate) fn polish(p: &Problem, keep: &[usize], w: &mut [f64]) -> Result<()> {
             linalg::axpy(c[(i, 0)], x.row(keep[i]), w);
         }
     }
-    Ok(())
-}
-
-/// Eigenvalues (decreasing) and eigenvectors of a symmetric `vec(W)` — for observers and studies.
-pub fn spectrum(w: &[f64], m: usize) -> Result<Vec<f64>> {
-    let (mut lam, _) = eigh(crate::kernels::spectral::mat(w, m).as_ref())?;
-    lam.reverse();
-    Ok(lam)
 }
 
 #[cfg(test)]

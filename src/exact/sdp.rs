@@ -11,7 +11,7 @@
 
 use crate::kernels::spectral::{eigh, symmetrise};
 use faer::linalg::solvers::Solve;
-use faer::{Mat, MatRef, Side};
+use faer::{Mat, MatRef};
 
 /// A block-diagonal SDP in standard form.
 pub struct Sdp {
@@ -200,21 +200,9 @@ pub fn solve(sdp: &Sdp, tol: f64, max_iter: usize) -> crate::Result<SdpPoint> {
             }
             schur += a * bm.transpose();
         }
-        let mut schur = sym(schur);
-        let dmax = (0..n).fold(0.0f64, |s, i| s.max(schur[(i, i)]));
         // Near the optimum M grows ill-conditioned (X and Z of complementary ranks): a shift of rounding size
         // first, then larger ones; if none factors, the current point is returned (the caller certifies it).
-        let mut llt = schur.llt(Side::Lower).ok();
-        for shift in [1e-14, 1e-12, 1e-10] {
-            if llt.is_some() {
-                break;
-            }
-            for i in 0..n {
-                schur[(i, i)] += shift * dmax;
-            }
-            llt = schur.llt(Side::Lower).ok();
-        }
-        let Some(llt) = llt else {
+        let Some(llt) = crate::kernels::spectral::llt_shifted(sym(schur)) else {
             return Ok(finish(best, it));
         };
         // X R_d Z⁻¹ (its symmetric part is what 𝒜 sees).

@@ -16,8 +16,8 @@ use crate::potential::{Hyperbolic, Potential};
 use crate::problem::Problem;
 use crate::problem::matrix::sensing;
 use crate::{Error, Result};
+use faer::Mat;
 use faer::linalg::solvers::Solve;
-use faer::{Mat, Side};
 use std::time::Instant;
 
 /// At a dual point: the eigenvalues `μ` and eigenvectors `Q` of `Σλᵢ Aᵢ`, `vec(W)` and the dual objective.
@@ -84,19 +84,7 @@ pub fn spectral_bregman(p: &Problem, alpha: f64) -> Result<MatrixSolution> {
                 }
             }
         }
-        let mut h = &cm * cm.transpose();
-        let dmax = (0..k).fold(0.0f64, |s, i| s.max(h[(i, i)]));
-        let mut llt = h.llt(Side::Lower).ok();
-        for shift in [1e-14, 1e-12, 1e-10] {
-            if llt.is_some() {
-                break;
-            }
-            for i in 0..k {
-                h[(i, i)] += shift * dmax;
-            }
-            llt = h.llt(Side::Lower).ok();
-        }
-        let Some(llt) = llt else { break };
+        let Some(llt) = crate::kernels::spectral::llt_shifted(&cm * cm.transpose()) else { break };
         let step = llt.solve(&Mat::from_fn(k, 1, |i, _| -g[i]));
         let d: Vec<f64> = (0..k).map(|i| step[(i, 0)]).collect();
         let slope: f64 = g.iter().zip(&d).map(|(a, b)| a * b).sum();

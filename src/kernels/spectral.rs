@@ -21,11 +21,6 @@ pub fn to_vec(a: MatRef<'_, f64>) -> Vec<f64> {
     v
 }
 
-/// `out = A·B` for row-major `m × m` slices (`i-k-j` order: the inner loop runs along rows and vectorises).
-pub fn mul(a: &[f64], b: &[f64], out: &mut [f64], m: usize) {
-    mul_rect(a, b, out, m, m);
-}
-
 /// `out = A·B` for a row-major `m × m` `A` and `m × c` `B`, `C` (faer's small-matrix kernels, one thread).
 pub fn mul_rect(a: &[f64], b: &[f64], out: &mut [f64], m: usize, c: usize) {
     let (a, b) = (MatRef::from_row_major_slice(a, m, m), MatRef::from_row_major_slice(b, m, c));
@@ -45,19 +40,6 @@ pub fn sym_product(a: &[f64], d: &[f64], out: &mut [f64], m: usize, c: usize) {
     for i in 0..m {
         for j in 0..i {
             out[j * m + i] = out[i * m + j];
-        }
-    }
-}
-
-/// `out = s·(A Aᵀ)` added to `out` when `add`, else written (row-major `m × m`; the lower half computed by dot
-/// products of rows and mirrored, so the result is exactly symmetric).
-pub fn gram_rows(a: &[f64], s: f64, out: &mut [f64], m: usize, add: bool) {
-    for i in 0..m {
-        for j in 0..=i {
-            let v = s * crate::kernels::linalg::dot(&a[i * m..(i + 1) * m], &a[j * m..(j + 1) * m]);
-            let (x, y) = if add { (out[i * m + j] + v, out[j * m + i] + v) } else { (v, v) };
-            out[i * m + j] = x;
-            out[j * m + i] = y;
         }
     }
 }
@@ -90,6 +72,32 @@ pub fn eigh(a: MatRef<'_, f64>) -> crate::Result<(Vec<f64>, Mat<f64>)> {
 /// The eigenvalues of a symmetric matrix, ascending.
 pub fn eigvalsh(a: MatRef<'_, f64>) -> crate::Result<Vec<f64>> {
     Ok(eigh(a)?.0)
+}
+
+/// The eigenvalues of the symmetric `vec(W)` (row-major, side `m`), decreasing.
+pub fn eigenvalues_desc(w: &[f64], m: usize) -> crate::Result<Vec<f64>> {
+    let mut lam = eigvalsh(mat(w, m).as_ref())?;
+    lam.reverse();
+    Ok(lam)
+}
+
+/// The Cholesky factor of a symmetric positive semi-definite `h`; where it is singular to rounding, of `h` plus
+/// growing diagonal shifts (`1e-14`, `1e-12`, `1e-10` of its largest diagonal entry, cumulated). `None` if none
+/// factors (interior-point Schur complements and Newton Hessians near their optimum).
+pub fn llt_shifted(mut h: Mat<f64>) -> Option<faer::linalg::solvers::Llt<f64>> {
+    let k = h.nrows();
+    let dmax = (0..k).fold(0.0f64, |s, i| s.max(h[(i, i)]));
+    let mut llt = h.llt(Side::Lower).ok();
+    for shift in [1e-14, 1e-12, 1e-10] {
+        if llt.is_some() {
+            break;
+        }
+        for i in 0..k {
+            h[(i, i)] += shift * dmax;
+        }
+        llt = h.llt(Side::Lower).ok();
+    }
+    llt
 }
 
 /// `Q diag(f(λ)) Qᵀ`.
@@ -156,15 +164,14 @@ mod tests {
         // The row-major kernels against faer.
         let av = to_vec(a.as_ref());
         let mut out = vec![0.0; m * m];
-        mul(&av, &av, &mut out, m);
+        mul_rect(&av, &av, &mut out, m, m);
         assert!(
             (0..m * m).all(|k| (out[k] - prod[(k / m, k % m)]).abs() < 1e-12 * prod[(k / m, k % m)].abs().max(1.0))
         );
-        gram_rows(&av, 2.0, &mut out, m, false);
+        sym_product(&av, &av, &mut out, m, m);
         let aat = &a * a.transpose();
-        assert!(
-            (0..m * m).all(|k| (out[k] - 2.0 * aat[(k / m, k % m)]).abs() < 1e-12 * aat[(k / m, k % m)].abs().max(1.0))
-        );
+        assert!((0..m * m).all(|k| (out[k] - aat[(k / m, k % m)]).abs() < 1e-12 * aat[(k / m, k % m)].abs().max(1.0)));
+        assert_eq!(eigenvalues_desc(&av, m).unwrap(), lam.iter().rev().copied().collect::<Vec<_>>());
         // Summaries of diag(3, −4): nuclear 7, Frobenius 5, operator 4.
         let (nuc, fro, op, er) = summaries(&[3.0, -4.0]);
         assert_eq!((nuc, fro, op), (7.0, 5.0, 4.0));

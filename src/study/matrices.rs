@@ -11,7 +11,7 @@ use crate::dynamics::{RunResult, StepRule};
 use crate::exact::nuclear::{NuclearKind, min_frobenius, min_nuclear};
 use crate::exact::spectral_bregman::spectral_bregman;
 use crate::kernels::linalg::{Dense, dist2, norm2};
-use crate::kernels::spectral::{eigvalsh, mat, summaries};
+use crate::kernels::spectral::mat;
 use crate::problem::Problem;
 use crate::problem::matrix::{MatrixSpec, Measurements, razin_cohen};
 use crate::request::RunRequest;
@@ -177,11 +177,10 @@ pub struct MatricesResult {
     pub depth: Vec<DepthRow>,
 }
 
+/// `(eigenvalues decreasing, ‖W‖_*, effective rank)` of the symmetric `vec(W)`.
 fn spectrum(w: &[f64], m: usize) -> Result<(Vec<f64>, f64, f64)> {
-    let mut eig = eigvalsh(mat(w, m).as_ref())?;
-    eig.reverse();
-    let (nuc, _, _, erank) = summaries(&eig);
-    Ok((eig, nuc, erank))
+    let s = crate::dynamics::result::Spectrum::of(w, m)?;
+    Ok((s.eigenvalues, s.nuclear_norm, s.effective_rank))
 }
 
 fn run(p: &Problem, r: RunRequest) -> Result<RunResult> {

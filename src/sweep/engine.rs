@@ -375,7 +375,15 @@ impl SweepOptions {
             _ if v.depth != 2 || v.shape != 0.0 => {
                 return Err(Error::param(
                     "[axes] depth",
-                    format!("depth and shape are swept for md and reparam, not {m}"),
+                    format!(
+                        "depth is swept for md, reparam and {}, shape for md and reparam; not for {m}",
+                        crate::dynamics::registry::REGISTRY
+                            .iter()
+                            .filter(|e| e.takes_depth)
+                            .map(|e| e.name)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
                 ));
             }
             _ => r.alpha = r.takes_alpha().then_some(alpha),

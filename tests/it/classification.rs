@@ -2,7 +2,7 @@
 //! `run … --loss logistic|exponential`), checked against independent loops written here, the registry's
 //! methods reaching the CLI without editing it, and the max-margin limits the methods approach.
 
-use crate::helpers::{Tmp, ibias, json, problem, vec_of, write_csv};
+use crate::helpers::{Tmp, ibias, json, problem, spec_rows, vec_of, write_csv};
 use ibias::kernels::linalg::{dot, norm_inf, norm1, norm2};
 use ibias::problem::Problem;
 use serde_json::Value;
@@ -237,20 +237,11 @@ fn classification_generators_plant_a_separable_teacher_with_its_margin() {
         assert!(c != 0 && err.contains(want), "{args:?}: {err}");
     }
     // A spec over the preset: a logistic GD row per seed, with its margin gap to the ℓ2 max-margin.
-    let spec = dir.s("spec.toml");
-    std::fs::write(
-        &spec,
+    let rows = spec_rows(
+        &dir,
+        "spec",
         "[problem]\npreset = \"toy\"\nseeds = [0, 1]\n[axes]\nmethod = [\"gd\"]\nalpha = [1.0]\nloss = [\"logistic\"]\neta = [\"1\"]\n[stop]\nmax_iter = 2000\ntol = 0.0\n",
-    )
-    .unwrap();
-    let out = dir.s("sweep");
-    let (c, _, err) = ibias(&["sweep", "run", &spec, "--out", &out, "--quiet"]);
-    assert_eq!(c, 0, "{err}");
-    let merged = dir.s("rows.jsonl");
-    let (c, _, err) = ibias(&["sweep", "merge", &out, "-o", &merged]);
-    assert_eq!(c, 0, "{err}");
-    let text = std::fs::read_to_string(&merged).unwrap();
-    let rows: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    );
     assert_eq!(rows.len(), 2);
     for r in &rows {
         let gap = r["margin_gap_rel"].as_f64().unwrap();
@@ -374,21 +365,13 @@ fn classification_runs_take_every_geometry_of_the_front_door() {
     let e = r["reparam"]["tracked"]["identity_error_rel"].as_f64().unwrap();
     assert!(e <= 1e-12, "{e}");
     // The sweep spec door: depth on the logistic loss.
-    let spec = dir.s("spec.toml");
-    std::fs::write(
-        &spec,
-        format!(
+    let rows = spec_rows(
+        &dir,
+        "spec",
+        &format!(
             "[problem]\ndata = [\"{f}\"]\n[axes]\nmethod = [\"reparam\"]\nalpha = [0.3]\ndepth = [2, 3]\nloss = [\"logistic\"]\neta = [\"0.5\"]\n[stop]\nmax_iter = 200\ntol = 0.0\n"
         ),
-    )
-    .unwrap();
-    let out = dir.s("sweep");
-    let (c, _, err) = ibias(&["sweep", "run", &spec, "--out", &out, "--quiet"]);
-    assert_eq!(c, 0, "{err}");
-    let merged = dir.s("rows.jsonl");
-    assert_eq!(ibias(&["sweep", "merge", &out, "-o", &merged]).0, 0);
-    let rows: Vec<Value> =
-        std::fs::read_to_string(&merged).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    );
     assert_eq!(rows.len(), 2);
     for r in &rows {
         let depth = r["depth"].as_u64().unwrap();
@@ -630,15 +613,7 @@ fn sweep_specs_sweep_the_exponent_of_p_gd() {
             "[problem]\ndata = [\"{f}\"]\n[axes]\n{axes}\nloss = [\"logistic\"]\neta = [\"0.5\"]\n[stop]\nmax_iter = 3000\ntol = 0.0\n"
         )
     };
-    std::fs::write(&spec, body("method = [\"md\"]\nalpha = [0.1, 1.0]\np = [1.5, 3.0]")).unwrap();
-    let out = dir.s("sweep");
-    let (c, _, err) = ibias(&["sweep", "run", &spec, "--out", &out, "--quiet"]);
-    assert_eq!(c, 0, "{err}");
-    let merged = dir.s("rows.jsonl");
-    let (c, _, err) = ibias(&["sweep", "merge", &out, "-o", &merged]);
-    assert_eq!(c, 0, "{err}");
-    let rows: Vec<Value> =
-        std::fs::read_to_string(&merged).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let rows = spec_rows(&dir, "spec", &body("method = [\"md\"]\nalpha = [0.1, 1.0]\np = [1.5, 3.0]"));
     assert_eq!(rows.len(), 2, "{rows:?}");
     for (r, pv) in rows.iter().zip(["1.5", "3"]) {
         assert!(r["alpha"].is_null() && r["potential"] == "pnorm", "{r}");

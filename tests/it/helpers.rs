@@ -76,6 +76,19 @@ pub fn json(args: &[&str]) -> serde_json::Value {
     serde_json::from_str(&out).unwrap()
 }
 
+/// Writes the sweep spec `text` into `dir` as `NAME.toml`, runs it into `NAME-out` and merges it: the rows, in order
+/// (each command's exit status checked).
+pub fn spec_rows(dir: &Tmp, name: &str, text: &str) -> Vec<serde_json::Value> {
+    let (spec, out, merged) =
+        (dir.s(&format!("{name}.toml")), dir.s(&format!("{name}-out")), dir.s(&format!("{name}.jsonl")));
+    std::fs::write(&spec, text).unwrap();
+    let (c, _, err) = ibias(&["sweep", "run", &spec, "--out", &out, "--quiet"]);
+    assert_eq!(c, 0, "{err}");
+    let (c, _, err) = ibias(&["sweep", "merge", &out, "-o", &merged]);
+    assert_eq!(c, 0, "{err}");
+    std::fs::read_to_string(&merged).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
 /// A JSON array of numbers as a vector.
 pub fn vec_of(v: &serde_json::Value) -> Vec<f64> {
     v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()

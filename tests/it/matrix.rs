@@ -2,7 +2,7 @@
 //! descent = the sheet's mirror descent, step for step), GD on the factorisation against an independent
 //! implementation and a long run, the certified minimum nuclear norm, and the three doors' contracts.
 
-use crate::helpers::{Tmp, ibias, json, write_csv};
+use crate::helpers::{Tmp, ibias, json, spec_rows, write_csv};
 use ibias::dynamics::StepRule;
 use ibias::kernels::linalg::Dense;
 use ibias::problem::Problem;
@@ -182,6 +182,8 @@ fn the_command_line_contract_for_matrices() {
     std::fs::write(&bad, "1,2,3,4,5,6\n0,1,0,1,1,2\n").unwrap(); // d = 5: not a square
     let asym = dir.s("asym.csv");
     std::fs::write(&asym, "1,0,0,1,1\n0,1,0,0,2\n").unwrap(); // A₁ = [[0, 1], [0, 0]]
+    let rc = dir.s("rc.csv");
+    assert_eq!(ibias(&["data", "gen", "--preset", "razin-cohen", "-o", &rc]).0, 0);
     let text = ibias(&["data", "gen", "--preset", "ex2", "-o", &dir.s("ex2.csv")]);
     assert_eq!(text.0, 0);
     for (args, want) in [
@@ -189,6 +191,8 @@ fn the_command_line_contract_for_matrices() {
         (vec!["solve", "min-nuclear", "--data", &asym], "measurement 1 (0-based; data row 2) is not symmetric"),
         (vec!["run", "factored", "--data", &asym, "--max-iter", "5"], "not symmetric"),
         (vec!["solve", "min-frobenius", "--data", &bad], "not a square"),
+        // No PSD matrix fits Razin & Cohen's measurements: the certificate fails, no W is printed.
+        (vec!["solve", "min-nuclear", "--psd", "--data", &rc], "certificate failed"),
         (vec!["run", "factored", "--loss", "logistic", "--data", &f], "least-squares"),
         (vec!["run", "spectral-md", "--depth", "3", "--data", &f], "depth"),
         (vec!["run", "factored", "--flow", "--data", &f], "flow"),
@@ -211,21 +215,13 @@ fn sweep_specs_sweep_matrix_methods_over_alpha_and_depth() {
     let dir = Tmp::new("matrix-sweep");
     let g = MatrixSpec::gaussian(5, 16, 1, true, 4).generate().unwrap();
     let f = write_csv(&dir, "s.csv", &g.problem);
-    let spec = dir.s("spec.toml");
-    std::fs::write(
-        &spec,
-        format!(
+    let rows = spec_rows(
+        &dir,
+        "spec",
+        &format!(
             "[problem]\ndata = [\"{f}\"]\n[axes]\nmethod = [\"factored\"]\nalpha = [0.01, 1.0]\ndepth = [2, 3]\neta = [\"0.05\"]\n[stop]\nmax_iter = 400\ntol = 0.0\n"
         ),
-    )
-    .unwrap();
-    let out = dir.s("sweep");
-    let (c, _, err) = ibias(&["sweep", "run", &spec, "--out", &out, "--quiet"]);
-    assert_eq!(c, 0, "{err}");
-    let merged = dir.s("rows.jsonl");
-    assert_eq!(ibias(&["sweep", "merge", &out, "-o", &merged]).0, 0);
-    let rows: Vec<Value> =
-        std::fs::read_to_string(&merged).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    );
     assert_eq!(rows.len(), 4);
     for r in &rows {
         let (alpha, depth) = (r["alpha"].as_f64().unwrap(), r["depth"].as_u64().unwrap());
@@ -253,6 +249,7 @@ fn sweep_specs_sweep_matrix_methods_over_alpha_and_depth() {
         assert!(gap > -1e-8 || r["risk"].as_f64().unwrap() > 1e-3, "{r}");
     }
     // The matrix presets are sweep presets too.
+    let spec = dir.s("presets.toml");
     std::fs::write(
         &spec,
         "[problem]\npreset = \"sensing\"\nseeds = [0]\n[axes]\nmethod = [\"spectral_md\"]\nalpha = [0.1]\neta = [\"0.05\"]\n[stop]\nmax_iter = 20\ntol = 0.0\n",
@@ -261,4 +258,15 @@ fn sweep_specs_sweep_matrix_methods_over_alpha_and_depth() {
     let out2 = dir.s("sweep2");
     let (c, _, err) = ibias(&["sweep", "run", &spec, "--out", &out2, "--quiet"]);
     assert_eq!(c, 0, "{err}");
+    // A depth for a method without one fails its run, refused by the spec's key in the spec's words (the plan
+    // checks depths per method only for md and reparam).
+    std::fs::write(
+        &spec,
+        "[problem]\npreset = \"sensing\"\nseeds = [0]\n[axes]\nmethod = [\"spectral_md\"]\nalpha = [0.1]\ndepth = [3]\n",
+    )
+    .unwrap();
+    let out3 = dir.s("sweep3");
+    assert_ne!(ibias(&["sweep", "run", &spec, "--out", &out3, "--quiet"]).0, 0);
+    let failed = std::fs::read_to_string(std::path::Path::new(&out3).join("shard-0000-of-0001.failed")).unwrap();
+    assert!(failed.contains("[axes] depth") && failed.contains("factored"), "{failed}");
 }
