@@ -12,10 +12,9 @@
 
 use super::path::{Path, PathCertificate, PathKind};
 use super::penalty::{L1, duality_gap_from, kkt_from_xtr};
-use crate::kernels::linalg::{self, Dense, SymFactor};
+use crate::kernels::linalg::{self, Dense, GrowingCholesky, SymFactor};
 use crate::problem::{GradPlan, Parallelism, Problem};
 use crate::{Error, Result};
-use std::collections::HashMap;
 
 /// The KKT tolerance of a certified breakpoint, relative to `λ_max` (plus the rounding floor of
 /// [`kkt_tolerance`]).
@@ -104,13 +103,19 @@ pub fn homotopy(p: &Problem) -> Result<Homotopy> {
     let mut full_rank = false;
     // Xᵀx_j for every variable that has been a candidate, computed once: the active Gram matrix is read off
     // them, and both products of a breakpoint cost d·|A| instead of n·d.
-    let mut xtx: HashMap<usize, Vec<f64>> = HashMap::new();
+    let mut xtx = XtxCache::new(d);
+    // The Cholesky factor of the last segment's G_A, in the order of `active` (absent when it was singular).
+    let mut kept: Option<(Vec<usize>, GrowingCholesky)> = None;
     for _ in 0..(20 * d + 100) {
         crate::control::check()?;
-        // The correlations c = (2/n)Xᵀ(y − Xw) at this breakpoint, and its certificate.
-        let support: Vec<usize> = (0..d).filter(|&j| w[j] != 0.0).collect();
+        // The correlations c = (2/n)Xᵀ(y − Xw) at this breakpoint, and its certificate. The support keeps the
+        // order of the last active set (w is zero off it), so that its factor is updated, not rebuilt.
+        let mut support: Vec<usize> = active.iter().copied().filter(|&j| w[j] != 0.0).collect();
+        if support.len() != w.iter().filter(|&&v| v != 0.0).count() {
+            support = (0..d).filter(|&j| w[j] != 0.0).collect();
+        }
         for &j in &support {
-            cache_xtx(&mut xtx, &plan, cols, j, d);
+            xtx.ensure(&plan, cols, j);
         }
         let (xtr, cert) = cached_certificate(p, &xty, &xtx, &support, &w, lam, &mut r);
         let c: Vec<f64> = xtr.iter().map(|v| v * 2.0 / nf).collect();
@@ -125,11 +130,11 @@ pub fn homotopy(p: &Problem) -> Result<Homotopy> {
         };
         let opt_signs: Vec<f64> = optional.iter().map(|&j| c[j].signum()).collect();
         for &j in &optional {
-            cache_xtx(&mut xtx, &plan, cols, j, d);
+            xtx.ensure(&plan, cols, j);
         }
         // Which of the tied variables enter: the subset whose direction keeps every sign and every other
         // tied correlation inside [−λ, λ] (a linear complementarity problem on the tied set; see `direction`).
-        let dir = direction(&xtx, &support, &must_signs, &optional, &opt_signs, nf, d)?;
+        let dir = direction(&xtx, &mut kept, (&support, &must_signs), &optional, &opt_signs, nf)?;
         active = dir.active;
         signs = dir.signs;
         let (fac, v, a) = (dir.fac, dir.v, dir.a);
@@ -223,12 +228,34 @@ pub fn homotopy(p: &Problem) -> Result<Homotopy> {
     Ok(Homotopy { path: finish(p, lambdas, coefs, certs, t0), active, signs, degenerate })
 }
 
-fn cache_xtx(xtx: &mut HashMap<usize, Vec<f64>>, plan: &GradPlan, cols: &Dense, j: usize, d: usize) {
-    xtx.entry(j).or_insert_with(|| {
-        let mut col = vec![0.0; d];
-        plan.xt_mul(cols.row(j), &mut col);
-        col
-    });
+/// `Xᵀx_j` for every variable that has been a candidate, computed once (indexed by `j`): the active Gram
+/// matrix is read off them, and both products of a breakpoint cost `d·|A|` instead of `n·d`.
+struct XtxCache {
+    cols: Vec<Option<Vec<f64>>>,
+}
+
+impl XtxCache {
+    fn new(d: usize) -> Self {
+        XtxCache { cols: vec![None; d] }
+    }
+
+    fn ensure(&mut self, plan: &GradPlan, xt: &Dense, j: usize) {
+        let d = self.cols.len();
+        self.cols[j].get_or_insert_with(|| {
+            let mut col = vec![0.0; d];
+            plan.xt_mul(xt.row(j), &mut col);
+            col
+        });
+    }
+
+    /// `Xᵀx_j` (ensured before use).
+    fn get(&self, j: usize) -> &[f64] {
+        self.cols[j].as_deref().expect("Xᵀx_j is cached before it is read")
+    }
+
+    fn d(&self) -> usize {
+        self.cols.len()
+    }
 }
 
 /// The direction of a segment: its active set and signs, the factor of `G_A`, the rate `v = dw_A/d(−λ)`
@@ -258,24 +285,53 @@ const MAX_TIED: usize = 14;
 /// duplicated columns several are valid, and the largest gives the minimum-ℓ2 split); none valid, or more
 /// than [`MAX_TIED`] tied variables with the full set invalid, is an error (the caller falls back).
 fn direction(
-    xtx: &HashMap<usize, Vec<f64>>,
-    must: &[usize],
-    must_signs: &[f64],
+    xtx: &XtxCache,
+    kept: &mut Option<(Vec<usize>, GrowingCholesky)>,
+    (must, must_signs): (&[usize], &[f64]),
     optional: &[usize],
     opt_signs: &[f64],
     nf: f64,
-    d: usize,
 ) -> Result<Direction> {
+    let d = xtx.d();
     let m = optional.len();
     let mut masks: Vec<u32> =
         if m <= MAX_TIED { (0..(1u32 << m)).collect() } else { vec![u32::MAX >> (32 - m.min(32))] };
     masks.sort_by_key(|mask| std::cmp::Reverse(mask.count_ones()));
+    // The factor of G_must: the last segment's with the coordinates that left removed (`must` is the last active
+    // set minus those, in its order), else built from scratch; None when its Cholesky factorisation fails.
+    let from_kept = kept.take().and_then(|(idx, mut f)| {
+        let mut gone = Vec::new();
+        let mut next = 0;
+        for (pos, &j) in idx.iter().enumerate() {
+            if next < must.len() && must[next] == j {
+                next += 1;
+            } else {
+                gone.push(pos);
+            }
+        }
+        (next == must.len()).then(|| {
+            for &pos in gone.iter().rev() {
+                f.remove(pos);
+            }
+            f
+        })
+    });
+    let base = from_kept.or_else(|| {
+        let mut f = GrowingCholesky::new();
+        must.iter().all(|&j| f.append(|a| xtx.get(j)[must[a]], xtx.get(j)[j], SymFactor::PIVOT)).then_some(f)
+    });
     let mut last_err = String::new();
     for mask in masks {
         let mut active: Vec<usize> = must.to_vec();
         let mut signs: Vec<f64> = must_signs.to_vec();
+        let mut chol = base.clone();
         for (i, (&j, &sj)) in optional.iter().zip(opt_signs).enumerate() {
             if m > MAX_TIED || mask & (1 << i) != 0 {
+                if let Some(f) = chol.as_mut()
+                    && !f.append(|a| xtx.get(j)[active[a]], xtx.get(j)[j], SymFactor::PIVOT)
+                {
+                    chol = None;
+                }
                 active.push(j);
                 signs.push(sj);
             }
@@ -284,8 +340,10 @@ fn direction(
             continue;
         }
         let k = active.len();
-        let gram = Dense::from_fn(k, k, |x, y| xtx[&active[y]][active[x]]);
-        let fac = SymFactor::new(&gram)?;
+        let fac = match chol {
+            Some(f) => SymFactor::Cholesky(f),
+            None => SymFactor::new(&Dense::from_fn(k, k, |x, y| xtx.get(active[y])[active[x]]))?,
+        };
         // The active columns stay linearly independent, except for exact copies (x_j = ±x_i), which enter
         // together and share the weight equally (the pseudo-inverse's minimum-ℓ2 split): a subset whose
         // Gram matrix is singular for any other reason is a face of the solution set, not a new direction.
@@ -297,7 +355,7 @@ fn direction(
         let v = fac.solve(&rhs);
         let mut a = vec![0.0; d];
         for (kk, &j) in active.iter().enumerate() {
-            linalg::axpy(2.0 / nf * v[kk], &xtx[&j], &mut a);
+            linalg::axpy(2.0 / nf * v[kk], xtx.get(j), &mut a);
         }
         let tol = 1e-9;
         // (i) consistency: the active correlations move at rate 1 with λ.
@@ -319,6 +377,9 @@ fn direction(
             .map(|(&j, s)| (1.0 - s * a[j]).max(0.0))
             .fold(0.0, f64::max);
         if incons <= tol && wrong_sign <= tol * vmax.max(f64::MIN_POSITIVE) && crossing <= tol {
+            if let SymFactor::Cholesky(f) = &fac {
+                *kept = Some((active.clone(), f.clone()));
+            }
             return Ok(Direction { active, signs, fac, v, a });
         }
         last_err =
@@ -331,10 +392,10 @@ fn direction(
 
 /// How many of `active` are distinct up to sign: exact copies `x_j = ±x_i` have `Xᵀx_j = ±Xᵀx_i` bit for bit
 /// (the same products of the same numbers; negation is exact).
-fn distinct_columns(active: &[usize], xtx: &HashMap<usize, Vec<f64>>) -> usize {
+fn distinct_columns(active: &[usize], xtx: &XtxCache) -> usize {
     let mut reps: Vec<&[f64]> = Vec::new();
     for &j in active {
-        let c = &xtx[&j];
+        let c = xtx.get(j);
         let copy = reps
             .iter()
             .any(|r| r.iter().zip(c.iter()).all(|(a, b)| a == b) || r.iter().zip(c.iter()).all(|(a, b)| *a == -b));
@@ -350,7 +411,7 @@ fn distinct_columns(active: &[usize], xtx: &HashMap<usize, Vec<f64>>) -> usize {
 fn cached_certificate(
     p: &Problem,
     xty: &[f64],
-    xtx: &HashMap<usize, Vec<f64>>,
+    xtx: &XtxCache,
     active: &[usize],
     w: &[f64],
     lam: f64,
@@ -359,7 +420,7 @@ fn cached_certificate(
     let mut xtr = xty.to_vec();
     for &j in active {
         if w[j] != 0.0 {
-            linalg::axpy(-w[j], &xtx[&j], &mut xtr);
+            linalg::axpy(-w[j], xtx.get(j), &mut xtr);
         }
     }
     sparse_residual(p, w, r);

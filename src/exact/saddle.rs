@@ -112,15 +112,15 @@ pub fn nnls(g: &Dense, b: &[f64], start: &[usize]) -> Result<(Vec<f64>, f64)> {
 }
 
 /// The Cholesky factor `L Lᵀ = G_P` of the Gram matrix of the passive (positive) signed columns, kept across
-/// jumps and updated one column at a time: append by one forward substitution, remove by Givens rotations —
-/// O(k²) per change instead of a fresh O(k³) factorisation per jump (as `scipy.optimize.nnls` would do).
+/// jumps and updated one column at a time ([`linalg::GrowingCholesky`]): O(k²) per change instead of a fresh
+/// O(k³) factorisation per jump (as `scipy.optimize.nnls` would do).
 struct ActiveFactor {
     /// Global coordinates in factor order.
     idx: Vec<usize>,
     /// Their signs.
     sign: Vec<f64>,
-    /// Rows of `L` (row `i` has `k` entries, zero beyond `i`).
-    rows: Vec<Vec<f64>>,
+    /// `L`.
+    chol: linalg::GrowingCholesky,
     /// The passive solution `G_P⁻¹ s⊙(Xᵀy)_P` of the factor as it is (cleared by every change): `Xᵀy` is fixed
     /// along the path, so a jump whose factor did not change reuses the last one's.
     passive: Option<Vec<f64>>,
@@ -128,7 +128,7 @@ struct ActiveFactor {
 
 impl ActiveFactor {
     fn new() -> Self {
-        ActiveFactor { idx: Vec::new(), sign: Vec::new(), rows: Vec::new(), passive: None }
+        ActiveFactor { idx: Vec::new(), sign: Vec::new(), chol: linalg::GrowingCholesky::new(), passive: None }
     }
 
     /// `G_P⁻¹ s⊙(Xᵀy)_P` for the current factor (solved once per factor state).
@@ -145,68 +145,27 @@ impl ActiveFactor {
     /// Appends coordinate `j` with sign `s`; `gram(a, b)` is the signed Gram entry of two coordinates.
     /// Returns false (and changes nothing) when the column is numerically in the span of the others.
     fn append(&mut self, j: usize, s: f64, gram: impl Fn(usize, f64, usize, f64) -> f64) -> bool {
-        let k = self.idx.len();
-        let mut l = vec![0.0; k + 1];
-        for a in 0..k {
-            // Forward substitution, row a: a dot product (several accumulators), not a chain of dependent updates.
-            let v = gram(self.idx[a], self.sign[a], j, s) - linalg::dot(&self.rows[a][..a], &l[..a]);
-            l[a] = v / self.rows[a][a];
-        }
-        let gjj = gram(j, s, j, s);
-        let dd = gjj - l[..k].iter().map(|v| v * v).sum::<f64>();
-        if !(dd > 1e-12 * gjj) {
+        let (idx, sign) = (&self.idx, &self.sign);
+        if !self.chol.append(|a| gram(idx[a], sign[a], j, s), gram(j, s, j, s), 1e-12) {
             return false;
         }
-        l[k] = dd.sqrt();
         self.passive = None;
-        for r in self.rows.iter_mut() {
-            r.push(0.0);
-        }
-        self.rows.push(l);
         self.idx.push(j);
         self.sign.push(s);
         true
     }
 
-    /// Removes the coordinate at position `p`: drop row `p`, then Givens rotations on column pairs restore
-    /// the triangle (rotations from the right keep every row's inner products, hence `L Lᵀ`).
+    /// Removes the coordinate at position `p`.
     fn remove(&mut self, p: usize) {
         self.passive = None;
-        self.rows.remove(p);
+        self.chol.remove(p);
         self.idx.remove(p);
         self.sign.remove(p);
-        let k = self.idx.len();
-        for c in p..k {
-            let (a, b) = (self.rows[c][c], self.rows[c][c + 1]);
-            let r = a.hypot(b);
-            let (cs, sn) = if r == 0.0 { (1.0, 0.0) } else { (a / r, b / r) };
-            for row in self.rows.iter_mut().skip(c) {
-                let (x, y) = (row[c], row[c + 1]);
-                row[c] = cs * x + sn * y;
-                row[c + 1] = -sn * x + cs * y;
-            }
-        }
-        for row in self.rows.iter_mut() {
-            row.truncate(k);
-        }
     }
 
-    /// Solves `L Lᵀ z = b` (both sweeps read rows of `L`, contiguous).
+    /// Solves `L Lᵀ z = b`.
     fn solve(&self, b: &[f64]) -> Vec<f64> {
-        let k = self.idx.len();
-        let mut z = b.to_vec();
-        for a in 0..k {
-            let row = &self.rows[a];
-            z[a] = (z[a] - linalg::dot(&row[..a], &z[..a])) / row[a];
-        }
-        // Lᵀ x = z by columns of Lᵀ (= rows of L): x_a is final once the later rows are subtracted.
-        for a in (0..k).rev() {
-            let row = &self.rows[a];
-            z[a] /= row[a];
-            let xa = z[a];
-            linalg::axpy(-xa, &row[..a], &mut z[..a]);
-        }
-        z
+        self.chol.solve(b)
     }
 }
 

@@ -483,13 +483,96 @@ pub fn gram_two_cores(x: &Dense) -> Dense {
     out
 }
 
+/// A Cholesky factor `L Lᵀ = G` kept while `G` grows and shrinks by one row and column at a time: an append
+/// is one forward substitution (a dot product per entry), a removal drops a row of `L` and restores the
+/// triangle by Givens rotations — O(k²) per change instead of a fresh O(k³) factorisation (the active sets
+/// of the Lasso homotopy and of the saddle path's NNLS change by one coordinate at a time).
+#[derive(Debug, Clone, Default)]
+pub struct GrowingCholesky {
+    /// Rows of `L` (row `i` holds its `i + 1` leading entries).
+    rows: Vec<Vec<f64>>,
+}
+
+impl GrowingCholesky {
+    /// The empty factor.
+    pub fn new() -> Self {
+        GrowingCholesky { rows: Vec::new() }
+    }
+
+    /// The order `k` of `G`.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether `G` is empty.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// Appends a row and column to `G`: `cross(a)` is its entry against the current row `a`, `diag` its diagonal
+    /// entry. Returns false (and changes nothing) when the new pivot keeps no more than `rel_pivot` of `diag`
+    /// (the column is numerically in the span of the others) or is not finite.
+    pub fn append(&mut self, cross: impl Fn(usize) -> f64, diag: f64, rel_pivot: f64) -> bool {
+        let k = self.rows.len();
+        let mut l = vec![0.0; k + 1];
+        for a in 0..k {
+            let row = &self.rows[a];
+            l[a] = (cross(a) - dot(&row[..a], &l[..a])) / row[a];
+        }
+        let dd = diag - l[..k].iter().map(|v| v * v).sum::<f64>();
+        if !(dd > rel_pivot * diag) || !dd.is_finite() {
+            return false;
+        }
+        l[k] = dd.sqrt();
+        self.rows.push(l);
+        true
+    }
+
+    /// Removes row and column `p` of `G`: drops row `p` of `L`, then Givens rotations on column pairs restore
+    /// the triangle (rotations from the right keep every row's inner products, hence `L Lᵀ`).
+    pub fn remove(&mut self, p: usize) {
+        self.rows.remove(p);
+        let k = self.rows.len();
+        for c in p..k {
+            let (a, b) = (self.rows[c][c], self.rows[c][c + 1]);
+            let r = a.hypot(b);
+            let (cs, sn) = if r == 0.0 { (1.0, 0.0) } else { (a / r, b / r) };
+            for row in self.rows.iter_mut().skip(c) {
+                let (x, y) = (row[c], row[c + 1]);
+                row[c] = cs * x + sn * y;
+                row[c + 1] = -sn * x + cs * y;
+            }
+            self.rows[c].truncate(c + 1);
+        }
+    }
+
+    /// Solves `L Lᵀ x = b` (both sweeps read rows of `L`, contiguous).
+    pub fn solve(&self, b: &[f64]) -> Vec<f64> {
+        let k = self.rows.len();
+        let mut z = b.to_vec();
+        for a in 0..k {
+            let row = &self.rows[a];
+            z[a] = (z[a] - dot(&row[..a], &z[..a])) / row[a];
+        }
+        // Lᵀ x = z by columns of Lᵀ (= rows of L): x_a is final once the later rows are subtracted.
+        for a in (0..k).rev() {
+            let row = &self.rows[a];
+            z[a] /= row[a];
+            let xa = z[a];
+            axpy(-xa, &row[..a], &mut z[..a]);
+        }
+        z
+    }
+}
+
 /// A factorisation of a symmetric positive semi-definite matrix `G` for repeated solves: Cholesky when
-/// every pivot keeps at least `1e-10` of its diagonal entry, otherwise (a numerically singular `G`, as
+/// every pivot keeps more than `1e-10` of its diagonal entry, otherwise (a numerically singular `G`, as
 /// from duplicated or collinear columns) the pseudo-inverse from an SVD with the threshold
 /// `k·1e-13·σ_max`, whose solves are the minimum-norm least-squares solutions.
+#[derive(Debug, Clone)]
 pub enum SymFactor {
-    /// `G = LLᵀ`, `L` lower triangular (row-major `k × k`).
-    Cholesky(Dense),
+    /// `G = LLᵀ`, `L` lower triangular.
+    Cholesky(GrowingCholesky),
     /// `G⁺ = Σ_{σ > tol} uuᵀ/σ`: the retained eigenvectors (columns of `u`) and `1/σ`.
     Pinv {
         /// Eigenvectors (`k × r`).
@@ -500,32 +583,22 @@ pub enum SymFactor {
 }
 
 impl SymFactor {
+    /// The relative pivot below which the Cholesky factorisation gives way to the pseudo-inverse.
+    pub const PIVOT: f64 = 1e-10;
+
     /// Factorises `g` (`k × k`, symmetric).
     pub fn new(g: &Dense) -> crate::Result<Self> {
         let k = g.rows;
-        let mut l = Dense::zeros(k, k);
-        let mut ok = true;
-        'outer: for i in 0..k {
-            for j in 0..=i {
-                let mut s = g.get(i, j);
-                for m in 0..j {
-                    s -= l.data[i * k + m] * l.data[j * k + m];
-                }
-                if i == j {
-                    let gii = g.get(i, i);
-                    if !(s > 1e-10 * gii) || !s.is_finite() {
-                        ok = false;
-                        break 'outer;
-                    }
-                    l.data[i * k + i] = s.sqrt();
-                } else {
-                    l.data[i * k + j] = s / l.data[j * k + j];
-                }
-            }
-        }
-        if ok {
+        let mut l = GrowingCholesky::new();
+        if (0..k).all(|i| l.append(|a| g.get(i, a), g.get(i, i), Self::PIVOT)) {
             return Ok(SymFactor::Cholesky(l));
         }
+        Self::pinv(g)
+    }
+
+    /// The pseudo-inverse form, whatever the pivots.
+    pub fn pinv(g: &Dense) -> crate::Result<Self> {
+        let k = g.rows;
         let svd = svd(g)?;
         let smax = svd.s.first().copied().unwrap_or(0.0);
         let tol = (k.max(1) as f64) * 1e-13 * smax;
@@ -538,25 +611,7 @@ impl SymFactor {
     /// `G⁻¹b` (Cholesky) or `G⁺b` (pseudo-inverse).
     pub fn solve(&self, b: &[f64]) -> Vec<f64> {
         match self {
-            SymFactor::Cholesky(l) => {
-                let k = l.rows;
-                let mut x = b.to_vec();
-                for i in 0..k {
-                    let mut s = x[i];
-                    for m in 0..i {
-                        s -= l.data[i * k + m] * x[m];
-                    }
-                    x[i] = s / l.data[i * k + i];
-                }
-                for i in (0..k).rev() {
-                    let mut s = x[i];
-                    for m in i + 1..k {
-                        s -= l.data[m * k + i] * x[m];
-                    }
-                    x[i] = s / l.data[i * k + i];
-                }
-                x
-            }
+            SymFactor::Cholesky(l) => l.solve(b),
             SymFactor::Pinv { u, inv } => {
                 let (k, r) = (u.rows, u.cols);
                 let mut x = vec![0.0; k];
@@ -574,7 +629,7 @@ impl SymFactor {
     /// The numerical rank.
     pub fn rank(&self) -> usize {
         match self {
-            SymFactor::Cholesky(l) => l.rows,
+            SymFactor::Cholesky(l) => l.len(),
             SymFactor::Pinv { inv, .. } => inv.len(),
         }
     }
@@ -756,5 +811,44 @@ mod tests {
         assert!(f.degenerate() && f.rank() == 1);
         let x = f.solve(&[4.0, 4.0]);
         assert!((x[0] - 1.0).abs() < 1e-14 && (x[1] - 1.0).abs() < 1e-14, "{x:?}");
+    }
+
+    /// Appends and removals keep `L Lᵀ` equal to the Gram matrix of the columns present (checked by solving
+    /// against that Gram matrix formed directly), and an append of a column in the span of the others is refused.
+    #[test]
+    fn growing_cholesky_follows_appends_and_removals() {
+        // Columns: rows of a fixed 8 × 12 matrix (deterministic, well conditioned).
+        let x = Dense::from_fn(8, 12, |i, j| ((i * 7 + j * 3) % 11) as f64 - 5.0 + if i == j { 9.0 } else { 0.0 });
+        let g = |a: usize, b: usize| dot(x.row(a), x.row(b));
+        let mut f = GrowingCholesky::new();
+        let mut idx: Vec<usize> = Vec::new();
+        let check = |f: &GrowingCholesky, idx: &[usize]| {
+            let k = idx.len();
+            let b: Vec<f64> = (0..k).map(|i| 1.0 + i as f64).collect();
+            let z = f.solve(&b);
+            for i in 0..k {
+                let gz: f64 = (0..k).map(|c| g(idx[i], idx[c]) * z[c]).sum();
+                assert!((gz - b[i]).abs() <= 1e-10 * b[i].abs(), "row {i} of {idx:?}: {gz} vs {}", b[i]);
+            }
+        };
+        for j in [3, 0, 7, 5, 1, 6] {
+            assert!(f.append(|a| g(idx[a], j), g(j, j), SymFactor::PIVOT));
+            idx.push(j);
+            check(&f, &idx);
+        }
+        for p in [2, 0, 3] {
+            f.remove(p);
+            idx.remove(p);
+            check(&f, &idx);
+        }
+        assert!(f.append(|a| g(idx[a], 2), g(2, 2), SymFactor::PIVOT));
+        idx.push(2);
+        check(&f, &idx);
+        // A copy of a present column: refused, nothing changed.
+        let k = f.len();
+        let j = idx[1];
+        assert!(!f.append(|a| g(idx[a], j), g(j, j), SymFactor::PIVOT));
+        assert_eq!(f.len(), k);
+        check(&f, &idx);
     }
 }
