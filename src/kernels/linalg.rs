@@ -320,16 +320,80 @@ pub fn all_finite(v: &[f64]) -> bool {
     v.iter().all(|x| x.is_finite())
 }
 
+/// A Cholesky factorisation `A + shift·I = L Lᵀ` of a symmetric positive-definite matrix (`faer`), kept for
+/// repeated solves (as a preconditioner, say).
+pub struct SpdFactor {
+    llt: faer::linalg::solvers::Llt<f64>,
+    n: usize,
+}
+
+impl SpdFactor {
+    /// Factorises `A + shift·I`; `None` if the factorisation fails.
+    pub fn new(a: &Dense, shift: f64) -> Option<Self> {
+        let n = a.rows;
+        let m = Mat::from_fn(n, n, |i, j| a.get(i, j) + if i == j { shift } else { 0.0 });
+        Some(SpdFactor { llt: m.llt(faer::Side::Lower).ok()?, n })
+    }
+
+    /// `(A + shift·I)⁻¹ b`.
+    pub fn solve(&self, b: &[f64]) -> Vec<f64> {
+        let rhs = faer::MatRef::from_column_major_slice(b, self.n, 1);
+        let x = self.llt.solve(rhs);
+        (0..self.n).map(|i| x[(i, 0)]).collect()
+    }
+}
+
 /// Solves the symmetric positive-definite system `A x = b` by Cholesky (`faer`), adding a
 /// diagonal shift `shift` first; `None` if the factorisation fails.
 pub fn spd_solve(a: &Dense, b: &[f64], shift: f64) -> Option<Vec<f64>> {
-    let n = a.rows;
-    let m = Mat::from_fn(n, n, |i, j| a.get(i, j) + if i == j { shift } else { 0.0 });
-    let llt = m.llt(faer::Side::Lower).ok()?;
-    let rhs = Mat::from_fn(n, 1, |i, _| b[i]);
-    let x = llt.solve(&rhs);
-    let out: Vec<f64> = (0..n).map(|i| x[(i, 0)]).collect();
+    let out = SpdFactor::new(a, shift)?.solve(b);
     all_finite(&out).then_some(out)
+}
+
+/// Preconditioned conjugate gradients for `A x = b`, `A` symmetric positive definite given by `apply(v, out)`
+/// (`out = A v`), the preconditioner by `precond(r) ≈ A⁻¹r`, from `x = 0`. Returns `x` and the iterations once the
+/// recurrence residual satisfies `‖b − A x‖ ≤ rel_tol·‖b‖`; `None` after `max_iter` iterations or on a breakdown.
+/// With a preconditioner `M` such that `a·M ⪯ A ⪯ b·M`, the error falls at least by `(√κ − 1)/(√κ + 1)` an
+/// iteration (`κ = b/a`, in the `A`-norm).
+pub fn pcg(
+    mut apply: impl FnMut(&[f64], &mut [f64]),
+    precond: impl Fn(&[f64]) -> Vec<f64>,
+    b: &[f64],
+    rel_tol: f64,
+    max_iter: usize,
+) -> Option<(Vec<f64>, usize)> {
+    let n = b.len();
+    let target = rel_tol * norm2(b);
+    let mut x = vec![0.0; n];
+    if target == 0.0 && norm2(b) == 0.0 {
+        return Some((x, 0));
+    }
+    let mut r = b.to_vec();
+    let mut z = precond(&r);
+    let mut p = z.clone();
+    let mut rz = dot(&r, &z);
+    let mut ap = vec![0.0; n];
+    for it in 1..=max_iter {
+        apply(&p, &mut ap);
+        let pap = dot(&p, &ap);
+        if !(pap > 0.0 && rz.is_finite()) {
+            return None;
+        }
+        let step = rz / pap;
+        axpy(step, &p, &mut x);
+        axpy(-step, &ap, &mut r);
+        if norm2(&r) <= target {
+            return all_finite(&x).then_some((x, it));
+        }
+        z = precond(&r);
+        let rz_new = dot(&r, &z);
+        let beta = rz_new / rz;
+        rz = rz_new;
+        for (pi, zi) in p.iter_mut().zip(&z) {
+            *pi = zi + beta * *pi;
+        }
+    }
+    None
 }
 
 /// The largest eigenvalue of a symmetric positive semi-definite operator on `Rᵐ` given by `apply(v, out)`, by

@@ -95,6 +95,17 @@ pub trait Potential: Send + Sync {
     fn conj_i(&self, i: usize, theta: f64) -> f64;
     /// `D_{ψᵢ*}(θ + δ, θ) = ψᵢ*(θ+δ) − ψᵢ*(θ) − ψᵢ*'(θ)δ ≥ 0`, computed without cancellation.
     fn conj_bregman_i(&self, i: usize, theta: f64, delta: f64) -> f64;
+    /// `Σᵢ D_{ψᵢ*}(θᵢ + t·δᵢ, θᵢ)` over all coordinates (potentials may override it with a vectorised kernel).
+    fn conj_bregman_sum(&self, theta: &[f64], delta: &[f64], t: f64) -> f64 {
+        theta.iter().zip(delta).enumerate().map(|(i, (&th, &dl))| self.conj_bregman_i(i, th, t * dl)).sum()
+    }
+    /// `ψᵢ*''(θᵢ)` for all coordinates into `out`, given also `w = ∇ψ*(θ)` (potentials may override it with a
+    /// vectorised kernel on `w`).
+    fn conj_hess_into(&self, theta: &[f64], _w: &[f64], out: &mut [f64]) {
+        for (i, (o, &th)) in out.iter_mut().zip(theta).enumerate() {
+            *o = self.conj_hess_i(i, th);
+        }
+    }
     /// `w = (∇ψ)⁻¹(θ)` for the coordinates `start..start + θ.len()` (potentials may override it
     /// with a vectorised kernel).
     fn inv_grad_range(&self, start: usize, theta: &[f64], w: &mut [f64]) {
