@@ -77,11 +77,25 @@ def main():
         b_all.append(b)
         o_all.append(o)
     rows.append((f"saddle path, 200 x 2000, noise 0.5 ({len(times) - 1} jumps)", o_all, b_all, r))
+    # Roofline of the path: a jump cannot cost less than the two mat-vecs with X it needs (r = X beta - y and
+    # X^T r), measured alone on the same data (`lower_bound_two_matvecs`, memory-bound).
+    roof = []
+    floor = ours(sp, 1.0, "lower_bound_two_matvecs", args.quick)
+    jumps = len(times) - 1
+    roof.append((f"saddle path ({jumps} jumps)", f"{jumps} x two mat-vecs with X = {jumps * floor * 1e3:.2f} ms",
+                 jumps * floor / statistics.median(o_all)))
 
     # 2. Bregman projections on Woodworth's data.
     ww = os.path.join(tmp, "woodworth.csv")
     run([BIN, "data", "gen", "--preset", "woodworth", "--seed", "0", "-o", ww])
     X, y = load(ww)
+    n, d = X.shape
+    # The machine's dense product rate in the same run (faer, 512 x 512, two cores) and the Newton matrix
+    # X diag(h) X^T of these data (n^2 d / 2 multiply-adds).
+    gemm_rate = 2 * 512**3 / ours(ww, 1.0, "gemm_512", args.quick)
+    newton_matrix = ours(ww, 1.0, "newton_matrix", args.quick)
+    print(f"GEMM 512 x 512 on two cores: {gemm_rate / 1e9:.1f} GFLOP/s; the Newton matrix {n} x {d}: "
+          f"{newton_matrix * 1e3:.3f} ms = {n * n * d / newton_matrix / 1e9:.1f} GFLOP/s")
     for alpha in [1.0, 1e-2, 1e-4]:
         ref = json.loads(run([BIN, "solve", "bregman", "--alpha", str(alpha), "--data", ww, "--json"]))
         w = nb.dual_newton(X, y, 2 * alpha * alpha)
@@ -95,12 +109,23 @@ def main():
             b_all.append(b)
             o_all.append(o)
         rows.append((f"Bregman projection, 100 x 1000, alpha = {alpha:g}", o_all, b_all, r))
+        # Roofline: dense Newton forms and factors one matrix an iteration plus the final check, (it + 1) x
+        # (n^2 d + n^3 / 3) flops, at the GEMM rate.
+        it = ref["certificate"]["iterations"]
+        useful = (it + 1) * (n * n * d + n**3 / 3)
+        roof.append((f"Bregman projection, alpha = {alpha:g} ({it} Newton iterations)",
+                     f"{useful / 1e6:.0f} Mflop at the GEMM rate = {useful / gemm_rate * 1e3:.2f} ms",
+                     useful / gemm_rate / statistics.median(o_all)))
 
     print(f"\n{args.repeat} alternating runs; numpy {np.__version__}\n")
     print("| workload | ibias (median) | NumPy/SciPy (median) | speed-up median | speed-up min |")
     print("|---|---|---|---|---|")
     for name, o, b, r in rows:
         print(f"| {name} | {statistics.median(o) * 1e3:.2f} ms | {statistics.median(b) * 1e3:.2f} ms | {statistics.median(r):.1f}x | {min(r):.1f}x |")
+    print("\n| roofline | the floor | floor / ibias median (1 = at the machine's limit) |")
+    print("|---|---|---|")
+    for name, floor_text, frac in roof:
+        print(f"| {name} | {floor_text} | {frac:.2f} |")
 
 
 if __name__ == "__main__":

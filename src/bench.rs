@@ -9,6 +9,7 @@ use crate::exact::bregman::{BregmanOptions, bregman_projection};
 use crate::exact::homotopy::lasso_homotopy;
 use crate::exact::lasso::{CdOptions, default_lasso_grid, lasso_cd};
 use crate::exact::{basis_pursuit, min_l2};
+use crate::kernels::linalg;
 use crate::potential::Hyperbolic;
 use crate::problem::{GradPlan, Parallelism, Problem};
 use serde::Serialize;
@@ -95,6 +96,8 @@ pub const WORKLOADS: &[&str] = &[
     "basis_pursuit",
     "bregman_projection",
     "saddle_path",
+    "newton_matrix",
+    "gemm_512",
     "sgd_step_b1",
     "sgd_step_b10",
     "empty_join_helper",
@@ -262,6 +265,33 @@ pub fn standard(p: &Problem, alpha: f64, quick: bool, only: &[String]) -> Result
             let t = time_result(|| crate::exact::saddle::saddle_path(p), batches.min(3), min_s)?;
             out.push(Timing { name: "saddle_path".into(), seconds: t, unit: "path".into() });
         }
+    }
+    // The roofline: the product each Newton step of a projection forms, `X diag(h) Xᵀ` (its lower half,
+    // `n²d/2` multiply-adds, on the cores the solver uses), and the machine's dense product rate, `C = A·B` at
+    // 512 × 512 (`2·512³` flops), faer's kernel on two cores (the columns of `B` in halves).
+    if want("newton_matrix") {
+        let (h, mut g, mut scratch) = (vec![1.0; d], linalg::Dense::zeros(0, 0), linalg::GramScratch::default());
+        let t = time_per_call(|| linalg::weighted_gram(p.x(), &h, &mut g, &mut scratch), batches, min_s);
+        out.push(Timing { name: "newton_matrix".into(), seconds: t, unit: "product".into() });
+    }
+    if want("gemm_512") {
+        let m = 512;
+        let a = faer::Mat::<f64>::from_fn(m, m, |i, j| ((i * 7 + j * 3) % 13) as f64 - 6.0);
+        let b = faer::Mat::<f64>::from_fn(m, m, |i, j| ((i * 5 + j * 11) % 17) as f64 - 8.0);
+        let mut c = faer::Mat::<f64>::zeros(m, m);
+        let t = time_per_call(
+            || {
+                let (c0, c1) = c.as_mut().split_at_col_mut(m / 2);
+                let (b0, b1) = b.as_ref().split_at_col(m / 2);
+                let product = |dst: faer::MatMut<'_, f64>, rhs: faer::MatRef<'_, f64>| {
+                    faer::linalg::matmul::matmul(dst, faer::Accum::Replace, a.as_ref(), rhs, 1.0, faer::Par::Seq)
+                };
+                crate::kernels::par::join(|| product(c0, b0), || product(c1, b1));
+            },
+            batches,
+            min_s,
+        );
+        out.push(Timing { name: "gemm_512".into(), seconds: t, unit: "product".into() });
     }
     if !want("empty_join_helper") {
         return Ok(out);
