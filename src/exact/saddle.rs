@@ -171,7 +171,8 @@ impl ActiveFactor {
 
 /// Lawson–Hanson on the signed active columns with a persistent [`ActiveFactor`] (its passive set is the
 /// previous saddle's support). `grad_units` is `XᵀXβ − Xᵀy` at the incoming β (the caller's gradient, rescaled).
-/// Writes `β` and returns the KKT residual in the Gram units of [`nnls`].
+/// Writes `β` and returns `Xβ` when it formed it for this β (`None`: β is the incoming one, unchanged). Its KKT
+/// residual is the caller's to compute, from the next gradient `Xᵀ(Xβ − y)` (one mat-vec it forms anyway).
 fn active_set_nnls(
     factor: &mut ActiveFactor,
     active: &[usize],
@@ -180,7 +181,7 @@ fn active_set_nnls(
     q: &[f64],
     beta: &mut [f64],
     grad_units: &[f64],
-) -> Result<f64> {
+) -> Result<Option<Vec<f64>>> {
     let gram = |a: usize, sa: f64, b: usize, sb: f64| sa * sb * linalg::dot(cols.row(a), cols.row(b));
     // The active coordinates' signs: q = ±1 there.
     let signs: Vec<f64> = active.iter().map(|&j| q[j]).collect();
@@ -274,14 +275,7 @@ fn active_set_nnls(
                 for ((&j, &s), &zj) in factor.idx.iter().zip(&factor.sign).zip(&z) {
                     beta[j] = s * zj;
                 }
-                // KKT residual over the whole active block (Gram units).
-                let kkt = (0..k)
-                    .map(|a| {
-                        let w = grad_a(a);
-                        if in_factor[active[a]] { w.abs() } else { (-w).max(0.0) }
-                    })
-                    .fold(0.0, f64::max);
-                return Ok(kkt);
+                return Ok(xb);
             }
         }
     }
@@ -364,6 +358,15 @@ pub fn saddle_path(p: &Problem) -> Result<SaddlePath> {
     Ok(path)
 }
 
+/// A saddle whose certificate waits for the next gradient: its active block, signs, passive set and the rounding
+/// budget of `q` then.
+struct PendingSaddle {
+    active: Vec<usize>,
+    signs: Vec<f64>,
+    passive: Vec<usize>,
+    tol_q: f64,
+}
+
 /// The path of a design without exact copies of columns.
 fn saddle_path_distinct(p: &Problem) -> Result<SaddlePath> {
     let t0 = std::time::Instant::now();
@@ -397,20 +400,67 @@ fn saddle_path_distinct(p: &Problem) -> Result<SaddlePath> {
     // The non-zeros of β (empty at β = 0).
     let mut support: Vec<usize> = Vec::new();
     let mut grad_units = vec![0.0; d];
+    // Xβ from the NNLS (None: not formed), whether β changed at the last jump, and the last saddle's active block,
+    // signs, passive set and rounding budget, certified from the next gradient.
+    let (mut xb, mut changed): (Option<Vec<f64>>, bool) = (None, true);
+    let mut pending: Option<PendingSaddle> = None;
+    let mut in_passive = vec![false; d];
     for _jump in 0..(10 * d + 100) {
         crate::control::check()?;
         // g = ∇R(β) = (2/n)Xᵀ(Xβ − y): Xβ from the support's columns only (n per non-zero of β), then one
         // mat-vec Xᵀr (split over two cores on large problems), the only O(nd) work of a jump; the
         // sign-constrained least squares below works on the n-vectors of the columns.
-        for (ri, yi) in r.iter_mut().zip(p.y()) {
-            *ri = -yi;
+        // (The NNLS hands over Xβ when it formed it; an unchanged β keeps r.)
+        match xb.take() {
+            Some(xb) => {
+                for ((ri, yi), bi) in r.iter_mut().zip(p.y()).zip(&xb) {
+                    *ri = bi - yi;
+                }
+            }
+            None if changed => {
+                for (ri, yi) in r.iter_mut().zip(p.y()) {
+                    *ri = -yi;
+                }
+                for &j in &support {
+                    linalg::axpy(beta[j], cols.row(j), &mut r);
+                }
+            }
+            None => {}
         }
-        for &j in &support {
-            linalg::axpy(beta[j], cols.row(j), &mut r);
+        // An unchanged β has the gradient it had.
+        if changed {
+            plan.xt_mul(&r, &mut g);
+            for gi in g.iter_mut() {
+                *gi *= 2.0 / nf;
+            }
         }
-        plan.xt_mul(&r, &mut g);
-        for gi in g.iter_mut() {
-            *gi *= 2.0 / nf;
+        // The last saddle's certificate from this gradient: its KKT residual over its active block (in gradient
+        // units, s_a g_a: zero on the passive set, ≥ 0 off it) and |q| ≤ 1.
+        if let Some(PendingSaddle { active: act, signs: sg, passive, tol_q }) = pending.take() {
+            for &j in &passive {
+                in_passive[j] = true;
+            }
+            let kkt = act
+                .iter()
+                .zip(&sg)
+                .map(|(&j, &s)| {
+                    let w = s * g[j];
+                    if in_passive[j] { w.abs() } else { (-w).max(0.0) }
+                })
+                .fold(0.0, f64::max);
+            for &j in &passive {
+                in_passive[j] = false;
+            }
+            kkts.push(kkt);
+            let tol_kkt = 1e-9 * g_scale.max(f64::MIN_POSITIVE);
+            if !(kkt <= tol_kkt) || !(q_max <= 1.0 + tol_q) {
+                return Err(Error::CertificateFailed {
+                    solver: "saddle path".into(),
+                    detail: format!(
+                        "at τ = {tau:e}: KKT residual {kkt:.3e} (tolerance {tol_kkt:.1e}), max |q| = {q_max} (tolerance 1 + {tol_q:.1e})"
+                    ),
+                });
+            }
         }
         if linalg::norm_inf(&g) <= tol_g {
             return Ok(SaddlePath {
@@ -441,45 +491,37 @@ fn saddle_path_distinct(p: &Problem) -> Result<SaddlePath> {
             )));
         }
         tau += delta;
-        for i in 0..d {
-            q[i] -= delta * g[i];
-        }
         let g_terms =
             2.0 / nf * (xty_inf + col_norm_max * support.iter().map(|&j| beta[j].abs() * col_norm[j]).sum::<f64>());
         drift += delta * g_terms;
         let tol_q = 1e-12 + 16.0 * f64::EPSILON * drift;
-        // Snap the coordinates that reached ±1 (within rounding), so ties join together.
-        for qi in q.iter_mut() {
-            let snapped = if (qi.abs() - 1.0).abs() <= tol_q { qi.signum() } else { *qi };
+        // q −= Δg, and the coordinates that reached ±1 (within rounding) snapped, so ties join together: one
+        // branch-free pass, the largest |q| in eight lanes.
+        let mut qm = [q_max; 8];
+        for (k, (qi, gi)) in q.iter_mut().zip(&g).enumerate() {
+            let v = *qi - delta * gi;
+            let snapped = if (v.abs() - 1.0).abs() <= tol_q { v.signum() } else { v };
             *qi = snapped;
-            q_max = if snapped.abs() > q_max { snapped.abs() } else { q_max };
+            qm[k % 8] = if snapped.abs() > qm[k % 8] { snapped.abs() } else { qm[k % 8] };
         }
+        q_max = qm.iter().fold(q_max, |m, &v| if v > m { v } else { m });
         let active: Vec<usize> = (0..d).filter(|&i| q[i].abs() == 1.0).collect();
         let signs: Vec<f64> = active.iter().map(|&i| q[i]).collect();
         // β = argmin R over the signed active columns: Lawson–Hanson NNLS on C = X_A diag(s), from the last
         // saddle's support, with the Cholesky factor of the passive Gram block kept and updated (ActiveFactor).
         // ∇R(β) in the NNLS' Gram units: XᵀXβ − Xᵀy = (n/2)·g.
         grad_units.iter_mut().zip(&g).for_each(|(u, gi)| *u = 0.5 * nf * gi);
-        let kkt = active_set_nnls(&mut factor, &active, cols, &xty, &q, &mut beta, &grad_units)?;
+        xb = active_set_nnls(&mut factor, &active, cols, &xty, &q, &mut beta, &grad_units)?;
+        changed = xb.is_some();
         // β's non-zeros: the factor's coordinates (the NNLS writes β there only).
         support.clear();
         support.extend(factor.idx.iter().copied().filter(|&j| beta[j] != 0.0));
-        // In gradient units: ∇R restricted to the active block is (2/n)·s⊙(Gz − b).
-        let kkt = 2.0 / nf * kkt;
         times.push(tau);
         saddles.push(beta.clone());
+        pending =
+            Some(PendingSaddle { active: active.clone(), signs: signs.clone(), passive: factor.idx.clone(), tol_q });
         active_hist.push(active);
         signs_hist.push(signs);
-        kkts.push(kkt);
-        let tol_kkt = 1e-9 * g_scale.max(f64::MIN_POSITIVE);
-        if !(kkt <= tol_kkt) || !(q_max <= 1.0 + tol_q) {
-            return Err(Error::CertificateFailed {
-                solver: "saddle path".into(),
-                detail: format!(
-                    "at τ = {tau:e}: KKT residual {kkt:.3e} (tolerance {tol_kkt:.1e}), max |q| = {q_max} (tolerance 1 + {tol_q:.1e})"
-                ),
-            });
-        }
     }
     Err(Error::Numerical(format!("saddle path: no end after {} jumps (τ = {tau:e})", 10 * d + 100)))
 }
