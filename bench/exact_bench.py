@@ -9,6 +9,9 @@ same script, alternating, as ratios (baseline time / ibias time; > 1 means ibias
 Each baseline's answer is first checked against ibias' (same jumps and last saddle; same projection), so that
 the timings compare two correct programs.
 
+The same solvers are then timed through the Python package in this process (``ibias.saddle_path``,
+``ibias.bregman``: the package calls the same Rust code; a ``Problem`` built once, as a notebook would).
+
     python3 bench/exact_bench.py [--repeat K] [--quick]
 """
 import argparse
@@ -51,14 +54,29 @@ def ours(data, alpha, name, quick):
     return next(t["seconds"] for t in out if t["name"] == name)
 
 
+def alternate(ours_f, base_f, args, inner, name):
+    """Times ours_f and base_f alternately (median of `inner` calls each, `args.repeat` times)."""
+    o_all, b_all = [], []
+    for _ in range(args.repeat):
+        o_all.append(best_of(ours_f, inner))
+        b_all.append(best_of(base_f, 1 if args.quick else min(inner, 3)))
+    return (name, o_all, b_all, [b / o for o, b in zip(o_all, b_all)])
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--quick", action="store_true")
     args = ap.parse_args()
+    try:
+        import ibias  # the Python package (built by maturin into the active environment)
+    except ImportError:
+        ibias = None
+        print("the ibias Python package is not importable here: its rows are skipped")
     subprocess.run(["cargo", "build", "--release", "--quiet"], check=True, cwd=ROOT)
     tmp = tempfile.mkdtemp()
     rows = []
+    py_rows = []
 
     # 1. The saddle path.
     sp = os.path.join(tmp, "saddle.csv")
@@ -77,6 +95,12 @@ def main():
         b_all.append(b)
         o_all.append(o)
     rows.append((f"saddle path, 200 x 2000, noise 0.5 ({len(times) - 1} jumps)", o_all, b_all, r))
+    if ibias is not None:
+        prob = ibias.Problem(X, y)
+        got = ibias.saddle_path(prob)
+        assert np.max(np.abs(np.array(got["times"]) - ref["times"])) == 0.0
+        py_rows.append(alternate(lambda: ibias.saddle_path(prob), lambda: nb.saddle_path(X, y), args, 3,
+                                 f"saddle path through Python ({len(times) - 1} jumps)"))
     # Roofline of the path: a jump cannot cost less than the two mat-vecs with X it needs (r = X beta - y and
     # X^T r), measured alone on the same data (`lower_bound_two_matvecs`, memory-bound).
     roof = []
@@ -109,6 +133,12 @@ def main():
             b_all.append(b)
             o_all.append(o)
         rows.append((f"Bregman projection, 100 x 1000, alpha = {alpha:g}", o_all, b_all, r))
+        if ibias is not None:
+            prob = ibias.Problem(X, y)
+            got = np.asarray(ibias.bregman(prob, alpha=alpha).w)
+            assert np.linalg.norm(got - np.array(ref["w"])) <= 1e-12 * np.linalg.norm(ref["w"])
+            py_rows.append(alternate(lambda: ibias.bregman(prob, alpha=alpha), lambda: nb.dual_newton(X, y, 2 * alpha * alpha),
+                                     args, 7, f"Bregman projection through Python, alpha = {alpha:g}"))
         # Roofline: dense Newton forms and factors one matrix an iteration plus the final check, (it + 1) x
         # (n^2 d + n^3 / 3) flops, at the GEMM rate.
         it = ref["certificate"]["iterations"]
@@ -121,6 +151,8 @@ def main():
     print("| workload | ibias (median) | NumPy/SciPy (median) | speed-up median | speed-up min |")
     print("|---|---|---|---|---|")
     for name, o, b, r in rows:
+        print(f"| {name} | {statistics.median(o) * 1e3:.2f} ms | {statistics.median(b) * 1e3:.2f} ms | {statistics.median(r):.1f}x | {min(r):.1f}x |")
+    for name, o, b, r in py_rows:
         print(f"| {name} | {statistics.median(o) * 1e3:.2f} ms | {statistics.median(b) * 1e3:.2f} ms | {statistics.median(r):.1f}x | {min(r):.1f}x |")
     print("\n| roofline | the floor | floor / ibias median (1 = at the machine's limit) |")
     print("|---|---|---|")
