@@ -27,11 +27,15 @@ pub struct BregmanOptions {
     pub max_move: f64,
     /// Largest accepted a-posteriori forward error `‖δw‖/‖w‖` (one more Newton correction; relative).
     pub forward_tol: f64,
+    /// Screening of the global phase's Newton matrices: coordinates whose metric is below `screen` times the
+    /// largest (beyond the `2n` largest) stand in as their trace on the diagonal while `‖Xw − y‖` exceeds 1e-3
+    /// of its scale (0: every matrix exact). It changes the path to the projection, not the projection.
+    pub screen: f64,
 }
 
 impl Default for BregmanOptions {
     fn default() -> Self {
-        BregmanOptions { tol: 1e-13, max_iter: 500, max_move: 20.0, forward_tol: 1e-9 }
+        BregmanOptions { tol: 1e-13, max_iter: 500, max_move: 20.0, forward_tol: 1e-9, screen: 1e-6 }
     }
 }
 
@@ -110,6 +114,7 @@ pub fn bregman_dual_newton<P: Potential + ?Sized>(
     };
     let (mut best_res, mut since_best) = (f64::INFINITY, 0usize);
     let mut kept: Option<KeptFactor> = None;
+    let (mut kept_idx, mut col_sq): (Vec<usize>, Option<Vec<f64>>) = (Vec::new(), None);
     for it in 0..=opts.max_iter {
         crate::control::check()?;
         if !linalg::all_finite(&w) {
@@ -153,7 +158,39 @@ pub fn bregman_dual_newton<P: Potential + ?Sized>(
         let dir = match reused {
             Some(dir) => dir,
             None => {
-                linalg::weighted_gram(p.x(), &h, &mut hess, &mut gram_scratch);
+                // Far from the solution (the global phase: ‖Xw − y‖ above 1e-3 of its scale) the Newton matrix is
+                // screened: the coordinates with h_j < 1e-6·max h (beyond the 2n largest) are replaced by σ·I,
+                // σ = Σ h_j‖x_j‖²/n over them (their trace). Any positive-definite matrix gives a descent direction, and the line search and
+                // the certificate (the residual of Xw = y) are the same; near the solution the matrix is exact.
+                // At least the 2n largest are kept (fewer, and σ·I would stand for whole directions of H).
+                let screened = if opts.screen > 0.0 && s_log == 0.0 && res > 1e-3 * scale && 5 * (2 * n) < 4 * d {
+                    let hmax = h.iter().copied().fold(0.0, f64::max);
+                    kept_idx.clear();
+                    kept_idx.extend((0..d).filter(|&j| h[j] >= opts.screen * hmax));
+                    if kept_idx.len() < 2 * n {
+                        kept_idx.clear();
+                        kept_idx.extend(0..d);
+                        kept_idx.select_nth_unstable_by(2 * n, |&a, &b| h[b].total_cmp(&h[a]));
+                        kept_idx.truncate(2 * n);
+                    }
+                    kept_idx.len() * 5 < d * 4
+                } else {
+                    false
+                };
+                if screened {
+                    let col_sq = col_sq.get_or_insert_with(|| {
+                        (0..d).map(|j| linalg::dot(p.columns().row(j), p.columns().row(j))).collect()
+                    });
+                    let mut sigma = (0..d).map(|j| h[j] * col_sq[j]).sum::<f64>();
+                    sigma -= kept_idx.iter().map(|&j| h[j] * col_sq[j]).sum::<f64>();
+                    linalg::weighted_gram_subset(p.columns(), &kept_idx, &h, &mut hess, &mut gram_scratch);
+                    let sigma = (sigma / n as f64).max(0.0);
+                    for a in 0..n {
+                        hess.data[a * n + a] += sigma;
+                    }
+                } else {
+                    linalg::weighted_gram(p.x(), &h, &mut hess, &mut gram_scratch);
+                }
                 let dmax = (0..n).map(|a| hess.data[a * n + a]).fold(0.0, f64::max);
                 let (fac, dir, shift) = [0.0, 1e-13, 1e-10, 1e-7]
                     .iter()
@@ -163,7 +200,7 @@ pub fn bregman_dual_newton<P: Potential + ?Sized>(
                         linalg::all_finite(&dir).then_some((fac, dir, shift))
                     })
                     .ok_or_else(|| Error::Numerical("Bregman projection: singular Newton system".into()))?;
-                kept = (s_log == 0.0 && shift == 0.0).then(|| KeptFactor { fac, h: h.clone() });
+                kept = (s_log == 0.0 && shift == 0.0 && !screened).then(|| KeptFactor { fac, h: h.clone() });
                 dir
             }
         };
@@ -183,6 +220,29 @@ pub fn bregman_dual_newton<P: Potential + ?Sized>(
             ..Default::default()
         };
         if res <= tol * scale && forward <= opts.forward_tol {
+            // Polish: the full Newton step along the direction just computed (it served the forward estimate),
+            // kept when it lowers the residual — the certificate then describes the polished point, its forward
+            // estimate (the pre-polish one) an upper bound. One residual, no new Newton system.
+            let t = (-s_log).exp();
+            for i in 0..d {
+                theta_new[i] = theta[i] + t * delta_theta[i];
+            }
+            pot.inv_grad_into(&theta_new, &mut w_new);
+            if linalg::all_finite(&w_new) {
+                let r_new = p.residual(&w_new);
+                let res_new = linalg::norm2(&r_new);
+                if res_new < res {
+                    let scale_new = ny + smax * linalg::norm2(&w_new);
+                    for a in 0..n {
+                        mu[a] += t * dir[a];
+                    }
+                    let c = Certificate {
+                        residual_backward_rel: Some(res_new / scale_new.max(f64::MIN_POSITIVE)),
+                        ..cert(it)
+                    };
+                    return Ok((w_new, mu, c));
+                }
+            }
             return Ok((w, mu, cert(it)));
         }
         // The hint for a failure: where the precision is lost.

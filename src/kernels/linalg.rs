@@ -436,13 +436,39 @@ pub fn power_lambda_max(
 pub struct GramScratch {
     /// `diag(h)Xᵀ`, column-major `d × n`.
     scaled: Vec<f64>,
+    /// The gathered columns of [`weighted_gram_subset`], column-major `n × |K|`.
+    cols: Vec<f64>,
     gram: Mat<f64>,
 }
 
 impl Default for GramScratch {
     fn default() -> Self {
-        GramScratch { scaled: Vec::new(), gram: Mat::zeros(0, 0) }
+        GramScratch { scaled: Vec::new(), cols: Vec::new(), gram: Mat::zeros(0, 0) }
     }
+}
+
+/// `out = Σ_{j ∈ idx} h_j x_j x_jᵀ` (`n × n`, row-major) over the columns `x_j` of `X` given as the rows of
+/// `xt = Xᵀ` (`d × n`): the columns gathered, scaled by `h`, and multiplied as in [`weighted_gram`] (its lower
+/// half, on two cores from `n²|idx|/2 ≥ 2·10⁶` multiply-adds).
+pub fn weighted_gram_subset(xt: &Dense, idx: &[usize], h: &[f64], out: &mut Dense, scratch: &mut GramScratch) {
+    let (n, k) = (xt.cols, idx.len());
+    scratch.cols.clear();
+    scratch.cols.reserve(2 * n * k);
+    for &j in idx {
+        scratch.cols.extend_from_slice(xt.row(j));
+    }
+    for &j in idx {
+        scratch.cols.extend(xt.row(j).iter().map(|v| v * h[j]));
+    }
+    if scratch.gram.nrows() != n {
+        scratch.gram = Mat::zeros(n, n);
+    }
+    let (plain, scaled) = scratch.cols.split_at(n * k);
+    let a = faer::MatRef::from_column_major_slice(plain, n, k);
+    let b = faer::MatRef::from_column_major_slice(scaled, n, k);
+    let two_cores = (n * n) as f64 * k as f64 / 2.0 >= 2e6 && n >= 16;
+    lower_product(scratch.gram.as_mut(), a, b.transpose(), two_cores);
+    mirror_lower(scratch.gram.as_ref(), out);
 }
 
 /// `H = X diag(h) Xᵀ` (`n × n`, written into `out` row-major) for a row-major `X` (`n × d`): `X`'s buffer is read
