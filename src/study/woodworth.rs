@@ -304,48 +304,66 @@ impl Study for Woodworth {
                 Ok((g.problem, g.w_star))
             })
             .collect::<Result<_>>()?;
-        // Panels (a), (b): one curve per seed, from α_max down (warm starts).
-        let curves: Vec<SeedCurve> = seeds
+        // Panels (a), (b): one curve per seed, from α_max down (warm starts); panel (c): one α* per seed and n.
+        // One list of jobs, the curves (the longest) first, so that a core that finishes its curve takes up
+        // panel (c) while the other still runs one (three seeds on two cores would otherwise leave one idle).
+        enum Job {
+            Curve(usize),
+            Star(usize, usize),
+        }
+        enum Done {
+            Curve(SeedCurve),
+            Star(SampleRow),
+        }
+        let jobs: Vec<Job> = (0..seeds.len())
+            .map(Job::Curve)
+            .chain((0..seeds.len()).flat_map(|s| cfg.n_grid.iter().map(move |&n| Job::Star(s, n))))
+            .collect();
+        let done: Vec<Done> = jobs
             .par_iter()
-            .zip(&data)
             .with_max_len(1)
-            .map(|(&seed, (full, w_star))| -> Result<SeedCurve> {
-                let p = head(full, cfg.n)?;
-                let (bp, l2) = (basis_pursuit(&p)?, min_l2(&p)?);
-                let mut mu = Warm::default();
-                let mut c = SeedCurve {
-                    seed,
-                    population_error: vec![0.0; alphas.len()],
-                    l1_gap_rel: vec![0.0; alphas.len()],
-                    l2_gap_rel: vec![0.0; alphas.len()],
-                    min_l1_error: sq_dist(&bp.w, w_star),
-                    min_l2_error: sq_dist(&l2.w, w_star),
+            .map(|job| -> Result<Done> {
+                let out = match *job {
+                    Job::Curve(s) => {
+                        let (full, w_star) = &data[s];
+                        let p = head(full, cfg.n)?;
+                        let (bp, l2) = (basis_pursuit(&p)?, min_l2(&p)?);
+                        let mut mu = Warm::default();
+                        let mut c = SeedCurve {
+                            seed: seeds[s],
+                            population_error: vec![0.0; alphas.len()],
+                            l1_gap_rel: vec![0.0; alphas.len()],
+                            l2_gap_rel: vec![0.0; alphas.len()],
+                            min_l1_error: sq_dist(&bp.w, w_star),
+                            min_l2_error: sq_dist(&l2.w, w_star),
+                        };
+                        for k in (0..alphas.len()).rev() {
+                            let w = limit(&p, alphas[k], &mut mu, &count)?;
+                            c.population_error[k] = sq_dist(&w, w_star);
+                            c.l1_gap_rel[k] = (norm1(&w) - bp.l1_norm) / bp.l1_norm;
+                            c.l2_gap_rel[k] = (norm2(&w) - l2.l2_norm) / l2.l2_norm;
+                        }
+                        Done::Curve(c)
+                    }
+                    Job::Star(s, n) => {
+                        let (full, w_star) = &data[s];
+                        let p = head(full, n)?;
+                        let bp = basis_pursuit(&p)?;
+                        let a = alpha_star(&p, w_star, cfg, &alphas, &count)?;
+                        Done::Star(SampleRow { seed: seeds[s], n, alpha_star: a, min_l1_error: sq_dist(&bp.w, w_star) })
+                    }
                 };
-                for k in (0..alphas.len()).rev() {
-                    let w = limit(&p, alphas[k], &mut mu, &count)?;
-                    c.population_error[k] = sq_dist(&w, w_star);
-                    c.l1_gap_rel[k] = (norm1(&w) - bp.l1_norm) / bp.l1_norm;
-                    c.l2_gap_rel[k] = (norm2(&w) - l2.l2_norm) / l2.l2_norm;
-                }
                 tick();
-                Ok(c)
+                Ok(out)
             })
             .collect::<Result<_>>()?;
-        // Panel (c): per seed and n.
-        let jobs: Vec<(usize, usize)> =
-            (0..seeds.len()).flat_map(|s| cfg.n_grid.iter().map(move |&n| (s, n))).collect();
-        let sample_complexity: Vec<SampleRow> = jobs
-            .par_iter()
-            .with_max_len(1)
-            .map(|&(s, n)| -> Result<SampleRow> {
-                let (full, w_star) = &data[s];
-                let p = head(full, n)?;
-                let bp = basis_pursuit(&p)?;
-                let a = alpha_star(&p, w_star, cfg, &alphas, &count)?;
-                tick();
-                Ok(SampleRow { seed: seeds[s], n, alpha_star: a, min_l1_error: sq_dist(&bp.w, w_star) })
-            })
-            .collect::<Result<_>>()?;
+        let (mut curves, mut sample_complexity) = (Vec::new(), Vec::new());
+        for d in done {
+            match d {
+                Done::Curve(c) => curves.push(c),
+                Done::Star(r) => sample_complexity.push(r),
+            }
+        }
         let result = WoodworthResult {
             alphas: alphas.clone(),
             curves,
