@@ -243,8 +243,8 @@ fn active_set_nnls(
             }
             xb
         });
-        // Only the active coordinates outside the factor can enter: their gradients first (usually one or two
-        // n-vector dots); the factor's own only for the final KKT residual.
+        // Only the active coordinates outside the factor can enter: their gradients only (usually one or two
+        // n-vector dots; the saddle's KKT residual is the caller's, from its next gradient).
         let grad_a = |a: usize| -> f64 {
             signs[a]
                 * match &xb {
@@ -358,13 +358,25 @@ pub fn saddle_path(p: &Problem) -> Result<SaddlePath> {
     Ok(path)
 }
 
-/// A saddle whose certificate waits for the next gradient: its active block, signs, passive set and the rounding
-/// budget of `q` then.
-struct PendingSaddle {
-    active: Vec<usize>,
-    signs: Vec<f64>,
-    passive: Vec<usize>,
-    tol_q: f64,
+/// The KKT residual of a saddle's sign-constrained least squares over its active block, in gradient units, from
+/// `g = ∇R(β)`: `s_a g_a` vanishes on the passive set and is ≥ 0 off it. `mark` (all false, length d) is
+/// scratch, returned all false.
+fn saddle_kkt(g: &[f64], active: &[usize], signs: &[f64], passive: &[usize], mark: &mut [bool]) -> f64 {
+    for &j in passive {
+        mark[j] = true;
+    }
+    let kkt = active
+        .iter()
+        .zip(signs)
+        .map(|(&j, &s)| {
+            let w = s * g[j];
+            if mark[j] { w.abs() } else { (-w).max(0.0) }
+        })
+        .fold(0.0, f64::max);
+    for &j in passive {
+        mark[j] = false;
+    }
+    kkt
 }
 
 /// The path of a design without exact copies of columns.
@@ -400,57 +412,30 @@ fn saddle_path_distinct(p: &Problem) -> Result<SaddlePath> {
     // The non-zeros of β (empty at β = 0).
     let mut support: Vec<usize> = Vec::new();
     let mut grad_units = vec![0.0; d];
-    // Xβ from the NNLS (None: not formed), whether β changed at the last jump, and the last saddle's active block,
-    // signs, passive set and rounding budget, certified from the next gradient.
-    let (mut xb, mut changed): (Option<Vec<f64>>, bool) = (None, true);
-    let mut pending: Option<PendingSaddle> = None;
+    // Xβ for the next gradient (0 at β = 0; afterwards the NNLS's, None when β did not change), and the rounding
+    // budget of q at the last saddle while its certificate waits for that gradient (its active block and signs are
+    // the last of the histories, its passive set the factor's coordinates).
+    let mut xb: Option<Vec<f64>> = Some(vec![0.0; n]);
+    let mut pending_tol_q: Option<f64> = None;
     let mut in_passive = vec![false; d];
     for _jump in 0..(10 * d + 100) {
         crate::control::check()?;
-        // g = ∇R(β) = (2/n)Xᵀ(Xβ − y): Xβ from the support's columns only (n per non-zero of β), then one
-        // mat-vec Xᵀr (split over two cores on large problems), the only O(nd) work of a jump; the
-        // sign-constrained least squares below works on the n-vectors of the columns.
-        // (The NNLS hands over Xβ when it formed it; an unchanged β keeps r.)
-        match xb.take() {
-            Some(xb) => {
-                for ((ri, yi), bi) in r.iter_mut().zip(p.y()).zip(&xb) {
-                    *ri = bi - yi;
-                }
+        // g = ∇R(β) = (2/n)Xᵀ(Xβ − y): Xβ handed over by the NNLS (n per non-zero of β), then one mat-vec Xᵀr
+        // (split over two cores on large problems), the only O(nd) work of a jump; the sign-constrained least
+        // squares below works on the n-vectors of the columns. An unchanged β keeps r and g.
+        if let Some(xb) = xb.take() {
+            for ((ri, yi), bi) in r.iter_mut().zip(p.y()).zip(&xb) {
+                *ri = bi - yi;
             }
-            None if changed => {
-                for (ri, yi) in r.iter_mut().zip(p.y()) {
-                    *ri = -yi;
-                }
-                for &j in &support {
-                    linalg::axpy(beta[j], cols.row(j), &mut r);
-                }
-            }
-            None => {}
-        }
-        // An unchanged β has the gradient it had.
-        if changed {
             plan.xt_mul(&r, &mut g);
             for gi in g.iter_mut() {
                 *gi *= 2.0 / nf;
             }
         }
-        // The last saddle's certificate from this gradient: its KKT residual over its active block (in gradient
-        // units, s_a g_a: zero on the passive set, ≥ 0 off it) and |q| ≤ 1.
-        if let Some(PendingSaddle { active: act, signs: sg, passive, tol_q }) = pending.take() {
-            for &j in &passive {
-                in_passive[j] = true;
-            }
-            let kkt = act
-                .iter()
-                .zip(&sg)
-                .map(|(&j, &s)| {
-                    let w = s * g[j];
-                    if in_passive[j] { w.abs() } else { (-w).max(0.0) }
-                })
-                .fold(0.0, f64::max);
-            for &j in &passive {
-                in_passive[j] = false;
-            }
+        // The last saddle's certificate from this gradient: its KKT residual and |q| ≤ 1.
+        if let Some(tol_q) = pending_tol_q.take() {
+            let (act, sg) = (active_hist.last().map_or(&[][..], |v| v), signs_hist.last().map_or(&[][..], |v| v));
+            let kkt = saddle_kkt(&g, act, sg, &factor.idx, &mut in_passive);
             kkts.push(kkt);
             let tol_kkt = 1e-9 * g_scale.max(f64::MIN_POSITIVE);
             if !(kkt <= tol_kkt) || !(q_max <= 1.0 + tol_q) {
@@ -512,14 +497,12 @@ fn saddle_path_distinct(p: &Problem) -> Result<SaddlePath> {
         // ∇R(β) in the NNLS' Gram units: XᵀXβ − Xᵀy = (n/2)·g.
         grad_units.iter_mut().zip(&g).for_each(|(u, gi)| *u = 0.5 * nf * gi);
         xb = active_set_nnls(&mut factor, &active, cols, &xty, &q, &mut beta, &grad_units)?;
-        changed = xb.is_some();
         // β's non-zeros: the factor's coordinates (the NNLS writes β there only).
         support.clear();
         support.extend(factor.idx.iter().copied().filter(|&j| beta[j] != 0.0));
         times.push(tau);
         saddles.push(beta.clone());
-        pending =
-            Some(PendingSaddle { active: active.clone(), signs: signs.clone(), passive: factor.idx.clone(), tol_q });
+        pending_tol_q = Some(tol_q);
         active_hist.push(active);
         signs_hist.push(signs);
     }
@@ -529,6 +512,22 @@ fn saddle_path_distinct(p: &Problem) -> Result<SaddlePath> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The saddle certificate: zero at a KKT point; an off-passive coordinate whose gradient pushes it to enter
+    /// (s·g < 0) and a passive one with a non-zero gradient are both measured, and the scratch is left clean.
+    #[test]
+    fn saddle_kkt_measures_each_violation() {
+        let mut mark = vec![false; 5];
+        // Active {0, 2, 4} with signs (+, −, +); passive {0}.
+        let (active, signs, passive) = ([0, 2, 4], [1.0, -1.0, 1.0], [0]);
+        let at_kkt = [0.0, 9.0, -0.5, 9.0, 0.25]; // s·g = 0 on the passive one, ≥ 0 off it
+        assert_eq!(saddle_kkt(&at_kkt, &active, &signs, &passive, &mut mark), 0.0);
+        let wants_in = [0.0, 9.0, 0.5, 9.0, 0.25]; // coordinate 2: s·g = −0.5
+        assert_eq!(saddle_kkt(&wants_in, &active, &signs, &passive, &mut mark), 0.5);
+        let passive_off = [-0.75, 9.0, -0.5, 9.0, 0.25]; // the passive coordinate's gradient is not zero
+        assert_eq!(saddle_kkt(&passive_off, &active, &signs, &passive, &mut mark), 0.75);
+        assert!(mark.iter().all(|m| !m));
+    }
 
     #[test]
     fn copies_of_columns_are_grouped_with_their_signs() {
