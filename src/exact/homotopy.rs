@@ -101,11 +101,9 @@ pub fn homotopy(p: &Problem) -> Result<Homotopy> {
     let mut signs: Vec<f64> = Vec::new();
     // Whether the previous segment's X_A already had the rank of X (then no column joins; reset by a leave).
     let mut full_rank = false;
-    // Xᵀx_j for every variable that has been a candidate, computed once: the active Gram matrix is read off
-    // them, and both products of a breakpoint cost d·|A| instead of n·d.
     let mut xtx = XtxCache::new(d);
     // The Cholesky factor of the last segment's G_A, in the order of `active` (absent when it was singular).
-    let mut kept: Option<(Vec<usize>, GrowingCholesky)> = None;
+    let mut kept: Option<GrowingCholesky> = None;
     for _ in 0..(20 * d + 100) {
         crate::control::check()?;
         // The correlations c = (2/n)Xᵀ(y − Xw) at this breakpoint, and its certificate. The support keeps the
@@ -134,7 +132,7 @@ pub fn homotopy(p: &Problem) -> Result<Homotopy> {
         }
         // Which of the tied variables enter: the subset whose direction keeps every sign and every other
         // tied correlation inside [−λ, λ] (a linear complementarity problem on the tied set; see `direction`).
-        let dir = direction(&xtx, &mut kept, (&support, &must_signs), &optional, &opt_signs, nf)?;
+        let dir = direction(&xtx, (&active, kept.take()), (&support, &must_signs), &optional, &opt_signs, nf)?;
         active = dir.active;
         signs = dir.signs;
         let (fac, v, a) = (dir.fac, dir.v, dir.a);
@@ -189,6 +187,10 @@ pub fn homotopy(p: &Problem) -> Result<Homotopy> {
         // w on the current active set at the new λ (no drift): G_A w_A = X_Aᵀy − (n/2)λ s_A.
         let rhs_w: Vec<f64> = active.iter().zip(&signs).map(|(&j, s)| xty[j] - 0.5 * nf * new_lam * s).collect();
         let wa = fac.solve(&rhs_w);
+        kept = match fac {
+            SymFactor::Cholesky(f) => Some(f),
+            SymFactor::Pinv { .. } => None,
+        };
         for (kk, &j) in active.iter().enumerate() {
             w[j] = wa[kk];
         }
@@ -286,7 +288,7 @@ const MAX_TIED: usize = 14;
 /// than [`MAX_TIED`] tied variables with the full set invalid, is an error (the caller falls back).
 fn direction(
     xtx: &XtxCache,
-    kept: &mut Option<(Vec<usize>, GrowingCholesky)>,
+    (last, kept): (&[usize], Option<GrowingCholesky>),
     (must, must_signs): (&[usize], &[f64]),
     optional: &[usize],
     opt_signs: &[f64],
@@ -297,12 +299,13 @@ fn direction(
     let mut masks: Vec<u32> =
         if m <= MAX_TIED { (0..(1u32 << m)).collect() } else { vec![u32::MAX >> (32 - m.min(32))] };
     masks.sort_by_key(|mask| std::cmp::Reverse(mask.count_ones()));
-    // The factor of G_must: the last segment's with the coordinates that left removed (`must` is the last active
-    // set minus those, in its order), else built from scratch; None when its Cholesky factorisation fails.
-    let from_kept = kept.take().and_then(|(idx, mut f)| {
+    // The factor of G_must: the last segment's (`kept`, in the order of its active set `last`) with the coordinates
+    // that left removed (`must` is `last` minus those, in its order), else built from scratch; None when its
+    // Cholesky factorisation fails.
+    let from_kept = kept.and_then(|mut f| {
         let mut gone = Vec::new();
         let mut next = 0;
-        for (pos, &j) in idx.iter().enumerate() {
+        for (pos, &j) in last.iter().enumerate() {
             if next < must.len() && must[next] == j {
                 next += 1;
             } else {
@@ -377,9 +380,6 @@ fn direction(
             .map(|(&j, s)| (1.0 - s * a[j]).max(0.0))
             .fold(0.0, f64::max);
         if incons <= tol && wrong_sign <= tol * vmax.max(f64::MIN_POSITIVE) && crossing <= tol {
-            if let SymFactor::Cholesky(f) = &fac {
-                *kept = Some((active.clone(), f.clone()));
-            }
             return Ok(Direction { active, signs, fac, v, a });
         }
         last_err =
