@@ -114,7 +114,9 @@ pub fn bregman_dual_newton<P: Potential + ?Sized>(
     };
     let (mut best_res, mut since_best) = (f64::INFINITY, 0usize);
     let mut kept: Option<KeptFactor> = None;
-    let (mut kept_idx, mut col_sq): (Vec<usize>, Option<Vec<f64>>) = (Vec::new(), None);
+    // The screened coordinates' list, and (once screening is used) the squared column norms and a mask.
+    let mut kept_idx: Vec<usize> = Vec::new();
+    let mut screen_scratch: Option<(Vec<f64>, Vec<bool>)> = None;
     for it in 0..=opts.max_iter {
         crate::control::check()?;
         if !linalg::all_finite(&w) {
@@ -159,12 +161,11 @@ pub fn bregman_dual_newton<P: Potential + ?Sized>(
             Some(dir) => dir,
             None => {
                 // Far from the solution (the global phase: ‖Xw − y‖ above 1e-3 of its scale) the Newton matrix is
-                // screened: the coordinates with h_j < 1e-6·max h (beyond the 2n largest) are replaced by σ·I,
-                // σ = Σ h_j‖x_j‖²/n over them (their trace). Any positive-definite matrix gives a descent direction, and the line search and
-                // the certificate (the residual of Xw = y) are the same; near the solution the matrix is exact.
-                // At least the 2n largest are kept (fewer, and σ·I would stand for whole directions of H).
+                // screened: the coordinates with h_j < screen·max h, beyond the 2n largest (fewer, and σ·I would
+                // stand for whole directions of H), are replaced by σ·I, σ = Σ h_j‖x_j‖²/n over them (their trace).
+                // Any positive-definite matrix gives a descent direction, and the line search and the certificate
+                // (the residual of Xw = y) are the same; near the solution the matrix is exact.
                 let screened = if opts.screen > 0.0 && s_log == 0.0 && res > 1e-3 * scale && 5 * (2 * n) < 4 * d {
-                    let hmax = h.iter().copied().fold(0.0, f64::max);
                     kept_idx.clear();
                     kept_idx.extend((0..d).filter(|&j| h[j] >= opts.screen * hmax));
                     if kept_idx.len() < 2 * n {
@@ -178,13 +179,18 @@ pub fn bregman_dual_newton<P: Potential + ?Sized>(
                     false
                 };
                 if screened {
-                    let col_sq = col_sq.get_or_insert_with(|| {
-                        (0..d).map(|j| linalg::dot(p.columns().row(j), p.columns().row(j))).collect()
+                    let (col_sq, dropped) = screen_scratch.get_or_insert_with(|| {
+                        let cols = p.columns();
+                        ((0..d).map(|j| linalg::dot(cols.row(j), cols.row(j))).collect(), vec![true; d])
                     });
-                    let mut sigma = (0..d).map(|j| h[j] * col_sq[j]).sum::<f64>();
-                    sigma -= kept_idx.iter().map(|&j| h[j] * col_sq[j]).sum::<f64>();
+                    for &j in &kept_idx {
+                        dropped[j] = false;
+                    }
+                    let sigma = (0..d).filter(|&j| dropped[j]).map(|j| h[j] * col_sq[j]).sum::<f64>() / n as f64;
+                    for &j in &kept_idx {
+                        dropped[j] = true;
+                    }
                     linalg::weighted_gram_subset(p.columns(), &kept_idx, &h, &mut hess, &mut gram_scratch);
-                    let sigma = (sigma / n as f64).max(0.0);
                     for a in 0..n {
                         hess.data[a * n + a] += sigma;
                     }

@@ -363,11 +363,12 @@ pub fn pcg(
     max_iter: usize,
 ) -> Option<(Vec<f64>, usize)> {
     let n = b.len();
-    let target = rel_tol * norm2(b);
+    let nb = norm2(b);
     let mut x = vec![0.0; n];
-    if target == 0.0 && norm2(b) == 0.0 {
+    if nb == 0.0 {
         return Some((x, 0));
     }
+    let target = rel_tol * nb;
     let mut r = b.to_vec();
     let mut z = precond(&r);
     let mut p = z.clone();
@@ -466,8 +467,7 @@ pub fn weighted_gram_subset(xt: &Dense, idx: &[usize], h: &[f64], out: &mut Dens
     let (plain, scaled) = scratch.cols.split_at(n * k);
     let a = faer::MatRef::from_column_major_slice(plain, n, k);
     let b = faer::MatRef::from_column_major_slice(scaled, n, k);
-    let two_cores = (n * n) as f64 * k as f64 / 2.0 >= 2e6 && n >= 16;
-    lower_product(scratch.gram.as_mut(), a, b.transpose(), two_cores);
+    lower_product(scratch.gram.as_mut(), a, b.transpose(), gram_on_two_cores(n, k));
     mirror_lower(scratch.gram.as_ref(), out);
 }
 
@@ -482,7 +482,7 @@ pub fn weighted_gram(x: &Dense, h: &[f64], out: &mut Dense, scratch: &mut GramSc
         scratch.scaled = vec![0.0; d * n];
         scratch.gram = Mat::zeros(n, n);
     }
-    let two_cores = (n * n) as f64 * d as f64 / 2.0 >= 2e6 && n >= 16;
+    let two_cores = gram_on_two_cores(n, d);
     // diag(h)Xᵀ, column a = h ⊙ row a of X (on two cores: half the columns each).
     let scale = |first: usize, cols: &mut [f64]| {
         for (k, dst) in cols.chunks_exact_mut(d).enumerate() {
@@ -501,6 +501,11 @@ pub fn weighted_gram(x: &Dense, h: &[f64], out: &mut Dense, scratch: &mut GramSc
     let scaled = faer::MatRef::from_column_major_slice(&scratch.scaled, d, n);
     lower_product(scratch.gram.as_mut(), xt.transpose(), scaled, two_cores);
     mirror_lower(scratch.gram.as_ref(), out);
+}
+
+/// Whether an `n × n` Gram product over `k` columns (`n²k/2` multiply-adds) is worth two cores: from `2·10⁶`.
+fn gram_on_two_cores(n: usize, k: usize) -> bool {
+    (n * n) as f64 * k as f64 / 2.0 >= 2e6 && n >= 16
 }
 
 /// The symmetric matrix whose lower half `g` holds, written row-major into `out` (resized to `n × n`).
