@@ -20,22 +20,13 @@ step 8.3 -> 6.0 us), and OpenBLAS' idle workers otherwise spin on the two cores 
 import argparse
 import os
 import statistics
-import time
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
 
 import ibias
-
-
-def timed(f, reps):
-    ts, out = [], None
-    for _ in range(reps):
-        t = time.perf_counter()
-        out = f()
-        ts.append(time.perf_counter() - t)
-    return out, ts
+from timing import timed
 
 
 def l1_linprog(Xt):

@@ -15,22 +15,13 @@ minimum of ``--repeat`` alternating runs. NumPy's OpenBLAS is held to one thread
 import argparse
 import os
 import statistics
-import time
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np
 
 import ibias
-
-
-def timed(f, reps=1):
-    ts, out = [], None
-    for _ in range(reps):
-        t = time.perf_counter()
-        out = f()
-        ts.append(time.perf_counter() - t)
-    return out, ts
+from timing import timed
 
 
 def cvxpy_min_nuclear(A, y):
