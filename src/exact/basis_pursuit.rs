@@ -270,7 +270,10 @@ fn polish(p: &Problem, w: &[f64], rel: f64) -> Option<Vec<f64>> {
         return None;
     }
     let xs = p.x().select_cols(&support);
-    let (ws, _) = linalg::pinv_solve(&xs, p.y()).ok()?;
+    let ws = match linalg::ThinQr::new(&xs) {
+        Some(qr) => qr.lstsq(p.y()),
+        None => linalg::pinv_solve(&xs, p.y()).ok()?.0,
+    };
     let mut out = vec![0.0; p.d()];
     for (k, &j) in support.iter().enumerate() {
         if ws[k].signum() != w[j].signum() {
@@ -288,8 +291,12 @@ fn project_dual(p: &Problem, support: &[usize], signs: &[f64], mu0: &[f64]) -> O
     let mut xtm = vec![0.0; support.len()];
     xs.tmul_vec(mu0, &mut xtm);
     let rhs: Vec<f64> = signs.iter().zip(&xtm).map(|(s, v)| s - v).collect();
-    // Minimum-norm solution of X_Sᵀ c = rhs (c ∈ range(X_S)).
-    let (corr, _) = linalg::pinv_solve(&xs.transpose(), &rhs).ok()?;
+    // Minimum-norm solution of X_Sᵀ c = rhs (c ∈ range(X_S)): by a thin QR of X_S when it has full column
+    // rank, else by the pseudo-inverse.
+    let corr = match linalg::ThinQr::new(&xs) {
+        Some(qr) => qr.min_norm_t(&rhs),
+        None => linalg::pinv_solve(&xs.transpose(), &rhs).ok()?.0,
+    };
     let mu: Vec<f64> = mu0.iter().zip(&corr).map(|(a, b)| a + b).collect();
     linalg::all_finite(&mu).then_some(mu)
 }

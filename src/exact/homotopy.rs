@@ -350,28 +350,22 @@ fn direction(
         // The active columns stay linearly independent, except for exact copies (x_j = ±x_i), which enter
         // together and share the weight equally (the pseudo-inverse's minimum-ℓ2 split): a subset whose
         // Gram matrix is singular for any other reason is a face of the solution set, not a new direction.
-        if fac.rank() < distinct_columns(&active, xtx) {
+        if fac.rank() < k && fac.rank() < distinct_columns(&active, xtx) {
             last_err = "the tied columns are linearly dependent".into();
             continue;
         }
         let rhs: Vec<f64> = signs.iter().map(|s| 0.5 * nf * s).collect();
         let v = fac.solve(&rhs);
         let mut a = vec![0.0; d];
-        for (kk, &j) in active.iter().enumerate() {
-            linalg::axpy(2.0 / nf * v[kk], xtx.get(j), &mut a);
-        }
+        let terms: Vec<(f64, &[f64])> = active.iter().zip(&v).map(|(&j, &vk)| (2.0 / nf * vk, xtx.get(j))).collect();
+        linalg::axpy_many(&terms, &mut a);
         let tol = 1e-9;
         // (i) consistency: the active correlations move at rate 1 with λ.
         let incons = active.iter().zip(&signs).map(|(&j, s)| (a[j] - s).abs()).fold(0.0, f64::max);
         // (ii) entering variables move with their signs.
         let vmax = v.iter().map(|x| x.abs()).fold(0.0, f64::max);
-        let wrong_sign = active
-            .iter()
-            .zip(&signs)
-            .zip(&v)
-            .filter(|((j, _), _)| !must.contains(j))
-            .map(|((_, s), vj)| (-s * vj).max(0.0))
-            .fold(0.0, f64::max);
+        let wrong_sign =
+            signs[must.len()..].iter().zip(&v[must.len()..]).map(|(s, vj)| (-s * vj).max(0.0)).fold(0.0, f64::max);
         // (iii) left-out tied variables stay inside.
         let crossing = optional
             .iter()
@@ -418,11 +412,8 @@ fn cached_certificate(
     r: &mut Vec<f64>,
 ) -> (Vec<f64>, PathCertificate) {
     let mut xtr = xty.to_vec();
-    for &j in active {
-        if w[j] != 0.0 {
-            linalg::axpy(-w[j], xtx.get(j), &mut xtr);
-        }
-    }
+    let terms: Vec<(f64, &[f64])> = active.iter().filter(|&&j| w[j] != 0.0).map(|&j| (-w[j], xtx.get(j))).collect();
+    linalg::axpy_many(&terms, &mut xtr);
     sparse_residual(p, w, r);
     let l1 = L1 { positive: false };
     let cert = PathCertificate {

@@ -48,8 +48,8 @@ pub fn uniqueness(p: &Problem, w: &[f64], rho: &[f64]) -> Result<Uniqueness> {
     // Full column rank of X_S: at once when the Cholesky factorisation of its (small) Gram matrix keeps every
     // pivot (cond X_S ≲ 1e5), else from the singular values of X_S itself (the Gram matrix squares them).
     let k = support.len();
-    let cols = p.columns();
-    let gram = linalg::Dense::from_fn(k, k, |a, b| linalg::dot(cols.row(support[a]), cols.row(support[b])));
+    let xsf = xs.to_faer();
+    let gram = linalg::Dense::from_faer((xsf.transpose() * &xsf).as_ref());
     let full = !linalg::SymFactor::new(&gram)?.degenerate() || {
         let s = linalg::singular_values(&xs)?;
         let smax = s.first().copied().unwrap_or(0.0);
