@@ -307,18 +307,25 @@ impl Study for Woodworth {
         // Panels (a), (b): one curve per seed, from α_max down (warm starts); panel (c): one α* per seed and n.
         // One list of jobs, the curves (the longest) first, so that a core that finishes its curve takes up
         // panel (c) while the other still runs one (three seeds on two cores would otherwise leave one idle).
+        // A seed's curve also computes its panel (c) point at n = cfg.n (the first such entry of the grid): the
+        // same problem and minimum-ℓ1 interpolator, formed once.
+        let shared_k = cfg.n_grid.iter().position(|&m| m == cfg.n);
         enum Job {
             Curve(usize),
             Star(usize, usize),
         }
-        enum Done {
-            Curve(SeedCurve),
-            Star(SampleRow),
-        }
         let jobs: Vec<Job> = (0..seeds.len())
             .map(Job::Curve)
-            .chain((0..seeds.len()).flat_map(|s| cfg.n_grid.iter().map(move |&n| Job::Star(s, n))))
+            .chain((0..seeds.len()).flat_map(|s| {
+                (0..cfg.n_grid.len()).filter(move |&k| Some(k) != shared_k).map(move |k| Job::Star(s, k))
+            }))
             .collect();
+        let star = |s: usize, n: usize, p: &Problem, bp: &crate::exact::Solution| -> Result<SampleRow> {
+            let a = alpha_star(p, &data[s].1, cfg, &alphas, &count)?;
+            Ok(SampleRow { seed: seeds[s], n, alpha_star: a, min_l1_error: sq_dist(&bp.w, &data[s].1) })
+        };
+        // Each job's curve (if any) and its panel (c) points with their grid positions.
+        type Done = (Option<SeedCurve>, Vec<(usize, usize, SampleRow)>);
         let done: Vec<Done> = jobs
             .par_iter()
             .with_max_len(1)
@@ -343,27 +350,37 @@ impl Study for Woodworth {
                             c.l1_gap_rel[k] = (norm1(&w) - bp.l1_norm) / bp.l1_norm;
                             c.l2_gap_rel[k] = (norm2(&w) - l2.l2_norm) / l2.l2_norm;
                         }
-                        Done::Curve(c)
+                        tick();
+                        let rows = match shared_k {
+                            Some(k) => {
+                                let row = star(s, cfg.n, &p, &bp)?;
+                                tick();
+                                vec![(s, k, row)]
+                            }
+                            None => Vec::new(),
+                        };
+                        (Some(c), rows)
                     }
-                    Job::Star(s, n) => {
-                        let (full, w_star) = &data[s];
-                        let p = head(full, n)?;
-                        let bp = basis_pursuit(&p)?;
-                        let a = alpha_star(&p, w_star, cfg, &alphas, &count)?;
-                        Done::Star(SampleRow { seed: seeds[s], n, alpha_star: a, min_l1_error: sq_dist(&bp.w, w_star) })
+                    Job::Star(s, k) => {
+                        let n = cfg.n_grid[k];
+                        let p = head(&data[s].0, n)?;
+                        let row = star(s, n, &p, &basis_pursuit(&p)?)?;
+                        tick();
+                        (None, vec![(s, k, row)])
                     }
                 };
-                tick();
                 Ok(out)
             })
             .collect::<Result<_>>()?;
-        let (mut curves, mut sample_complexity) = (Vec::new(), Vec::new());
-        for d in done {
-            match d {
-                Done::Curve(c) => curves.push(c),
-                Done::Star(r) => sample_complexity.push(r),
-            }
+        let mut curves = Vec::new();
+        let mut rows = Vec::new();
+        for (c, r) in done {
+            curves.extend(c);
+            rows.extend(r);
         }
+        // Panel (c) in seed order, then grid order (as configured).
+        rows.sort_by_key(|&(s, k, _)| (s, k));
+        let sample_complexity = rows.into_iter().map(|(_, _, r)| r).collect();
         let result = WoodworthResult {
             alphas: alphas.clone(),
             curves,
