@@ -88,13 +88,15 @@ pub fn bregman_dual_newton<P: Potential + ?Sized>(
     for i in 0..d {
         theta[i] = theta0[i] + xtmu[i];
     }
-    let mut w: Vec<f64> = (0..d).map(|i| pot.inv_grad_i(i, theta[i])).collect();
+    let mut w = vec![0.0; d];
+    pot.inv_grad_into(&theta, &mut w);
     let ny = linalg::norm2(p.y());
     let smax = p.sigma().first().copied().unwrap_or(0.0);
     let mut r = p.residual(&w);
     let mut h = vec![0.0; d];
     let mut hess = Dense::zeros(n, n);
-    let mut gram_scratch = linalg::GramScratch::default();
+    let mut pooled = PooledScratch(GRAM_SCRATCH.with_borrow_mut(std::mem::take));
+    let gram_scratch = &mut pooled.0;
     let mut delta_theta = vec![0.0; d];
     let mut theta_new = vec![0.0; d];
     let mut w_new = vec![0.0; d];
@@ -124,18 +126,22 @@ pub fn bregman_dual_newton<P: Potential + ?Sized>(
         }
         let res = linalg::norm2(&r);
         let scale = ny + smax * linalg::norm2(&w);
-        // The precision w can have: a relative error ε in θ moves w by ε·|θ|ψ*''(θ)/|w| (relative). For the
-        // hyperbolic entropy that factor is θ·coth θ (≲ 50); for depth D it reaches α^{2−D}.
-        let wmax = linalg::norm_inf(&w);
-        let kappa = (0..d)
-            .filter(|&i| w[i].abs() > 1e-3 * wmax)
-            .map(|i| theta[i].abs() * pot.conj_hess_i(i, theta[i]) / w[i].abs())
-            .fold(1.0, f64::max);
-        let tol = opts.tol.max(16.0 * f64::EPSILON * kappa);
         // Newton direction at the current iterate: H Δ = −(Xw − y), H = X diag(h) Xᵀ = B·Bᵀ, B = X·diag(√h).
         // The metric h is scaled by e^{−s} (s = max ln h, in log scale: h can underflow at tiny α), so the
         // system solved is H̃Δ̃ = −r with H = e^{s}H̃, and the full Newton step along Δ̃ is t = e^{−s}.
         pot.conj_hess_into(&theta, &w, &mut h);
+        // The precision w can have: a relative error ε in θ moves w by ε·|θ|ψ*''(θ)/|w| (relative). For the
+        // hyperbolic entropy that factor is θ·coth θ (≲ 50); for depth D it reaches α^{2−D}. ψ*''(θ) is the
+        // metric just computed (where it is a positive finite number, else its scalar form).
+        let wmax = linalg::norm_inf(&w);
+        let kappa = (0..d)
+            .filter(|&i| w[i].abs() > 1e-3 * wmax)
+            .map(|i| {
+                let hi = if h[i] > 0.0 && h[i].is_finite() { h[i] } else { pot.conj_hess_i(i, theta[i]) };
+                theta[i].abs() * hi / w[i].abs()
+            })
+            .fold(1.0, f64::max);
+        let tol = opts.tol.max(16.0 * f64::EPSILON * kappa);
         let (hmin, hmax) = h.iter().fold((f64::INFINITY, 0.0f64), |m, &v| (m.0.min(v), m.1.max(v)));
         let s_log = if hmin > 1e-250 && hmax < 1e250 {
             0.0
@@ -190,12 +196,12 @@ pub fn bregman_dual_newton<P: Potential + ?Sized>(
                     for &j in &kept_idx {
                         dropped[j] = true;
                     }
-                    linalg::weighted_gram_subset(p.columns(), &kept_idx, &h, &mut hess, &mut gram_scratch);
+                    linalg::weighted_gram_subset(p.columns(), &kept_idx, &h, &mut hess, gram_scratch);
                     for a in 0..n {
                         hess.data[a * n + a] += sigma;
                     }
                 } else {
-                    linalg::weighted_gram(p.x(), &h, &mut hess, &mut gram_scratch);
+                    linalg::weighted_gram(p.x(), &h, &mut hess, gram_scratch);
                 }
                 let dmax = (0..n).map(|a| hess.data[a * n + a]).fold(0.0, f64::max);
                 let (fac, dir, shift) = [0.0, 1e-13, 1e-10, 1e-7]
@@ -364,6 +370,25 @@ pub fn bregman_dual_newton<P: Potential + ?Sized>(
         p.residual_into(&w, &mut r);
     }
     unreachable!("the loop returns at it = max_iter")
+}
+
+thread_local! {
+    /// The Newton matrices' buffers (`d·n` doubles and more), kept per thread between projections: a study
+    /// projects hundreds of times on one problem, and fresh buffers cost their zeroing and page faults each time.
+    static GRAM_SCRATCH: std::cell::RefCell<linalg::GramScratch> = std::cell::RefCell::new(linalg::GramScratch::default());
+}
+
+/// The thread's Newton-matrix buffers, taken for one projection and given back when it ends (by any return),
+/// unless they grew beyond 2²² doubles (32 MB: a problem that large pays for its allocation anyway).
+struct PooledScratch(linalg::GramScratch);
+
+impl Drop for PooledScratch {
+    fn drop(&mut self) {
+        if self.0.doubles() <= 1 << 22 {
+            let s = std::mem::take(&mut self.0);
+            GRAM_SCRATCH.with_borrow_mut(|x| *x = s);
+        }
+    }
 }
 
 /// The factor of a Newton matrix `H_f = X diag(h_f) Xᵀ` formed at an earlier iterate (metric in linear scale,

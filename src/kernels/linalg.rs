@@ -204,11 +204,17 @@ pub fn axpy8(blk: &[f64], a: &[f64; 8], g: &mut [f64]) {
     }
 }
 
-/// `out = Bᵀr` for the row-major block `data` (`r.len()` rows of `d` columns), four rows at a time.
+/// `out = Bᵀr` for the row-major block `data` (`r.len()` rows of `d` columns), eight rows at a time (one pass
+/// over `out` per eight rows), then four.
 pub fn tmul_rows(data: &[f64], d: usize, r: &[f64], out: &mut [f64]) {
     out.iter_mut().for_each(|o| *o = 0.0);
     let rows = r.len();
     let mut i = 0;
+    while i + 8 <= rows {
+        let a: &[f64; 8] = r[i..i + 8].try_into().expect("eight coefficients");
+        axpy8(&data[i * d..(i + 8) * d], a, out);
+        i += 8;
+    }
     while i + 4 <= rows {
         let blk = &data[i * d..(i + 4) * d];
         let (r0, rest) = blk.split_at(d);
@@ -465,6 +471,13 @@ impl Default for GramScratch {
     }
 }
 
+impl GramScratch {
+    /// The doubles its buffers hold (their capacity).
+    pub fn doubles(&self) -> usize {
+        self.scaled.capacity() + self.cols.capacity() + self.gram.nrows() * self.gram.ncols()
+    }
+}
+
 /// `out = Σ_{j ∈ idx} h_j x_j x_jᵀ` (`n × n`, row-major) over the columns `x_j` of `X` given as the rows of
 /// `xt = Xᵀ` (`d × n`): the columns gathered, scaled by `h`, and multiplied as in [`weighted_gram`] (its lower
 /// half, on two cores from `n²|idx|/2 ≥ 2·10⁶` multiply-adds).
@@ -495,8 +508,9 @@ pub fn weighted_gram_subset(xt: &Dense, idx: &[usize], h: &[f64], out: &mut Dens
 pub fn weighted_gram(x: &Dense, h: &[f64], out: &mut Dense, scratch: &mut GramScratch) {
     let (n, d) = (x.rows, x.cols);
     let xt = faer::MatRef::from_column_major_slice(&x.data, d, n);
-    if scratch.scaled.len() != d * n || scratch.gram.nrows() != n {
-        scratch.scaled = vec![0.0; d * n];
+    // Every entry of `scaled` is written below: resized (kept when the size is unchanged), not zeroed.
+    scratch.scaled.resize(d * n, 0.0);
+    if scratch.gram.nrows() != n {
         scratch.gram = Mat::zeros(n, n);
     }
     let two_cores = gram_on_two_cores(n, d);
@@ -931,11 +945,12 @@ mod tests {
     #[test]
     /// One core (7 × 23) and two (41 × 2500: n²d/2 above the threshold, an odd n so the blocks are unequal).
     fn weighted_gram_matches_the_naive_sum() {
-        for (n, d) in [(7, 23), (41, 2500)] {
+        // One scratch for every size, growing and shrinking (as a thread's pooled buffers are reused).
+        let mut scratch = GramScratch::default();
+        for (n, d) in [(7, 23), (41, 2500), (7, 23), (9, 30)] {
             let x = Dense::from_fn(n, d, |i, j| ((i * 31 + j * 17) % 11) as f64 - 5.0 + 0.1 * (j % 23) as f64);
             let h: Vec<f64> = (0..d).map(|j| 0.5 + (j as f64).sin().abs()).collect();
             let mut out = Dense::zeros(1, 1);
-            let mut scratch = GramScratch::default();
             for _ in 0..2 {
                 weighted_gram(&x, &h, &mut out, &mut scratch);
                 for a in 0..n {
@@ -1054,5 +1069,26 @@ mod tests {
         assert!(super::ThinQr::new(&dup).is_none());
         assert!(super::ThinQr::new(&x.transpose()).is_none());
         assert!(super::ThinQr::new(&Dense::zeros(4, 0)).is_none());
+    }
+
+    /// `tmul_rows` (eight rows a pass, then four, then one) against the plain double sum, for every row count
+    /// to 19, to rounding.
+    #[test]
+    fn tmul_rows_matches_the_plain_sum() {
+        let d = 11;
+        for rows in 0..20 {
+            let data: Vec<f64> = (0..rows * d).map(|k| ((k * 7) % 13) as f64 - 6.3).collect();
+            let r: Vec<f64> = (0..rows).map(|i| 0.25 * i as f64 - 1.7).collect();
+            let mut out = vec![f64::NAN; d];
+            super::tmul_rows(&data, d, &r, &mut out);
+            for j in 0..d {
+                let plain: f64 = (0..rows).map(|i| r[i] * data[i * d + j]).sum();
+                assert!(
+                    (out[j] - plain).abs() <= 1e-12 * (1.0 + plain.abs()),
+                    "rows {rows}, j {j}: {} vs {plain}",
+                    out[j]
+                );
+            }
+        }
     }
 }
