@@ -211,9 +211,86 @@ pub fn thread_pool(threads: Option<usize>) -> crate::Result<rayon::ThreadPool> {
     rayon::ThreadPoolBuilder::new().num_threads(n).build().map_err(|e| crate::Error::param("threads", e.to_string()))
 }
 
+/// Runs independent jobs on the current rayon pool, the largest (by `cost`, an estimate) first, each worker taking
+/// the next from one shared queue (a greedy schedule: a few large jobs left to the end would leave cores idle,
+/// and rayon's halving of a list keeps no order). Results come back in the jobs' order; after an error no new
+/// job starts, and the first error in the jobs' order is returned.
+pub fn largest_first<T: Sync, R: Send>(
+    jobs: &[T],
+    cost: impl Fn(&T) -> f64,
+    run: impl Fn(&T) -> crate::Result<R> + Sync,
+) -> crate::Result<Vec<R>> {
+    use rayon::prelude::*;
+    use std::sync::atomic::AtomicUsize;
+    let mut order: Vec<usize> = (0..jobs.len()).collect();
+    order.sort_by(|&a, &b| cost(&jobs[b]).total_cmp(&cost(&jobs[a])));
+    let next = AtomicUsize::new(0);
+    let failed = AtomicBool::new(false);
+    let workers = rayon::current_num_threads().clamp(1, jobs.len().max(1));
+    let per_worker: Vec<Vec<(usize, crate::Result<R>)>> = (0..workers)
+        .into_par_iter()
+        .with_max_len(1)
+        .map(|_| {
+            let mut mine = Vec::new();
+            while !failed.load(Ordering::Relaxed) {
+                let Some(&i) = order.get(next.fetch_add(1, Ordering::Relaxed)) else { break };
+                let r = run(&jobs[i]);
+                if r.is_err() {
+                    failed.store(true, Ordering::Relaxed);
+                }
+                mine.push((i, r));
+            }
+            mine
+        })
+        .collect();
+    let mut all: Vec<(usize, crate::Result<R>)> = per_worker.into_iter().flatten().collect();
+    all.sort_by_key(|(i, _)| *i);
+    all.into_iter().map(|(_, r)| r).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every job runs once, the results come back in the jobs' order whatever the costs, and an error is returned
+    /// (the first in the jobs' order) with no job started after it was seen.
+    #[test]
+    fn largest_first_runs_each_job_once_and_keeps_the_order() {
+        use std::sync::atomic::AtomicUsize;
+        let jobs: Vec<usize> = (0..37).collect();
+        let runs = AtomicUsize::new(0);
+        let out = largest_first(
+            &jobs,
+            |&j| ((j * 7) % 11) as f64,
+            |&j| {
+                runs.fetch_add(1, Ordering::Relaxed);
+                Ok(j * j)
+            },
+        )
+        .unwrap();
+        assert_eq!(out, jobs.iter().map(|j| j * j).collect::<Vec<_>>());
+        assert_eq!(runs.load(Ordering::Relaxed), jobs.len());
+        let empty: Vec<usize> = Vec::new();
+        assert!(largest_first(&empty, |_| 0.0, |&j| Ok(j)).unwrap().is_empty());
+        // One worker: the order is exact (36, 35, 34, then 33 fails and nothing else starts).
+        let runs = AtomicUsize::new(0);
+        let one = thread_pool(Some(1)).unwrap();
+        let err = one.install(|| {
+            largest_first(
+                &jobs,
+                |&j| j as f64,
+                |&j| {
+                    runs.fetch_add(1, Ordering::Relaxed);
+                    if j % 10 == 3 { Err(crate::Error::Numerical(format!("job {j}"))) } else { Ok(j) }
+                },
+            )
+        });
+        match err {
+            Err(crate::Error::Numerical(m)) => assert_eq!(m, "job 33"),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(runs.load(Ordering::Relaxed), 4);
+    }
 
     #[test]
     fn join_runs_both_sides_and_returns_both_results() {

@@ -305,8 +305,7 @@ impl Study for Woodworth {
             })
             .collect::<Result<_>>()?;
         // Panels (a), (b): one curve per seed, from α_max down (warm starts); panel (c): one α* per seed and n.
-        // One list of jobs, the curves (the longest) first, so that a core that finishes its curve takes up
-        // panel (c) while the other still runs one (three seeds on two cores would otherwise leave one idle).
+        // One list of jobs, run largest first from one queue, so that no core idles while a long job ends the run.
         // A seed's curve also computes its panel (c) point at n = cfg.n (the first such entry of the grid): the
         // same problem and minimum-ℓ1 interpolator, formed once.
         let shared_k = cfg.n_grid.iter().position(|&m| m == cfg.n);
@@ -326,52 +325,58 @@ impl Study for Woodworth {
         };
         // Each job's curve (if any) and its panel (c) points with their grid positions.
         type Done = (Option<SeedCurve>, Vec<(usize, usize, SampleRow)>);
-        let done: Vec<Done> = jobs
-            .par_iter()
-            .with_max_len(1)
-            .map(|job| -> Result<Done> {
-                let out = match *job {
-                    Job::Curve(s) => {
-                        let (full, w_star) = &data[s];
-                        let p = head(full, cfg.n)?;
-                        let (bp, l2) = (basis_pursuit(&p)?, min_l2(&p)?);
-                        let mut mu = Warm::default();
-                        let mut c = SeedCurve {
-                            seed: seeds[s],
-                            population_error: vec![0.0; alphas.len()],
-                            l1_gap_rel: vec![0.0; alphas.len()],
-                            l2_gap_rel: vec![0.0; alphas.len()],
-                            min_l1_error: sq_dist(&bp.w, w_star),
-                            min_l2_error: sq_dist(&l2.w, w_star),
-                        };
-                        for k in (0..alphas.len()).rev() {
-                            let w = limit(&p, alphas[k], &mut mu, &count)?;
-                            c.population_error[k] = sq_dist(&w, w_star);
-                            c.l1_gap_rel[k] = (norm1(&w) - bp.l1_norm) / bp.l1_norm;
-                            c.l2_gap_rel[k] = (norm2(&w) - l2.l2_norm) / l2.l2_norm;
+        // The estimated work of a job: n² per projection (its Newton matrices), about half the α grid plus the
+        // bisection per panel (c) point, the whole grid per curve.
+        let per_star = (cfg.n_alphas / 2 + cfg.bisection_steps) as f64;
+        let cost = |job: &Job| match *job {
+            Job::Curve(_) => {
+                let n2 = (cfg.n * cfg.n) as f64;
+                n2 * (cfg.n_alphas as f64 + if shared_k.is_some() { per_star } else { 0.0 })
+            }
+            Job::Star(_, k) => (cfg.n_grid[k] * cfg.n_grid[k]) as f64 * per_star,
+        };
+        let done: Vec<Done> = crate::kernels::par::largest_first(&jobs, cost, |job| -> Result<Done> {
+            let out = match *job {
+                Job::Curve(s) => {
+                    let (full, w_star) = &data[s];
+                    let p = head(full, cfg.n)?;
+                    let (bp, l2) = (basis_pursuit(&p)?, min_l2(&p)?);
+                    let mut mu = Warm::default();
+                    let mut c = SeedCurve {
+                        seed: seeds[s],
+                        population_error: vec![0.0; alphas.len()],
+                        l1_gap_rel: vec![0.0; alphas.len()],
+                        l2_gap_rel: vec![0.0; alphas.len()],
+                        min_l1_error: sq_dist(&bp.w, w_star),
+                        min_l2_error: sq_dist(&l2.w, w_star),
+                    };
+                    for k in (0..alphas.len()).rev() {
+                        let w = limit(&p, alphas[k], &mut mu, &count)?;
+                        c.population_error[k] = sq_dist(&w, w_star);
+                        c.l1_gap_rel[k] = (norm1(&w) - bp.l1_norm) / bp.l1_norm;
+                        c.l2_gap_rel[k] = (norm2(&w) - l2.l2_norm) / l2.l2_norm;
+                    }
+                    tick();
+                    let rows = match shared_k {
+                        Some(k) => {
+                            let row = star(s, cfg.n, &p, &bp)?;
+                            tick();
+                            vec![(s, k, row)]
                         }
-                        tick();
-                        let rows = match shared_k {
-                            Some(k) => {
-                                let row = star(s, cfg.n, &p, &bp)?;
-                                tick();
-                                vec![(s, k, row)]
-                            }
-                            None => Vec::new(),
-                        };
-                        (Some(c), rows)
-                    }
-                    Job::Star(s, k) => {
-                        let n = cfg.n_grid[k];
-                        let p = head(&data[s].0, n)?;
-                        let row = star(s, n, &p, &basis_pursuit(&p)?)?;
-                        tick();
-                        (None, vec![(s, k, row)])
-                    }
-                };
-                Ok(out)
-            })
-            .collect::<Result<_>>()?;
+                        None => Vec::new(),
+                    };
+                    (Some(c), rows)
+                }
+                Job::Star(s, k) => {
+                    let n = cfg.n_grid[k];
+                    let p = head(&data[s].0, n)?;
+                    let row = star(s, n, &p, &basis_pursuit(&p)?)?;
+                    tick();
+                    (None, vec![(s, k, row)])
+                }
+            };
+            Ok(out)
+        })?;
         let mut curves = Vec::new();
         let mut rows = Vec::new();
         for (c, r) in done {
