@@ -78,7 +78,7 @@ pub fn bregman_dual_newton<P: Potential + ?Sized>(
             format!("w0[{i}] = {} is outside the domain of the {} potential{hint}", w0[i], pot.name()),
         ));
     }
-    crate::io::require_memory("the dual Newton system", 8.0 * (n * d + 2 * n * n) as f64)?;
+    crate::io::require_memory("the dual Newton system", 8.0 * (n * d + 3 * n * n) as f64)?;
     let plan = GradPlan::new(p, Parallelism::Auto);
     let theta0 = pot.grad(w0);
     let mut mu = mu0.map(|m| m.to_vec()).unwrap_or_else(|| vec![0.0; n]);
@@ -155,6 +155,8 @@ pub fn bregman_dual_newton<P: Potential + ?Sized>(
             }
             s
         };
+        // The metric's common value when every coordinate has the same (in the scale the system is solved in).
+        let uniform = h.first().copied().filter(|&h0| h0 > 0.0 && h0.is_finite() && h.iter().all(|&v| v == h0));
         let neg_g: Vec<f64> = r.iter().map(|v| -v).collect();
         // The Newton system's accuracy (inexact Newton): its residual may add at most a hundredth of the stopping
         // tolerance to the next residual of Xw = y, within [1e-12, 1e-3] relative.
@@ -184,7 +186,15 @@ pub fn bregman_dual_newton<P: Potential + ?Sized>(
                 } else {
                     false
                 };
-                if screened {
+                // A uniform metric (the first iterate from w₀ = 0 under a uniform potential; every iterate under
+                // the Euclidean one): H̃ = h·XXᵀ, from the problem's kept Gram matrix of the rows.
+                if let Some(hu) = uniform {
+                    let g = p.row_gram();
+                    hess.rows = n;
+                    hess.cols = n;
+                    hess.data.clear();
+                    hess.data.extend(g.data.iter().map(|v| hu * v));
+                } else if screened {
                     let (col_sq, dropped) = screen_scratch.get_or_insert_with(|| {
                         let cols = p.columns();
                         ((0..d).map(|j| linalg::dot(cols.row(j), cols.row(j))).collect(), vec![true; d])
