@@ -173,7 +173,12 @@ pub fn bregman_dual_newton<P: Potential + ?Sized>(
                 // stand for whole directions of H), are replaced by σ·I, σ = Σ h_j‖x_j‖²/n over them (their trace).
                 // Any positive-definite matrix gives a descent direction, and the line search and the certificate
                 // (the residual of Xw = y) are the same; near the solution the matrix is exact.
-                let screened = if opts.screen > 0.0 && s_log == 0.0 && res > 1e-3 * scale && 5 * (2 * n) < 4 * d {
+                let screened = if uniform.is_none()
+                    && opts.screen > 0.0
+                    && s_log == 0.0
+                    && res > 1e-3 * scale
+                    && 5 * (2 * n) < 4 * d
+                {
                     kept_idx.clear();
                     kept_idx.extend((0..d).filter(|&j| h[j] >= opts.screen * hmax));
                     if kept_idx.len() < 2 * n {

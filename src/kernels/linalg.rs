@@ -836,24 +836,16 @@ impl ThinQr {
 
     /// `R⁻¹Qᵀy` (the least-squares solution; `y` of length `n`).
     pub fn lstsq(&self, y: &[f64]) -> Vec<f64> {
-        let k = self.r.ncols();
-        let mut z: Vec<f64> = (0..k).map(|c| (0..y.len()).map(|i| self.q[(i, c)] * y[i]).sum()).collect();
-        for i in (0..k).rev() {
-            let s: f64 = (i + 1..k).map(|j| self.r[(i, j)] * z[j]).sum();
-            z[i] = (z[i] - s) / self.r[(i, i)];
-        }
-        z
+        let mut z = self.q.transpose() * faer::MatRef::from_column_major_slice(y, y.len(), 1);
+        faer::linalg::triangular_solve::solve_upper_triangular_in_place(self.r.as_ref(), z.as_mut(), faer::Par::Seq);
+        z.col(0).iter().copied().collect()
     }
 
     /// `QR⁻ᵀb` (the minimum-norm solution of `Xᵀc = b`; `b` of length `k`).
     pub fn min_norm_t(&self, b: &[f64]) -> Vec<f64> {
-        let k = self.r.ncols();
-        let mut z = b.to_vec();
-        for i in 0..k {
-            let s: f64 = (0..i).map(|j| self.r[(j, i)] * z[j]).sum();
-            z[i] = (z[i] - s) / self.r[(i, i)];
-        }
-        (0..self.q.nrows()).map(|a| (0..k).map(|c| self.q[(a, c)] * z[c]).sum()).collect()
+        let mut z = Mat::from_fn(b.len(), 1, |i, _| b[i]);
+        faer::linalg::triangular_solve::solve_lower_triangular_in_place(self.r.transpose(), z.as_mut(), faer::Par::Seq);
+        (&self.q * &z).col(0).iter().copied().collect()
     }
 }
 

@@ -323,8 +323,8 @@ impl Study for Woodworth {
             let a = alpha_star(p, &data[s].1, cfg, &alphas, &count)?;
             Ok(SampleRow { seed: seeds[s], n, alpha_star: a, min_l1_error: sq_dist(&bp.w, &data[s].1) })
         };
-        // Each job's curve (if any) and its panel (c) points with their grid positions.
-        type Done = (Option<SeedCurve>, Vec<(usize, usize, SampleRow)>);
+        // Each job's curve (if any) and its panel (c) point (if any) with its seed and grid position.
+        type Done = (Option<SeedCurve>, Option<(usize, usize, SampleRow)>);
         // The estimated work of a job: n² per projection (its Newton matrices), about half the α grid plus the
         // bisection per panel (c) point, the whole grid per curve.
         let per_star = (cfg.n_alphas / 2 + cfg.bisection_steps) as f64;
@@ -357,22 +357,22 @@ impl Study for Woodworth {
                         c.l2_gap_rel[k] = (norm2(&w) - l2.l2_norm) / l2.l2_norm;
                     }
                     tick();
-                    let rows = match shared_k {
+                    let row = match shared_k {
                         Some(k) => {
                             let row = star(s, cfg.n, &p, &bp)?;
                             tick();
-                            vec![(s, k, row)]
+                            Some((s, k, row))
                         }
-                        None => Vec::new(),
+                        None => None,
                     };
-                    (Some(c), rows)
+                    (Some(c), row)
                 }
                 Job::Star(s, k) => {
                     let n = cfg.n_grid[k];
                     let p = head(&data[s].0, n)?;
                     let row = star(s, n, &p, &basis_pursuit(&p)?)?;
                     tick();
-                    (None, vec![(s, k, row)])
+                    (None, Some((s, k, row)))
                 }
             };
             Ok(out)
